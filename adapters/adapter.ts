@@ -1,0 +1,97 @@
+/**
+ * The contract every database adapter fulfils. Everything that differs between SQLite,
+ * PostgreSQL and MySQL/MariaDB lives behind it; the rest of taskstore speaks only this.
+ */
+import type { Knex } from 'knex';
+import type { Dialect } from '../lib/types.js';
+
+/** What a dialect can do; callers branch on these, never on the dialect's name. */
+export interface AdapterCapabilities {
+  /** FOR UPDATE SKIP LOCKED: many claimers never wait on one another. */
+  readonly skipLocked: boolean;
+  /** UPDATE … RETURNING. */
+  readonly returning: boolean;
+  /** LISTEN/NOTIFY: an enqueue can wake runners in other processes. */
+  readonly notify: boolean;
+  /** Writers run in parallel (false: one writer at a time, as in SQLite). */
+  readonly concurrentWriters: boolean;
+}
+
+/** Resolved table names, validated as plain identifiers. */
+export interface TableNames {
+  readonly taskDefinition: string;
+  readonly taskQueue: string;
+  readonly schedule: string;
+}
+
+export interface ClaimRequest {
+  readonly queueName: string;
+  readonly limit: number;
+  readonly now: Date;
+  /** The claim token written to every claimed row. */
+  readonly token: string;
+  /** The details line appended to every claimed row ('… : Task started'). */
+  readonly startedLine: string;
+}
+
+/** A raw task_queue row as the driver returns it (snake_case columns). */
+export type QueueRow = Record<string, unknown>;
+
+export interface Adapter {
+  readonly dialect: Dialect;
+  readonly capabilities: AdapterCapabilities;
+
+  /**
+   * Atomically moves up to `limit` due, queued, live rows of a queue to running, in claim
+   * order (priority desc, available_at, id), and returns them in that order. Each row is
+   * claimed by exactly one caller however many claim at once.
+   */
+  claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]>;
+
+  /** SQL that appends a line to a text column holding newline-separated lines. */
+  appendLine(knex: Knex, column: string, line: string): Knex.Raw;
+
+  /** Runs `work` while holding a database-wide lock named `name` (migrations). */
+  withMigrationLock<T>(knex: Knex, name: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
+
+  /** Table-level options for CREATE TABLE (charset, collation, engine). */
+  configureTable(table: Knex.CreateTableBuilder): void;
+
+  /** A unique index violation. */
+  isUniqueViolation(error: unknown): boolean;
+
+  /** A transient error worth retrying the same statement for (deadlock, busy, lock timeout). */
+  isTransient(error: unknown): boolean;
+
+  /** Rows affected by a knex.raw() statement, from the driver's own result shape. */
+  rawRows(result: unknown): Record<string, unknown>[];
+}
+
+/** Retries `work` on transient errors with a short jittered backoff. */
+export async function retryTransient<T>(adapter: Adapter, work: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || !adapter.isTransient(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
+    }
+  }
+}
+
+/** Claim order as a comparator: the order rows come back from `claim`. */
+export function compareClaimOrder(a: QueueRow, b: QueueRow): number {
+  const priority = Number(b['priority']) - Number(a['priority']);
+  if (priority !== 0) return priority;
+  const available = toMillis(a['available_at']) - toMillis(b['available_at']);
+  if (available !== 0) return available;
+  return String(a['id']) < String(b['id']) ? -1 : String(a['id']) > String(b['id']) ? 1 : 0;
+}
+
+function toMillis(value: unknown): number {
+  return value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(String(value));
+}
+
+/** The WHERE clause shared by every dialect's claim: due, queued, live rows of one queue. */
+export const CLAIMABLE_WHERE = `queue_name = ? AND status = 'queued' AND available_at <= ? AND soft_deleted_at IS NULL`;
+export const CLAIM_ORDER_BY = `priority DESC, available_at ASC, id ASC`;

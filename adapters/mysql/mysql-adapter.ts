@@ -1,0 +1,82 @@
+/**
+ * MySQL 8+ and MariaDB 10.6+ via mysql2. MySQL has no UPDATE … RETURNING, so a claim is one
+ * short READ COMMITTED transaction: SELECT … FOR UPDATE SKIP LOCKED, a guarded UPDATE, and a
+ * read-back of the claimed rows; deadlocks and lock timeouts are retried.
+ */
+import type { Knex } from 'knex';
+import {
+  CLAIMABLE_WHERE,
+  CLAIM_ORDER_BY,
+  compareClaimOrder,
+  retryTransient,
+  type Adapter,
+  type ClaimRequest,
+  type QueueRow,
+} from '../adapter.js';
+
+// 1205 lock wait timeout, 1213 deadlock, 2006/2013 server gone, 4031 idle disconnect.
+const TRANSIENT_ERRNOS = new Set([1205, 1213, 2006, 2013, 4031]);
+
+export const mysqlAdapter: Adapter = {
+  dialect: 'mysql',
+  capabilities: Object.freeze({ skipLocked: true, returning: false, notify: false, concurrentWriters: true }),
+
+  async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
+    const { queueName, limit, now, token, startedLine } = request;
+    return retryTransient(mysqlAdapter, () =>
+      knex.transaction(
+        async (trx) => {
+          const [candidates] = (await trx.raw(
+            `SELECT id FROM ?? WHERE ${CLAIMABLE_WHERE} ORDER BY ${CLAIM_ORDER_BY} LIMIT ? FOR UPDATE SKIP LOCKED`,
+            [table, queueName, now, limit],
+          )) as [{ id: string }[]];
+          if (candidates.length === 0) return [];
+          const ids = candidates.map((row) => row.id);
+          await trx.raw(
+            `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?,
+               updated_at = ?, completed_at = NULL, claim_token = ?,
+               details = CASE WHEN details = '' THEN ? ELSE CONCAT(details, ?) END
+             WHERE id IN (${ids.map(() => '?').join(', ')}) AND status = 'queued'`,
+            [table, now, now, now, token, startedLine, `\n${startedLine}`, ...ids],
+          );
+          const rows = (await trx(table).whereIn('id', ids).andWhere('claim_token', token)) as QueueRow[];
+          return rows.sort(compareClaimOrder);
+        },
+        { isolationLevel: 'read committed' },
+      ),
+    );
+  },
+
+  appendLine(knex: Knex, column: string, line: string): Knex.Raw {
+    return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE CONCAT(??, ?) END`, [column, line, column, `\n${line}`]);
+  },
+
+  async withMigrationLock<T>(knex: Knex, name: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    // GET_LOCK is held by the session, so the work runs on the same pinned connection.
+    // MySQL commits DDL implicitly; the transaction here only pins that connection.
+    return knex.transaction(async (trx) => {
+      const [rows] = (await trx.raw('SELECT GET_LOCK(?, 120) AS acquired', [name])) as [{ acquired: number }[]];
+      if (Number(rows[0]?.acquired) !== 1) throw new Error(`could not acquire migration lock ${name} within 120 s`);
+      try {
+        return await work(trx);
+      } finally {
+        await trx.raw('SELECT RELEASE_LOCK(?)', [name]);
+      }
+    });
+  },
+
+  configureTable(table: Knex.CreateTableBuilder): void {
+    // Binary collation: aliases, queue names and keys compare exactly, as on the other dialects.
+    table.engine('InnoDB');
+    table.charset('utf8mb4');
+    table.collate('utf8mb4_bin');
+  },
+
+  isUniqueViolation: (error: unknown): boolean => errnoOf(error) === 1062,
+  isTransient: (error: unknown): boolean => TRANSIENT_ERRNOS.has(errnoOf(error)),
+  rawRows: (result: unknown): Record<string, unknown>[] => (result as [Record<string, unknown>[]])[0],
+};
+
+function errnoOf(error: unknown): number {
+  return Number((error as { errno?: unknown } | null)?.errno ?? 0);
+}

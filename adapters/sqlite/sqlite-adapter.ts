@@ -1,0 +1,64 @@
+/**
+ * SQLite via better-sqlite3, in WAL mode with a busy timeout. A claim is one guarded
+ * UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING *: SQLite runs one writer at a time, so
+ * the statement itself is the lock, across connections and processes alike.
+ */
+import type { Knex } from 'knex';
+import {
+  CLAIMABLE_WHERE,
+  CLAIM_ORDER_BY,
+  compareClaimOrder,
+  retryTransient,
+  type Adapter,
+  type ClaimRequest,
+  type QueueRow,
+} from '../adapter.js';
+
+export const sqliteAdapter: Adapter = {
+  dialect: 'sqlite',
+  capabilities: Object.freeze({ skipLocked: false, returning: true, notify: false, concurrentWriters: false }),
+
+  async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
+    const { queueName, limit, now, token, startedLine } = request;
+    const rows = await retryTransient(sqliteAdapter, () =>
+      knex.raw(
+        `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?,
+           updated_at = ?, completed_at = NULL, claim_token = ?,
+           details = CASE WHEN details = '' THEN ? ELSE details || ? END
+         WHERE id IN (SELECT id FROM ?? WHERE ${CLAIMABLE_WHERE} ORDER BY ${CLAIM_ORDER_BY} LIMIT ?)
+           AND status = 'queued'
+         RETURNING *`,
+        [table, now, now, now, token, startedLine, `\n${startedLine}`, table, queueName, now, limit],
+      ),
+    );
+    return (rows as QueueRow[]).sort(compareClaimOrder);
+  },
+
+  appendLine(knex: Knex, column: string, line: string): Knex.Raw {
+    return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE ?? || ? END`, [column, line, column, `\n${line}`]);
+  },
+
+  async withMigrationLock<T>(knex: Knex, _name: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    // One writer at a time is SQLite's own rule; a process that loses the race gets
+    // SQLITE_BUSY and tries again, and the migrations themselves are idempotent.
+    return retryTransient(sqliteAdapter, () => knex.transaction(work), 20);
+  },
+
+  configureTable(): void {},
+
+  isUniqueViolation: (error: unknown): boolean => String(codeOf(error)).startsWith('SQLITE_CONSTRAINT_UNIQUE') || String(codeOf(error)) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
+  isTransient: (error: unknown): boolean => String(codeOf(error)).startsWith('SQLITE_BUSY') || String(codeOf(error)).startsWith('SQLITE_LOCKED'),
+  rawRows: (result: unknown): Record<string, unknown>[] => (Array.isArray(result) ? (result as Record<string, unknown>[]) : []),
+};
+
+function codeOf(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code ?? '';
+}
+
+/** Pragmas every new connection gets: WAL for concurrent readers, a busy wait, fast fsync. */
+export function prepareSqliteConnection(connection: { pragma(source: string): unknown }, inMemory: boolean): void {
+  if (!inMemory) connection.pragma('journal_mode = WAL');
+  connection.pragma('busy_timeout = 10000');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma('foreign_keys = ON');
+}

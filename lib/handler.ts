@@ -1,0 +1,119 @@
+/**
+ * Task handlers: what a user writes (`defineTask`) and what a run of it sees (`TaskContext`).
+ */
+import { invalidArgument } from './errors.js';
+import { assertInteger, assertNonNegativeNumber, assertPositiveNumber } from './validate.js';
+import type { JsonObject, TaskQueueItem } from './types.js';
+
+export type BackoffType = 'fixed' | 'linear' | 'exponential';
+
+export interface BackoffOptions {
+  /** Default 'exponential'. */
+  type?: BackoffType;
+  /** Base delay. Default 1000 ms. */
+  delayMs?: number;
+  /** Cap on any one delay. Default 1 hour. */
+  maxDelayMs?: number;
+}
+
+/** One execution's view of the world. A fresh object per run: never shared between runs. */
+export interface TaskContext<P extends JsonObject = JsonObject> {
+  /** The stored parameters (including `task_alias` when enqueued by alias). */
+  readonly params: P;
+  /** A parameter as a string: numbers and booleans stringified, objects as JSON, '' when missing. */
+  getParam(key: string): string;
+  /** Appends `YYYY-MM-DD HH:MM:SS : message` (UTC) to the task's details, persisted now. */
+  logInfo(message: string): Promise<void>;
+  logError(message: string): Promise<void>;
+  logSuccess(message: string): Promise<void>;
+  /** Sets the task's output (free text; JSON is common). Persisted with the final write. */
+  setOutput(text: string): void;
+  /** Aborted on timeout and when a runner stops with a grace timeout. */
+  readonly signal: AbortSignal;
+  /** 1 on the first attempt. 1 as well when run directly. */
+  readonly attempt: number;
+  /** The queue item being processed, or null when the handler is run directly. */
+  readonly task: TaskQueueItem | null;
+  /** True when running from the queue, false when run directly (CLI, taskHandlerExecute). */
+  hasQueuedTask(): boolean;
+}
+
+/** What a handler returns: true or nothing = success; false = failure (retried while attempts remain). */
+export type TaskResult = boolean | void;
+
+export interface TaskHandler<P extends JsonObject = JsonObject> {
+  readonly alias: string;
+  readonly title: string;
+  readonly description: string;
+  /** Attempts per task, including the first. Default 1 (no retry). */
+  readonly maxAttempts: number;
+  readonly backoff: Required<BackoffOptions>;
+  /** Abort and fail the attempt after this long. Default: none. */
+  readonly timeoutMs: number | null;
+  handle(ctx: TaskContext<P>): Promise<TaskResult> | TaskResult;
+}
+
+export interface TaskHandlerDefinition<P extends JsonObject = JsonObject> {
+  alias: string;
+  title?: string;
+  description?: string;
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  timeoutMs?: number;
+  handle(ctx: TaskContext<P>): Promise<TaskResult> | TaskResult;
+}
+
+const BACKOFF_DEFAULTS: Readonly<Required<BackoffOptions>> = Object.freeze({
+  type: 'exponential',
+  delayMs: 1000,
+  maxDelayMs: 60 * 60 * 1000,
+});
+
+/** Validates a handler definition once, at definition time, and freezes it. */
+export function defineTask<P extends JsonObject = JsonObject>(definition: TaskHandlerDefinition<P>): TaskHandler<P> {
+  if (definition === null || typeof definition !== 'object') throw invalidArgument('defineTask: definition must be an object');
+  const { alias, handle } = definition;
+  if (typeof alias !== 'string' || alias.trim() === '') throw invalidArgument('defineTask: alias must be a non-empty string');
+  if (normalizeAlias(alias) === '') throw invalidArgument(`defineTask: alias '${alias}' has no letters or digits`);
+  if (typeof handle !== 'function') throw invalidArgument(`defineTask(${alias}): handle must be a function`);
+  const maxAttempts = definition.maxAttempts ?? 1;
+  assertInteger(maxAttempts, `defineTask(${alias}): maxAttempts`, 1);
+  const timeoutMs = definition.timeoutMs ?? null;
+  if (timeoutMs !== null) assertPositiveNumber(timeoutMs, `defineTask(${alias}): timeoutMs`);
+  return Object.freeze({
+    alias,
+    title: definition.title ?? alias,
+    description: definition.description ?? '',
+    maxAttempts,
+    backoff: resolveBackoff(definition.backoff, alias),
+    timeoutMs,
+    handle: handle.bind(definition),
+  });
+}
+
+function resolveBackoff(options: BackoffOptions | undefined, alias: string): Required<BackoffOptions> {
+  const backoff = { ...BACKOFF_DEFAULTS, ...options };
+  if (!['fixed', 'linear', 'exponential'].includes(backoff.type)) {
+    throw invalidArgument(`defineTask(${alias}): backoff.type must be fixed, linear or exponential (got ${String(backoff.type)})`);
+  }
+  assertNonNegativeNumber(backoff.delayMs, `defineTask(${alias}): backoff.delayMs`);
+  assertNonNegativeNumber(backoff.maxDelayMs, `defineTask(${alias}): backoff.maxDelayMs`);
+  return Object.freeze(backoff);
+}
+
+/** Delay before the next attempt after `attempt` (1-based) failed. */
+export function backoffDelayMs(backoff: Required<BackoffOptions>, attempt: number): number {
+  const n = Math.max(1, attempt);
+  const raw =
+    backoff.type === 'fixed'
+      ? backoff.delayMs
+      : backoff.type === 'linear'
+        ? backoff.delayMs * n
+        : backoff.delayMs * 2 ** (n - 1);
+  return Math.min(raw, backoff.maxDelayMs);
+}
+
+/** Handler lookup ignores case, '-' and '_': `my-task_name` is served by `MyTaskName`. */
+export function normalizeAlias(alias: string): string {
+  return alias.replace(/[-_\s]/g, '').toLowerCase();
+}

@@ -1,0 +1,18 @@
+/** The public API of taskstore. */
+export { TaskStore, type ProcessOptions } from './task-store.js';
+export { TaskStoreError, PermanentError, isTaskStoreError, ERROR_CODES, type TaskStoreErrorCode } from './errors.js';
+export {
+  defineTask,
+  backoffDelayMs,
+  normalizeAlias,
+  type BackoffOptions,
+  type BackoffType,
+  type TaskContext,
+  type TaskHandler,
+  type TaskHandlerDefinition,
+  type TaskResult,
+} from './handler.js';
+export type { ExecutionOutcome, ExecutionResult } from '../runners/task-executor.js';
+export type { AdapterCapabilities } from '../adapters/adapter.js';
+export { DEFAULT_QUEUE } from './task-queue.js';
+export * from './types.js';

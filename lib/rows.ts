@@ -1,0 +1,56 @@
+/** Database rows (snake_case, driver-typed) to entities (camelCase, Date, numbers). */
+import { decodeParameters } from './params.js';
+import type { TaskDefinition, TaskDefinitionStatus, TaskQueueItem, TaskStatus } from './types.js';
+
+type Row = Record<string, unknown>;
+
+/** Dates arrive as Date (pg, mysql2 with timezone 'Z') or epoch milliseconds (better-sqlite3). */
+export function toDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return new Date(Number(value));
+  if (typeof value === 'string') return new Date(/^\d+$/.test(value) ? Number(value) : value);
+  throw new TypeError(`not a date: ${String(value)}`);
+}
+
+export const toDateOrNull = (value: unknown): Date | null => (value === null || value === undefined ? null : toDate(value));
+
+const str = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
+
+export function toTaskDefinition(row: Row): TaskDefinition {
+  return {
+    id: str(row['id']),
+    alias: str(row['alias']),
+    title: str(row['title']),
+    description: str(row['description']),
+    memo: str(row['memo']),
+    status: str(row['status']) as TaskDefinitionStatus,
+    maxAttempts: Number(row['max_attempts']),
+    createdAt: toDate(row['created_at']),
+    updatedAt: toDate(row['updated_at']),
+    softDeletedAt: toDateOrNull(row['soft_deleted_at']),
+  };
+}
+
+export function toTaskQueueItem(row: Row): TaskQueueItem {
+  return {
+    id: str(row['id']),
+    taskId: str(row['task_id']),
+    queueName: str(row['queue_name']),
+    status: str(row['status']) as TaskStatus,
+    parameters: decodeParameters(row['parameters']),
+    output: str(row['output']),
+    details: str(row['details']),
+    attempts: Number(row['attempts']),
+    maxAttempts: Number(row['max_attempts']),
+    priority: Number(row['priority']),
+    uniqueKey: row['unique_key'] === null || row['unique_key'] === undefined ? null : String(row['unique_key']),
+    availableAt: toDate(row['available_at']),
+    startedAt: toDateOrNull(row['started_at']),
+    completedAt: toDateOrNull(row['completed_at']),
+    heartbeatAt: toDateOrNull(row['heartbeat_at']),
+    claimToken: row['claim_token'] === null || row['claim_token'] === undefined ? null : String(row['claim_token']),
+    createdAt: toDate(row['created_at']),
+    updatedAt: toDate(row['updated_at']),
+    softDeletedAt: toDateOrNull(row['soft_deleted_at']),
+  };
+}

@@ -1,0 +1,513 @@
+/**
+ * Queue items: CRUD and queries, the claim, and the guarded writes that move a claimed item
+ * to its next state. Every write that finishes a task names the item's id and claim token,
+ * so a worker whose task was reclaimed changes nothing.
+ */
+import type { Knex } from 'knex';
+import { TaskStoreError, invalidArgument, notFound } from './errors.js';
+import { formatDetailsLine } from './details.js';
+import { newId } from './ids.js';
+import { encodeParameters } from './params.js';
+import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from './query.js';
+import { toTaskQueueItem } from './rows.js';
+import { laterThan, type StoreContext } from './store-context.js';
+import { MAX_ATTEMPTS_LIMIT } from './task-definitions.js';
+import {
+  TASK_STATUSES,
+  type TaskQueueCreateInput,
+  type TaskQueueItem,
+  type TaskQueuePurgeOptions,
+  type TaskQueueQuery,
+  type TaskQueueStats,
+  type TaskQueueUpdateInput,
+  type TaskStatus,
+} from './types.js';
+import {
+  assertDate,
+  assertInteger,
+  assertKnownKeys,
+  assertNonEmptyString,
+  assertOneOf,
+  assertOptionalString,
+  assertPlainObject,
+  assertPositiveNumber,
+} from './validate.js';
+
+export const DEFAULT_QUEUE = 'default';
+export const PRIORITY_LIMIT = 1_000_000;
+/** Statuses that hold a unique key: the item is still pending or in flight. */
+const PENDING_STATUSES: readonly TaskStatus[] = ['queued', 'running', 'paused'];
+const FINISHED_STATUSES: TaskStatus[] = ['success', 'failed', 'canceled'];
+
+const QUEUE_QUERY: QuerySpec = {
+  name: 'task queue',
+  statuses: TASK_STATUSES,
+  orderBy: {
+    id: 'id',
+    queueName: 'queue_name',
+    status: 'status',
+    priority: 'priority',
+    attempts: 'attempts',
+    availableAt: 'available_at',
+    startedAt: 'started_at',
+    completedAt: 'completed_at',
+    createdAt: 'created_at',
+    updatedAt: 'updated_at',
+  },
+  filters: {
+    queueName: (builder, queueName) => builder.where('queue_name', queueName),
+    taskId: (builder, taskId) => builder.where('task_id', taskId),
+  },
+};
+
+/** '' and undefined mean the default queue; anything else must be a short string. */
+export function resolveQueueName(queueName: unknown, name = 'queueName'): string {
+  if (queueName === undefined || queueName === '') return DEFAULT_QUEUE;
+  assertNonEmptyString(queueName, name, 100);
+  return queueName;
+}
+
+/** The row written for a new item: every column, so no dialect's defaults matter. */
+export interface NewQueueRow {
+  id: string;
+  task_id: string;
+  queue_name: string;
+  status: TaskStatus;
+  parameters: string;
+  output: string;
+  details: string;
+  attempts: number;
+  max_attempts: number;
+  priority: number;
+  unique_key: string | null;
+  unique_key_active: string | null;
+  available_at: Date;
+  started_at: null;
+  completed_at: null;
+  heartbeat_at: null;
+  claim_token: null;
+  created_at: Date;
+  updated_at: Date;
+  soft_deleted_at: null;
+}
+
+export function newQueueRow(fields: {
+  taskId: string;
+  queueName: string;
+  status?: TaskStatus;
+  parameters: string;
+  maxAttempts: number;
+  priority: number;
+  availableAt: Date;
+  uniqueKey: string | null;
+  now: Date;
+  output?: string;
+  details?: string;
+}): NewQueueRow {
+  const status = fields.status ?? 'queued';
+  return {
+    id: newId(),
+    task_id: fields.taskId,
+    queue_name: fields.queueName,
+    status,
+    parameters: fields.parameters,
+    output: fields.output ?? '',
+    details: fields.details ?? '',
+    attempts: 0,
+    max_attempts: fields.maxAttempts,
+    priority: fields.priority,
+    unique_key: fields.uniqueKey,
+    unique_key_active: fields.uniqueKey !== null && PENDING_STATUSES.includes(status) ? fields.uniqueKey : null,
+    available_at: fields.availableAt,
+    started_at: null,
+    completed_at: null,
+    heartbeat_at: null,
+    claim_token: null,
+    created_at: fields.now,
+    updated_at: fields.now,
+    soft_deleted_at: null,
+  };
+}
+
+/** How a claimed item ends its attempt. */
+export type Finish =
+  | { status: 'success' | 'failed' | 'canceled'; lines: string[]; output: string }
+  | { status: 'queued'; lines: string[]; output: string; availableAt: Date };
+
+const CREATE_KEYS = ['taskId', 'queueName', 'parameters', 'status', 'priority', 'maxAttempts', 'availableAt', 'uniqueKey', 'output', 'details'];
+const UPDATE_KEYS = ['queueName', 'status', 'parameters', 'output', 'details', 'priority', 'maxAttempts', 'availableAt'];
+const ENTITY_KEYS = ['id', 'taskId', 'attempts', 'uniqueKey', 'startedAt', 'completedAt', 'heartbeatAt', 'claimToken', 'createdAt', 'updatedAt', 'softDeletedAt'];
+
+export class TaskQueue {
+  readonly #ctx: StoreContext;
+
+  constructor(context: StoreContext) {
+    this.#ctx = context;
+  }
+
+  table(knex: Knex | Knex.Transaction = this.#ctx.knex): Knex.QueryBuilder {
+    return knex(this.#ctx.tables.taskQueue);
+  }
+
+  async create(input: TaskQueueCreateInput): Promise<TaskQueueItem> {
+    const name = 'taskQueueCreate: item';
+    assertPlainObject(input, name);
+    assertKnownKeys(input, CREATE_KEYS, name);
+    assertNonEmptyString(input.taskId, `${name}.taskId`, 36);
+    this.#validateEditable(input, name);
+    assertOptionalString(input.uniqueKey, `${name}.uniqueKey`, 255);
+    const now = this.#ctx.now();
+    const row = newQueueRow({
+      taskId: input.taskId,
+      queueName: resolveQueueName(input.queueName, `${name}.queueName`),
+      status: input.status ?? 'queued',
+      parameters: encodeParameters(input.parameters ?? {}, `${name}.parameters`),
+      maxAttempts: input.maxAttempts ?? 1,
+      priority: input.priority ?? 0,
+      availableAt: input.availableAt ?? now,
+      uniqueKey: input.uniqueKey ?? null,
+      now,
+      output: input.output ?? '',
+      details: input.details ?? '',
+    });
+    await this.insert([row]);
+    return toTaskQueueItem(row as unknown as Record<string, unknown>);
+  }
+
+  /**
+   * Inserts rows in chunks inside one transaction (the caller's, when given). A unique key
+   * already held by a pending item rejects the whole call with ALREADY_EXISTS.
+   */
+  async insert(rows: NewQueueRow[], transaction?: Knex.Transaction): Promise<void> {
+    const write = async (trx: Knex.Transaction) => {
+      for (let start = 0; start < rows.length; start += 500) {
+        const chunk = rows.slice(start, start + 500);
+        if (chunk.some((row) => row.unique_key_active !== null)) await this.#insertUnique(trx, chunk);
+        else await this.table(trx).insert(chunk);
+      }
+    };
+    if (transaction) {
+      // A savepoint: a failure leaves the caller's transaction usable.
+      await transaction.transaction(write);
+    } else if (rows.length === 1) {
+      await write(this.#ctx.knex as unknown as Knex.Transaction);
+    } else {
+      await this.#ctx.knex.transaction(write);
+    }
+  }
+
+  async #insertUnique(trx: Knex.Transaction, rows: NewQueueRow[]): Promise<void> {
+    // ON CONFLICT DO NOTHING (INSERT IGNORE on MySQL) keeps a PostgreSQL transaction usable;
+    // then whatever did not land is a conflict.
+    await this.table(trx).insert(rows).onConflict('unique_key_active').ignore();
+    const landed = await this.table(trx).whereIn('id', rows.map((row) => row.id)).count({ count: '*' });
+    if (countOf(landed) !== rows.length) {
+      const keys = rows.map((row) => row.unique_key_active).filter((key) => key !== null);
+      throw new TaskStoreError('ALREADY_EXISTS', `a queued or running task already holds unique key ${keys.map((k) => `'${k}'`).join(', ')}`);
+    }
+  }
+
+  async findById(id: string, options: { includeSoftDeleted?: boolean } = {}): Promise<TaskQueueItem | null> {
+    assertNonEmptyString(id, 'id');
+    const builder = this.table().where('id', id);
+    if (!options.includeSoftDeleted) builder.whereNull('soft_deleted_at');
+    const row = await builder.first();
+    return row ? toTaskQueueItem(row) : null;
+  }
+
+  async list(query?: TaskQueueQuery): Promise<TaskQueueItem[]> {
+    const q = validateQuery(query, QUEUE_QUERY);
+    const rows = await applyPaging(applyFilters(this.table().select('*'), q, QUEUE_QUERY), q, QUEUE_QUERY);
+    return rows.map(toTaskQueueItem);
+  }
+
+  async count(query?: TaskQueueQuery): Promise<number> {
+    const q = validateQuery(query, QUEUE_QUERY);
+    return countOf(await applyFilters(this.table().count({ count: '*' }), q, QUEUE_QUERY));
+  }
+
+  async update(input: TaskQueueUpdateInput): Promise<TaskQueueItem> {
+    const name = 'taskQueueUpdate: item';
+    assertPlainObject(input, name);
+    assertNonEmptyString(input.id, `${name}.id`);
+    assertKnownKeys(input, [...UPDATE_KEYS, ...ENTITY_KEYS], name);
+    this.#validateEditable(input, name);
+    const current = await this.findById(input.id, { includeSoftDeleted: true });
+    if (!current) throw notFound(`task queue item '${input.id}' not found`);
+    const changes: Record<string, unknown> = { updated_at: laterThan(current.updatedAt, this.#ctx.now()) };
+    if (input.queueName !== undefined) changes['queue_name'] = resolveQueueName(input.queueName, `${name}.queueName`);
+    if (input.status !== undefined) {
+      changes['status'] = input.status;
+      changes['unique_key_active'] = PENDING_STATUSES.includes(input.status) && !current.softDeletedAt ? current.uniqueKey : null;
+      if (input.status !== 'running') changes['claim_token'] = null;
+    }
+    if (input.parameters !== undefined) changes['parameters'] = encodeParameters(input.parameters, `${name}.parameters`);
+    if (input.output !== undefined) changes['output'] = input.output;
+    if (input.details !== undefined) changes['details'] = input.details;
+    if (input.priority !== undefined) changes['priority'] = input.priority;
+    if (input.maxAttempts !== undefined) changes['max_attempts'] = input.maxAttempts;
+    if (input.availableAt !== undefined) changes['available_at'] = input.availableAt;
+    await this.#guardUnique(() => this.table().where('id', current.id).update(changes));
+    return (await this.findById(current.id, { includeSoftDeleted: true })) as TaskQueueItem;
+  }
+
+  #validateEditable(input: Partial<TaskQueueCreateInput>, name: string): void {
+    if (input.status !== undefined) assertOneOf(input.status, TASK_STATUSES, `${name}.status`);
+    if (input.priority !== undefined) assertInteger(input.priority, `${name}.priority`, -PRIORITY_LIMIT, PRIORITY_LIMIT);
+    if (input.maxAttempts !== undefined) assertInteger(input.maxAttempts, `${name}.maxAttempts`, 1, MAX_ATTEMPTS_LIMIT);
+    if (input.availableAt !== undefined) assertDate(input.availableAt, `${name}.availableAt`);
+    assertOptionalString(input.output, `${name}.output`);
+    assertOptionalString(input.details, `${name}.details`);
+  }
+
+  async deleteById(id: string): Promise<void> {
+    assertNonEmptyString(id, 'id');
+    if ((await this.table().where('id', id).delete()) === 0) throw notFound(`task queue item '${id}' not found`);
+  }
+
+  /** Hidden from claims, finds and lists; frees its unique key. Idempotent. */
+  async softDeleteById(id: string): Promise<void> {
+    assertNonEmptyString(id, 'id');
+    const now = this.#ctx.now();
+    const changed = await this.table()
+      .where('id', id)
+      .whereNull('soft_deleted_at')
+      .update({ soft_deleted_at: now, updated_at: now, unique_key_active: null });
+    if (changed === 0 && !(await this.findById(id, { includeSoftDeleted: true }))) throw notFound(`task queue item '${id}' not found`);
+  }
+
+  async restoreById(id: string): Promise<TaskQueueItem> {
+    assertNonEmptyString(id, 'id');
+    const current = await this.findById(id, { includeSoftDeleted: true });
+    if (!current) throw notFound(`task queue item '${id}' not found`);
+    if (!current.softDeletedAt) return current;
+    await this.#guardUnique(() =>
+      this.table()
+        .where('id', id)
+        .update({
+          soft_deleted_at: null,
+          updated_at: laterThan(current.updatedAt, this.#ctx.now()),
+          unique_key_active: PENDING_STATUSES.includes(current.status) ? current.uniqueKey : null,
+        }),
+    );
+    return (await this.findById(id)) as TaskQueueItem;
+  }
+
+  // --- the claim and the writes of a claimed item -------------------------------------
+
+  async claim(queueName: string, limit: number): Promise<TaskQueueItem[]> {
+    const now = this.#ctx.now();
+    const rows = await this.#ctx.adapter.claim(this.#ctx.knex, this.#ctx.tables.taskQueue, {
+      queueName,
+      limit,
+      now,
+      token: newId(),
+      startedLine: formatDetailsLine('Task started', now),
+    });
+    return rows.map(toTaskQueueItem);
+  }
+
+  /** Claims one specific queued item (processing an item the caller picked). */
+  async claimById(id: string): Promise<TaskQueueItem | null> {
+    const now = this.#ctx.now();
+    const token = newId();
+    const changed = await this.table()
+      .where({ id, status: 'queued' })
+      .whereNull('soft_deleted_at')
+      .update({
+        status: 'running',
+        attempts: this.#ctx.knex.raw('attempts + 1'),
+        started_at: now,
+        heartbeat_at: now,
+        updated_at: now,
+        completed_at: null,
+        claim_token: token,
+        details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task started', now)),
+      });
+    return changed === 1 ? this.findById(id) : null;
+  }
+
+  /** Appends a details line to a running item while its claim holds. */
+  async appendDetails(item: TaskQueueItem, line: string): Promise<boolean> {
+    const changed = await this.#leased(item).update({
+      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', line),
+      updated_at: this.#ctx.now(),
+    });
+    return changed === 1;
+  }
+
+  /** Refreshes the heartbeat of running items; returns how many still hold their claim. */
+  async heartbeat(items: readonly TaskQueueItem[]): Promise<number> {
+    if (items.length === 0) return 0;
+    const now = this.#ctx.now();
+    let alive = 0;
+    for (const [token, group] of groupByToken(items)) {
+      alive += await this.table()
+        .whereIn('id', group.map((item) => item.id))
+        .where({ claim_token: token, status: 'running' })
+        .update({ heartbeat_at: now });
+    }
+    return alive;
+  }
+
+  /** The guarded final write of an attempt; false when the claim was lost meanwhile. */
+  async finish(item: TaskQueueItem, finish: Finish): Promise<boolean> {
+    const now = this.#ctx.now();
+    const changes: Record<string, unknown> = {
+      status: finish.status,
+      output: finish.output,
+      updated_at: now,
+      claim_token: null,
+    };
+    if (finish.lines.length > 0) changes['details'] = this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', finish.lines.join('\n'));
+    if (finish.status === 'queued') {
+      changes['available_at'] = finish.availableAt;
+    } else {
+      changes['completed_at'] = now;
+      changes['unique_key_active'] = null;
+    }
+    return (await this.#leased(item).update(changes)) === 1;
+  }
+
+  #leased(item: TaskQueueItem): Knex.QueryBuilder {
+    if (!item.claimToken) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' holds no claim`);
+    return this.table().where({ id: item.id, claim_token: item.claimToken, status: 'running' });
+  }
+
+  /**
+   * Running items whose heartbeat (or start) is older than `minutes`: back to queued while
+   * attempts remain, else failed. `queueName` null means every queue.
+   */
+  async unstuck(queueName: string | null, minutes: number): Promise<number> {
+    assertPositiveNumber(minutes, 'minutes');
+    const now = this.#ctx.now();
+    const cutoff = new Date(now.getTime() - minutes * 60_000);
+    const stale = () => {
+      const builder = this.table()
+        .where('status', 'running')
+        .whereNull('soft_deleted_at')
+        .where((where) =>
+          where.where('heartbeat_at', '<', cutoff).orWhere((noBeat) => noBeat.whereNull('heartbeat_at').where('started_at', '<', cutoff)),
+        );
+      return queueName === null ? builder : builder.where('queue_name', queueName);
+    };
+    const shown = Number.isInteger(minutes) ? String(minutes) : String(Math.round(minutes * 1000) / 1000);
+    const { knex, adapter } = this.#ctx;
+    const requeued = await stale()
+      .whereRaw('attempts < max_attempts')
+      .update({
+        status: 'queued',
+        claim_token: null,
+        available_at: now,
+        updated_at: now,
+        details: adapter.appendLine(knex, 'details', formatDetailsLine(`Task reclaimed: no heartbeat for ${shown} minutes`, now)),
+      });
+    const failed = await stale()
+      .whereRaw('attempts >= max_attempts')
+      .update({
+        status: 'failed',
+        claim_token: null,
+        completed_at: now,
+        updated_at: now,
+        unique_key_active: null,
+        details: adapter.appendLine(knex, 'details', formatDetailsLine(`Failed forcefully after ${shown} minutes timeout`, now)),
+      });
+    return requeued + failed;
+  }
+
+  /** failed/canceled → queued now, with a fresh set of attempts. */
+  async requeueById(id: string): Promise<TaskQueueItem> {
+    return this.#transition(id, ['failed', 'canceled'], 'requeue', (current, now) => ({
+      status: 'queued',
+      attempts: 0,
+      available_at: now,
+      completed_at: null,
+      claim_token: null,
+      unique_key_active: current.uniqueKey,
+      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task requeued', now)),
+    }));
+  }
+
+  /** queued/paused → canceled. A running task cannot be canceled here. */
+  async cancelById(id: string): Promise<TaskQueueItem> {
+    return this.#transition(id, ['queued', 'paused'], 'cancel', (_current, now) => ({
+      status: 'canceled',
+      completed_at: now,
+      unique_key_active: null,
+      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task canceled', now)),
+    }));
+  }
+
+  async #transition(
+    id: string,
+    from: TaskStatus[],
+    verb: string,
+    changes: (current: TaskQueueItem, now: Date) => Record<string, unknown>,
+  ): Promise<TaskQueueItem> {
+    assertNonEmptyString(id, 'id');
+    const current = await this.findById(id);
+    if (!current) throw notFound(`task queue item '${id}' not found`);
+    const now = laterThan(current.updatedAt, this.#ctx.now());
+    const changed = await this.#guardUnique(() =>
+      this.table()
+        .where({ id, status: current.status })
+        .whereIn('status', from)
+        .update({ ...changes(current, now), updated_at: now }),
+    );
+    if (changed === 0) {
+      throw new TaskStoreError(
+        'INVALID_STATE',
+        `cannot ${verb} task queue item '${id}': it is ${current.status} (only ${from.join(' or ')} can be ${verb === 'cancel' ? 'canceled' : 'requeued'})`,
+      );
+    }
+    return (await this.findById(id)) as TaskQueueItem;
+  }
+
+  async stats(options: { queueName?: string } = {}): Promise<TaskQueueStats> {
+    assertPlainObject(options, 'taskQueueStats: options');
+    assertKnownKeys(options, ['queueName'], 'taskQueueStats: options');
+    const builder = this.table().select('status').count({ count: '*' }).whereNull('soft_deleted_at').groupBy('status');
+    if (options.queueName !== undefined) builder.where('queue_name', resolveQueueName(options.queueName, 'taskQueueStats: options.queueName'));
+    const stats = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
+    for (const row of (await builder) as { status: TaskStatus; count: unknown }[]) {
+      if (row.status in stats) stats[row.status] = Number(row.count);
+    }
+    return stats;
+  }
+
+  /** Hard-deletes items last changed before `olderThan` (default: the finished ones). */
+  async purge(options: TaskQueuePurgeOptions): Promise<number> {
+    const name = 'taskQueuePurge: options';
+    assertPlainObject(options, name);
+    assertKnownKeys(options, ['olderThan', 'statuses', 'queueName'], name);
+    assertDate(options.olderThan, `${name}.olderThan`);
+    const statuses = options.statuses ?? FINISHED_STATUSES;
+    if (!Array.isArray(statuses) || statuses.length === 0) throw invalidArgument(`${name}.statuses must be a non-empty array`);
+    statuses.forEach((status, index) => assertOneOf(status, TASK_STATUSES, `${name}.statuses[${index}]`));
+    const builder = this.table().where('updated_at', '<', options.olderThan).whereIn('status', statuses);
+    if (options.queueName !== undefined) builder.where('queue_name', resolveQueueName(options.queueName, `${name}.queueName`));
+    return builder.delete();
+  }
+
+  async #guardUnique<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (this.#ctx.adapter.isUniqueViolation(error)) {
+        throw new TaskStoreError('ALREADY_EXISTS', 'another queued or running task holds the same unique key', { cause: error });
+      }
+      throw error;
+    }
+  }
+}
+
+function groupByToken(items: readonly TaskQueueItem[]): Map<string, TaskQueueItem[]> {
+  const groups = new Map<string, TaskQueueItem[]>();
+  for (const item of items) {
+    if (!item.claimToken) continue;
+    const group = groups.get(item.claimToken);
+    if (group) group.push(item);
+    else groups.set(item.claimToken, [item]);
+  }
+  return groups;
+}

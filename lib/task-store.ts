@@ -1,0 +1,496 @@
+/**
+ * The TaskStore facade: the public API of API.md, delegating to the definitions and queue
+ * repositories, the handler registry and the executor. It validates, wraps driver errors as
+ * TaskStoreError('DATABASE'), and announces enqueues so runners wake at once.
+ */
+import { EventEmitter } from 'node:events';
+import type { Knex } from 'knex';
+import { resolveDatabase } from '../adapters/index.js';
+import type { Adapter, AdapterCapabilities } from '../adapters/adapter.js';
+import { migrateDown, migrateUp } from '../migrations/index.js';
+import { executeTask, type ExecutionResult } from '../runners/task-executor.js';
+import { buildEnqueueRows, validateEnqueueOptions } from './enqueue.js';
+import { TaskStoreError, invalidArgument, notFound, wrapDatabaseError } from './errors.js';
+import { HandlerRegistry } from './handler-registry.js';
+import type { TaskContext, TaskHandler } from './handler.js';
+import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './options.js';
+import { paramAsString } from './params.js';
+import type { StoreContext } from './store-context.js';
+import { TaskDefinitions } from './task-definitions.js';
+import { TaskQueue, resolveQueueName } from './task-queue.js';
+import type {
+  Dialect,
+  EnqueueOptions,
+  JsonObject,
+  TaskDefinition,
+  TaskDefinitionCreateInput,
+  TaskDefinitionQuery,
+  TaskDefinitionUpdateInput,
+  TaskQueueCreateInput,
+  TaskQueueItem,
+  TaskQueuePurgeOptions,
+  TaskQueueQuery,
+  TaskQueueStats,
+  TaskQueueUpdateInput,
+  TaskStoreOptions,
+} from './types.js';
+import { assertInteger, assertNonEmptyString, assertPlainObject } from './validate.js';
+
+/** How long a definition read for processing is reused before it is read again. */
+const DEFINITION_CACHE_MS = 2000;
+export const MAX_CLAIM_BATCH = 1000;
+
+export interface ProcessOptions {
+  /** Aborts the handler's ctx.signal. */
+  signal?: AbortSignal;
+  /** Overrides the store's heartbeatIntervalMs for this run. */
+  heartbeatIntervalMs?: number;
+}
+
+export class TaskStore {
+  readonly dialect: Dialect;
+  readonly knex: Knex;
+  readonly #options: ResolvedTaskStoreOptions;
+  readonly #adapter: Adapter;
+  readonly #ownsKnex: boolean;
+  readonly #definitions: TaskDefinitions;
+  readonly #queue: TaskQueue;
+  readonly #handlers = new HandlerRegistry();
+  readonly #definitionCache = new Map<string, { definition: TaskDefinition | null; at: number }>();
+  /** Items this store claimed and has not processed yet: their claim is known fresh. */
+  readonly #freshClaims = new WeakSet<TaskQueueItem>();
+  readonly #events = new EventEmitter();
+  #closed = false;
+
+  private constructor(options: ResolvedTaskStoreOptions) {
+    this.#options = options;
+    const { knex, adapter, owned } = resolveDatabase(options.database);
+    this.knex = knex;
+    this.#adapter = adapter;
+    this.#ownsKnex = owned;
+    this.dialect = adapter.dialect;
+    const context: StoreContext = {
+      knex,
+      adapter,
+      tables: options.tables,
+      logger: options.logger,
+      now: () => new Date(),
+    };
+    this.#definitions = new TaskDefinitions(context);
+    this.#queue = new TaskQueue(context);
+    this.#events.setMaxListeners(0);
+  }
+
+  /** Opens a store: connects, checks the connection, and migrates unless automigrate is false. */
+  static async open(options?: TaskStoreOptions): Promise<TaskStore> {
+    const store = new TaskStore(resolveStoreOptions(options));
+    try {
+      await store.#run('connect', () => store.knex.raw('SELECT 1'));
+      if (store.#options.automigrate) await store.migrateUp();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  get capabilities(): AdapterCapabilities {
+    return this.#adapter.capabilities;
+  }
+
+  get tableNames(): ResolvedTaskStoreOptions['tables'] {
+    return this.#options.tables;
+  }
+
+  get logger(): ResolvedTaskStoreOptions['logger'] {
+    return this.#options.logger;
+  }
+
+  /** Creates the tables and indexes that are missing. Safe to run twice, or from two processes. */
+  async migrateUp(): Promise<void> {
+    await this.#run('migrateUp', () => migrateUp(this.knex, this.#adapter, this.#options.tables));
+  }
+
+  /** Drops the three tables (and everything in them). Safe to run twice. */
+  async migrateDown(): Promise<void> {
+    await this.#run('migrateDown', () => migrateDown(this.knex, this.#adapter, this.#options.tables));
+  }
+
+  /** Closes the connections taskstore opened; a caller's Knex instance is left open. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#events.emit('close');
+    this.#events.removeAllListeners();
+    if (this.#ownsKnex) await this.knex.destroy();
+  }
+
+  isClosed(): boolean {
+    return this.#closed;
+  }
+
+  // --- task definitions ---------------------------------------------------------------
+
+  taskDefinitionCreate(definition: TaskDefinitionCreateInput): Promise<TaskDefinition> {
+    return this.#run('taskDefinitionCreate', () => this.#definitions.create(definition));
+  }
+
+  taskDefinitionFindById(id: string): Promise<TaskDefinition | null> {
+    return this.#run('taskDefinitionFindById', () => this.#definitions.findById(id));
+  }
+
+  taskDefinitionFindByAlias(alias: string): Promise<TaskDefinition | null> {
+    return this.#run('taskDefinitionFindByAlias', () => this.#definitions.findByAlias(alias));
+  }
+
+  taskDefinitionList(query?: TaskDefinitionQuery): Promise<TaskDefinition[]> {
+    return this.#run('taskDefinitionList', () => this.#definitions.list(query));
+  }
+
+  taskDefinitionCount(query?: TaskDefinitionQuery): Promise<number> {
+    return this.#run('taskDefinitionCount', () => this.#definitions.count(query));
+  }
+
+  taskDefinitionUpdate(definition: TaskDefinitionUpdateInput): Promise<TaskDefinition> {
+    return this.#run('taskDefinitionUpdate', () => this.#forget(this.#definitions.update(definition)));
+  }
+
+  taskDefinitionSoftDeleteById(id: string): Promise<void> {
+    return this.#run('taskDefinitionSoftDeleteById', () => this.#forget(this.#definitions.softDeleteById(id)));
+  }
+
+  taskDefinitionRestoreById(id: string): Promise<TaskDefinition> {
+    return this.#run('taskDefinitionRestoreById', () => this.#forget(this.#definitions.restoreById(id)));
+  }
+
+  taskDefinitionDeleteById(id: string): Promise<void> {
+    return this.#run('taskDefinitionDeleteById', () => this.#forget(this.#definitions.deleteById(id)));
+  }
+
+  // --- handlers -------------------------------------------------------------------------
+
+  /**
+   * Registers a handler for its alias (replacing an earlier one) and makes sure a live
+   * definition exists: created when `createIfMissing`, else NOT_FOUND. An existing
+   * definition gets the handler's title, description and maxAttempts.
+   */
+  taskHandlerAdd(handler: TaskHandler<any>, createIfMissing = false): Promise<TaskDefinition> {
+    return this.#run('taskHandlerAdd', async () => {
+      if (handler === null || typeof handler !== 'object' || typeof handler.handle !== 'function') {
+        throw invalidArgument('taskHandlerAdd: handler must come from defineTask()');
+      }
+      const wanted = { title: handler.title, description: handler.description, maxAttempts: handler.maxAttempts };
+      let definition = await this.#definitions.findByAlias(handler.alias);
+      if (!definition) {
+        if (!createIfMissing) throw notFound(`no task definition with alias '${handler.alias}' (pass createIfMissing to create it)`);
+        try {
+          definition = await this.#definitions.create({ alias: handler.alias, ...wanted });
+        } catch (error) {
+          // Another process registered the same handler a moment ago.
+          if (!(error instanceof TaskStoreError && error.code === 'ALREADY_EXISTS')) throw error;
+          definition = await this.#definitions.findByAlias(handler.alias);
+          if (!definition) throw error;
+        }
+      }
+      const current = definition;
+      const stale = (Object.keys(wanted) as (keyof typeof wanted)[]).some((key) => current[key] !== wanted[key]);
+      if (stale) definition = await this.#forget(this.#definitions.update({ id: current.id, ...wanted }));
+      this.#handlers.add(handler as TaskHandler);
+      return definition;
+    });
+  }
+
+  /** The registered handlers, each alias once. */
+  taskHandlerList(): TaskHandler[] {
+    return this.#handlers.list();
+  }
+
+  /**
+   * Runs a registered handler directly, outside the queue (the CLI's `run`): ctx.task is
+   * null, log lines go to the logger. Resolves true when the handler succeeded.
+   */
+  async taskHandlerExecute(alias: string, params: JsonObject = {}, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    assertNonEmptyString(alias, 'alias', 100);
+    assertPlainObject(params, 'params');
+    const handler = this.#handlers.find(alias);
+    if (!handler) throw notFound(`no handler registered for alias '${alias}'`);
+    const logger = this.#options.logger;
+    let output = '';
+    const context: TaskContext = Object.freeze({
+      params,
+      getParam: (key: string) => paramAsString(params, key),
+      logInfo: async (message: string) => logger.info(message),
+      logError: async (message: string) => logger.error(message),
+      logSuccess: async (message: string) => logger.info(message),
+      setOutput: (text: string) => {
+        output = String(text);
+      },
+      signal: options.signal ?? new AbortController().signal,
+      attempt: 1,
+      task: null,
+      hasQueuedTask: () => false,
+    });
+    try {
+      const result = await handler.handle(context);
+      if (output !== '') logger.info(output);
+      return result !== false;
+    } catch (error) {
+      logger.error(`${handler.alias} failed: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    }
+  }
+
+  // --- enqueueing -----------------------------------------------------------------------
+
+  /** Queues one execution of the definition with this alias. */
+  async taskDefinitionEnqueueByAlias(
+    queueName: string,
+    alias: string,
+    params: JsonObject = {},
+    options?: EnqueueOptions,
+  ): Promise<TaskQueueItem> {
+    const [item] = await this.#enqueue('taskDefinitionEnqueueByAlias', queueName, alias, [params], options);
+    return item as TaskQueueItem;
+  }
+
+  /** Queues many executions at once: all of them or, on any error, none. */
+  taskDefinitionEnqueueManyByAlias(
+    queueName: string,
+    alias: string,
+    paramsList: JsonObject[],
+    options?: Omit<EnqueueOptions, 'uniqueKey'>,
+  ): Promise<TaskQueueItem[]> {
+    if (!Array.isArray(paramsList)) {
+      return Promise.reject(invalidArgument(`taskDefinitionEnqueueManyByAlias: paramsList must be an array`));
+    }
+    if ((options as EnqueueOptions | undefined)?.uniqueKey !== undefined) {
+      return Promise.reject(invalidArgument('taskDefinitionEnqueueManyByAlias: uniqueKey applies to one task; enqueue those one by one'));
+    }
+    return this.#enqueue('taskDefinitionEnqueueManyByAlias', queueName, alias, paramsList, options);
+  }
+
+  #enqueue(action: string, queueName: string, alias: string, paramsList: unknown[], options?: EnqueueOptions): Promise<TaskQueueItem[]> {
+    return this.#run(action, async () => {
+      const queue = resolveQueueName(queueName, `${action}: queueName`);
+      assertNonEmptyString(alias, `${action}: alias`, 100);
+      const resolved = validateEnqueueOptions(options, `${action}: options`);
+      if (paramsList.length === 0) return [];
+      const definition = await this.#definitions.findByAlias(alias, resolved.transaction);
+      if (!definition) throw notFound(`no task definition with alias '${alias}'`);
+      if (definition.status !== 'active') {
+        throw new TaskStoreError('INVALID_STATE', `task definition '${definition.alias}' is ${definition.status}; activate it to enqueue`);
+      }
+      const rows = buildEnqueueRows(definition, queue, paramsList, resolved, new Date(), action);
+      await this.#queue.insert(rows, resolved.transaction);
+      const announce = () => this.#events.emit('enqueued', queue);
+      if (resolved.transaction) resolved.transaction.executionPromise.then(announce, () => {});
+      else announce();
+      return rows.map((row) => this.#queueItemFromRow(row));
+    });
+  }
+
+  #queueItemFromRow(row: ReturnType<typeof buildEnqueueRows>[number]): TaskQueueItem {
+    return {
+      id: row.id,
+      taskId: row.task_id,
+      queueName: row.queue_name,
+      status: row.status,
+      parameters: JSON.parse(row.parameters) as JsonObject,
+      output: row.output,
+      details: row.details,
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+      priority: row.priority,
+      uniqueKey: row.unique_key,
+      availableAt: row.available_at,
+      startedAt: null,
+      completedAt: null,
+      heartbeatAt: null,
+      claimToken: null,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      softDeletedAt: null,
+    };
+  }
+
+  /**
+   * Calls `listener(queueName)` after every enqueue through this store (after the caller's
+   * transaction commits, when one was given). Returns an unsubscribe function.
+   */
+  onEnqueued(listener: (queueName: string) => void): () => void {
+    this.#events.on('enqueued', listener);
+    return () => this.#events.off('enqueued', listener);
+  }
+
+  // --- the task queue -------------------------------------------------------------------
+
+  taskQueueCreate(item: TaskQueueCreateInput): Promise<TaskQueueItem> {
+    return this.#run('taskQueueCreate', async () => {
+      const created = await this.#queue.create(item);
+      this.#events.emit('enqueued', created.queueName);
+      return created;
+    });
+  }
+
+  taskQueueFindById(id: string): Promise<TaskQueueItem | null> {
+    return this.#run('taskQueueFindById', () => this.#queue.findById(id));
+  }
+
+  taskQueueList(query?: TaskQueueQuery): Promise<TaskQueueItem[]> {
+    return this.#run('taskQueueList', () => this.#queue.list(query));
+  }
+
+  taskQueueCount(query?: TaskQueueQuery): Promise<number> {
+    return this.#run('taskQueueCount', () => this.#queue.count(query));
+  }
+
+  taskQueueUpdate(item: TaskQueueUpdateInput): Promise<TaskQueueItem> {
+    return this.#run('taskQueueUpdate', () => this.#queue.update(item));
+  }
+
+  taskQueueDeleteById(id: string): Promise<void> {
+    return this.#run('taskQueueDeleteById', () => this.#queue.deleteById(id));
+  }
+
+  taskQueueSoftDeleteById(id: string): Promise<void> {
+    return this.#run('taskQueueSoftDeleteById', () => this.#queue.softDeleteById(id));
+  }
+
+  taskQueueRestoreById(id: string): Promise<TaskQueueItem> {
+    return this.#run('taskQueueRestoreById', () => this.#queue.restoreById(id));
+  }
+
+  /** Atomically claims the next due item of a queue (queued → running), or null. */
+  async taskQueueClaimNext(queueName: string): Promise<TaskQueueItem | null> {
+    const [item] = await this.taskQueueClaim(queueName, 1);
+    return item ?? null;
+  }
+
+  /** Claims up to `limit` due items in one statement, in claim order. */
+  taskQueueClaim(queueName: string, limit: number): Promise<TaskQueueItem[]> {
+    return this.#run('taskQueueClaim', async () => {
+      const queue = resolveQueueName(queueName);
+      assertInteger(limit, 'limit', 1, MAX_CLAIM_BATCH);
+      const items = await this.#queue.claim(queue, limit);
+      for (const item of items) this.#freshClaims.add(item);
+      return items;
+    });
+  }
+
+  /**
+   * Processes one item: a queued item is claimed first; a running one must hold its claim.
+   * Resolves true when the handler succeeded.
+   */
+  async taskQueueProcessTask(item: TaskQueueItem, options: ProcessOptions = {}): Promise<boolean> {
+    const result = await this.taskQueueExecute(item, options);
+    return result !== null && result.outcome.status === 'success';
+  }
+
+  /** Claims the next item, processes it and returns its final row (null when none was due). */
+  async taskQueueProcessNext(queueName: string, options: ProcessOptions = {}): Promise<TaskQueueItem | null> {
+    const item = await this.taskQueueClaimNext(queueName);
+    if (!item) return null;
+    await this.taskQueueExecute(item, options);
+    return this.#run('taskQueueProcessNext', () => this.#queue.findById(item.id, { includeSoftDeleted: true }));
+  }
+
+  /**
+   * The executor behind processTask and the runners: returns how the attempt ended, or
+   * null when the item's claim was already lost and the handler was not run.
+   */
+  taskQueueExecute(item: TaskQueueItem, options: ProcessOptions = {}): Promise<ExecutionResult | null> {
+    return this.#run('taskQueueProcessTask', async () => {
+      assertPlainObject(item, 'item');
+      assertNonEmptyString(item.id, 'item.id');
+      let claimed: TaskQueueItem | null = item;
+      if (item.status === 'queued') {
+        claimed = await this.#queue.claimById(item.id);
+        if (!claimed) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' is no longer queued`);
+      } else if (item.status !== 'running' || !item.claimToken) {
+        throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' is ${item.status}; only queued or claimed items can be processed`);
+      } else if (!this.#freshClaims.has(item) && (await this.#queue.heartbeat([item])) === 0) {
+        this.#options.logger.warn(`task ${item.id} no longer holds its claim; not processing it`);
+        return null;
+      }
+      this.#freshClaims.delete(item);
+      return executeTask(
+        {
+          queue: this.#queue,
+          logger: this.#options.logger,
+          findDefinition: (id) => this.#cachedDefinition(id),
+          findHandler: (alias) => this.#handlers.find(alias),
+          now: () => new Date(),
+        },
+        claimed,
+        { heartbeatIntervalMs: options.heartbeatIntervalMs ?? this.#options.heartbeatIntervalMs, signal: options.signal },
+      );
+    });
+  }
+
+  /** Refreshes the heartbeat of running items this process holds; returns how many still hold their claim. */
+  taskQueueHeartbeat(items: readonly TaskQueueItem[]): Promise<number> {
+    return this.#run('taskQueueHeartbeat', () => this.#queue.heartbeat(items));
+  }
+
+  /**
+   * Reclaims running items whose heartbeat is older than `minutes`: back to queued while
+   * attempts remain, else failed. '' means the default queue, null every queue.
+   */
+  taskQueueUnstuck(queueName: string | null, minutes: number): Promise<number> {
+    return this.#run('taskQueueUnstuck', async () => {
+      const count = await this.#queue.unstuck(queueName === null ? null : resolveQueueName(queueName), minutes);
+      if (count > 0) this.#events.emit('enqueued', queueName ?? '*');
+      return count;
+    });
+  }
+
+  taskQueueRequeueById(id: string): Promise<TaskQueueItem> {
+    return this.#run('taskQueueRequeueById', async () => {
+      const item = await this.#queue.requeueById(id);
+      this.#events.emit('enqueued', item.queueName);
+      return item;
+    });
+  }
+
+  taskQueueCancelById(id: string): Promise<TaskQueueItem> {
+    return this.#run('taskQueueCancelById', () => this.#queue.cancelById(id));
+  }
+
+  taskQueueStats(options?: { queueName?: string }): Promise<TaskQueueStats> {
+    return this.#run('taskQueueStats', () => this.#queue.stats(options));
+  }
+
+  taskQueuePurge(options: TaskQueuePurgeOptions): Promise<number> {
+    return this.#run('taskQueuePurge', () => this.#queue.purge(options));
+  }
+
+  // --- internals ------------------------------------------------------------------------
+
+  async #cachedDefinition(id: string): Promise<TaskDefinition | null> {
+    const cached = this.#definitionCache.get(id);
+    if (cached && Date.now() - cached.at < DEFINITION_CACHE_MS) return cached.definition;
+    const definition = await this.#definitions.findById(id);
+    this.#definitionCache.set(id, { definition, at: Date.now() });
+    return definition;
+  }
+
+  /** Local writes to definitions invalidate the processing cache at once. */
+  async #forget<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      this.#definitionCache.clear();
+    }
+  }
+
+  async #run<T>(action: string, work: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new TaskStoreError('INVALID_STATE', `${action}: the store is closed`);
+    try {
+      return await work();
+    } catch (error) {
+      throw wrapDatabaseError(error, action);
+    }
+  }
+}
+
+

@@ -1,0 +1,84 @@
+/**
+ * Argument checks shared by every public method. Each throws INVALID_ARGUMENT naming the
+ * argument and what it got, before anything touches the database.
+ */
+import { invalidArgument } from './errors.js';
+
+const describe = (value: unknown): string => {
+  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 60)}…` : value}'`;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : String(value);
+};
+
+export function assertNonEmptyString(value: unknown, name: string, maxLength = 255): asserts value is string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw invalidArgument(`${name} must be a non-empty string (got ${describe(value)})`);
+  }
+  if (value.length > maxLength) throw invalidArgument(`${name} must be at most ${maxLength} characters (got ${value.length})`);
+}
+
+export function assertOptionalString(value: unknown, name: string, maxLength = Infinity): asserts value is string | undefined {
+  if (value === undefined) return;
+  if (typeof value !== 'string') throw invalidArgument(`${name} must be a string (got ${describe(value)})`);
+  if (value.length > maxLength) throw invalidArgument(`${name} must be at most ${maxLength} characters (got ${value.length})`);
+}
+
+export function assertInteger(value: unknown, name: string, min = -Infinity, max = Infinity): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : 'an integer';
+    throw invalidArgument(`${name} must be ${range}${max < Infinity ? ` up to ${max}` : ''} (got ${describe(value)})`);
+  }
+}
+
+export function assertPositiveNumber(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw invalidArgument(`${name} must be a positive number (got ${describe(value)})`);
+  }
+}
+
+export function assertNonNegativeNumber(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalidArgument(`${name} must be a non-negative number (got ${describe(value)})`);
+  }
+}
+
+export function assertDate(value: unknown, name: string): asserts value is Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw invalidArgument(`${name} must be a valid Date (got ${describe(value)})`);
+  }
+}
+
+export function assertOneOf<T extends string>(value: unknown, allowed: readonly T[], name: string): asserts value is T {
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw invalidArgument(`${name} must be one of ${allowed.join(', ')} (got ${describe(value)})`);
+  }
+}
+
+export function assertBoolean(value: unknown, name: string): asserts value is boolean {
+  if (typeof value !== 'boolean') throw invalidArgument(`${name} must be a boolean (got ${describe(value)})`);
+}
+
+export function assertPlainObject(value: unknown, name: string): asserts value is Record<string, unknown> {
+  if (!isPlainObject(value)) throw invalidArgument(`${name} must be a plain object (got ${describe(value)})`);
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A non-empty array of non-empty strings (ids, statuses). */
+export function assertStringArray(value: unknown, name: string): asserts value is string[] {
+  if (!Array.isArray(value) || value.length === 0) throw invalidArgument(`${name} must be a non-empty array (got ${describe(value)})`);
+  value.forEach((item, index) => assertNonEmptyString(item, `${name}[${index}]`));
+}
+
+/** Rejects keys an options or query object does not know, so a typo is not silently ignored. */
+export function assertKnownKeys(value: Record<string, unknown>, known: readonly string[], name: string): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw invalidArgument(`${name}: unknown option '${key}' (known: ${known.join(', ')})`);
+  }
+}

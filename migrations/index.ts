@@ -1,0 +1,41 @@
+/**
+ * The ordered list of schema steps, run by TaskStore#migrateUp under a database-wide lock,
+ * and exposed as a knex migration source for the knex CLI (see knexfile.ts).
+ */
+import type { Knex } from 'knex';
+import { adapterForKnex } from '../adapters/index.js';
+import type { Adapter, TableNames } from '../adapters/adapter.js';
+import { createTables } from './001-create-tables.js';
+import type { Migration } from './migration.js';
+
+export type { Migration, MigrationContext } from './migration.js';
+
+export const MIGRATIONS: readonly Migration[] = Object.freeze([createTables]);
+
+const lockName = (tables: TableNames): string => `taskstore_migrate_${tables.taskQueue}`;
+
+/** Applies every step in order; safe to run twice and from two processes at once. */
+export async function migrateUp(knex: Knex, adapter: Adapter, tables: TableNames): Promise<void> {
+  await adapter.withMigrationLock(knex, lockName(tables), async (trx) => {
+    for (const migration of MIGRATIONS) await migration.up(trx, { tables, adapter });
+  });
+}
+
+/** Reverts every step in reverse order: drops the three tables. Idempotent. */
+export async function migrateDown(knex: Knex, adapter: Adapter, tables: TableNames): Promise<void> {
+  await adapter.withMigrationLock(knex, lockName(tables), async (trx) => {
+    for (const migration of [...MIGRATIONS].reverse()) await migration.down(trx, { tables, adapter });
+  });
+}
+
+/** The same steps as a knex MigrationSource, for `knex migrate:latest` and friends. */
+export function createMigrationSource(tables: TableNames): Knex.MigrationSource<Migration> {
+  return {
+    getMigrations: async () => [...MIGRATIONS],
+    getMigrationName: (migration) => migration.name,
+    getMigration: async (migration) => ({
+      up: (knex: Knex) => migration.up(knex, { tables, adapter: adapterForKnex(knex) }),
+      down: (knex: Knex) => migration.down(knex, { tables, adapter: adapterForKnex(knex) }),
+    }),
+  };
+}

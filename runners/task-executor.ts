@@ -1,0 +1,190 @@
+/**
+ * Runs one claimed queue item: finds its definition and handler, gives the handler a fresh
+ * context, enforces the timeout, keeps the heartbeat, and turns the outcome into the item's
+ * next state with one guarded write.
+ */
+import { formatDetailsLine } from '../lib/details.js';
+import { PermanentError } from '../lib/errors.js';
+import { backoffDelayMs, type TaskContext, type TaskHandler, type TaskResult } from '../lib/handler.js';
+import { paramAsString } from '../lib/params.js';
+import type { Finish, TaskQueue } from '../lib/task-queue.js';
+import type { Logger, TaskDefinition, TaskQueueItem } from '../lib/types.js';
+
+export type ExecutionOutcome =
+  | { status: 'success' }
+  | { status: 'retry'; error: Error; availableAt: Date }
+  | { status: 'failed'; error: Error }
+  | { status: 'canceled'; error: Error };
+
+export interface ExecutionResult {
+  readonly outcome: ExecutionOutcome;
+  /** False when the claim was lost before the final write (the task was reclaimed). */
+  readonly recorded: boolean;
+}
+
+export interface ExecutorDependencies {
+  readonly queue: TaskQueue;
+  readonly logger: Logger;
+  findDefinition(id: string): Promise<TaskDefinition | null>;
+  findHandler(alias: string): TaskHandler | undefined;
+  now(): Date;
+}
+
+export interface ExecuteOptions {
+  readonly heartbeatIntervalMs: number;
+  /** Aborts the handler's ctx.signal (runner stop with a grace timeout). */
+  readonly signal?: AbortSignal;
+}
+
+class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+export async function executeTask(deps: ExecutorDependencies, item: TaskQueueItem, options: ExecuteOptions): Promise<ExecutionResult> {
+  const definition = await deps.findDefinition(item.taskId);
+  if (!definition) {
+    return conclude(deps, item, '', { status: 'failed', error: new Error('Task DOES NOT exist') }, ['Task DOES NOT exist', 'Task failed']);
+  }
+  if (definition.status === 'canceled') {
+    const message = `Task definition ${definition.alias} is canceled`;
+    return conclude(deps, item, '', { status: 'canceled', error: new Error(message) }, [message]);
+  }
+  const handler = deps.findHandler(definition.alias);
+  if (!handler) {
+    const message = `No handler for alias: ${definition.alias}`;
+    return conclude(deps, item, '', { status: 'failed', error: new Error(message) }, [message, 'Task failed']);
+  }
+
+  const run = new ExecutionContext(deps, item, options.signal);
+  const heartbeat = setInterval(() => {
+    deps.queue.heartbeat([item]).catch((error: unknown) => deps.logger.warn(`heartbeat of task ${item.id} failed`, error));
+  }, options.heartbeatIntervalMs);
+  heartbeat.unref();
+  let result: TaskResult | undefined;
+  let error: Error | undefined;
+  try {
+    result = await runWithTimeout(handler, run);
+  } catch (thrown) {
+    error = thrown instanceof Error ? thrown : new Error(String(thrown));
+  } finally {
+    clearInterval(heartbeat);
+    run.close();
+  }
+  await run.flushed();
+
+  if (!error && result !== false) return conclude(deps, item, run.output, { status: 'success' }, ['Task completed']);
+  const failure = error ?? new Error('Handler returned false');
+  const permanent = failure instanceof PermanentError;
+  const lines = [error ? `Task failed: ${describeError(failure)}` : 'Task failed'];
+  if (!permanent && item.attempts < item.maxAttempts) {
+    const delay = backoffDelayMs(handler.backoff, item.attempts);
+    const availableAt = new Date(deps.now().getTime() + delay);
+    lines.push(`Retrying in ${formatDelay(delay)} (attempt ${item.attempts} of ${item.maxAttempts})`);
+    return conclude(deps, item, run.output, { status: 'retry', error: failure, availableAt }, lines);
+  }
+  return conclude(deps, item, run.output, { status: 'failed', error: failure }, lines);
+}
+
+async function runWithTimeout(handler: TaskHandler, run: ExecutionContext): Promise<TaskResult> {
+  const handled = Promise.resolve().then(() => handler.handle(run.context));
+  if (handler.timeoutMs === null) return handled;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new TimeoutError(`Task timed out after ${handler.timeoutMs} ms`);
+      run.abort(error);
+      reject(error);
+    }, handler.timeoutMs ?? 0);
+  });
+  handled.catch(() => {}); // a handler that rejects after its timeout must not crash the process
+  try {
+    return await Promise.race([handled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Writes the final state with its details lines, guarded by the item's claim. */
+async function conclude(
+  deps: ExecutorDependencies,
+  item: TaskQueueItem,
+  output: string,
+  outcome: ExecutionOutcome,
+  lines: string[],
+): Promise<ExecutionResult> {
+  const now = deps.now();
+  const stamped = lines.map((line) => formatDetailsLine(line, now));
+  const finish: Finish =
+    outcome.status === 'retry'
+      ? { status: 'queued', lines: stamped, output, availableAt: outcome.availableAt }
+      : { status: outcome.status, lines: stamped, output };
+  const recorded = await deps.queue.finish(item, finish);
+  if (!recorded) deps.logger.warn(`task ${item.id} was reclaimed before it finished; its result (${outcome.status}) was not recorded`);
+  return { outcome, recorded };
+}
+
+/** The per-execution state behind a TaskContext: nothing here is shared between runs. */
+class ExecutionContext {
+  readonly context: TaskContext;
+  output: string;
+  readonly #controller = new AbortController();
+  #writes: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(
+    private readonly deps: ExecutorDependencies,
+    private readonly item: TaskQueueItem,
+    outer?: AbortSignal,
+  ) {
+    this.output = item.output;
+    if (outer) {
+      if (outer.aborted) this.#controller.abort(outer.reason);
+      else outer.addEventListener('abort', () => this.#controller.abort(outer.reason), { once: true });
+    }
+    const params = item.parameters;
+    const log = (message: string) => this.#log(message);
+    this.context = Object.freeze({
+      params,
+      getParam: (key: string) => paramAsString(params, key),
+      logInfo: log,
+      logError: log,
+      logSuccess: log,
+      setOutput: (text: string) => {
+        if (!this.#closed) this.output = String(text);
+      },
+      signal: this.#controller.signal,
+      attempt: item.attempts,
+      task: item,
+      hasQueuedTask: () => true,
+    });
+  }
+
+  #log(message: string): Promise<void> {
+    if (this.#closed) return Promise.resolve(); // a handler still running after its timeout
+    const line = formatDetailsLine(String(message), this.deps.now());
+    const write = this.#writes.then(() => this.deps.queue.appendDetails(this.item, line));
+    this.#writes = write.catch((error: unknown) => this.deps.logger.warn(`could not log to task ${this.item.id}`, error));
+    return this.#writes.then(() => undefined);
+  }
+
+  abort(reason: Error): void {
+    this.#controller.abort(reason);
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  flushed(): Promise<unknown> {
+    return this.#writes;
+  }
+}
+
+function describeError(error: Error): string {
+  const stack = error.stack?.split('\n').slice(1, 4).map((line) => line.trim()).join(' | ');
+  return stack ? `${error.message} (${stack})` : error.message;
+}
+
+function formatDelay(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : ms < 120_000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms / 6000) / 10} min`;
+}
