@@ -12,6 +12,13 @@ export {
   type TaskHandlerDefinition,
   type TaskResult,
 } from './handler.js';
+export {
+  TaskQueueRunner,
+  type TaskQueueRunnerOptions,
+  type ResolvedTaskQueueRunnerOptions,
+  type TaskQueueRunnerEvents,
+  type StopOptions,
+} from '../runners/task-queue-runner.js';
 export type { ExecutionOutcome, ExecutionResult } from '../runners/task-executor.js';
 export type { AdapterCapabilities } from '../adapters/adapter.js';
 export { DEFAULT_QUEUE } from './task-queue.js';

@@ -329,7 +329,7 @@ export class TaskQueue {
 
   /** Appends a details line to a running item while its claim holds. */
   async appendDetails(item: TaskQueueItem, line: string): Promise<boolean> {
-    const changed = await this.#leased(item).update({
+    const changed = await this.#leasedMany([item]).update({
       details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', line),
       updated_at: this.#ctx.now(),
     });
@@ -338,20 +338,23 @@ export class TaskQueue {
 
   /** Refreshes the heartbeat of running items; returns how many still hold their claim. */
   async heartbeat(items: readonly TaskQueueItem[]): Promise<number> {
-    if (items.length === 0) return 0;
-    const now = this.#ctx.now();
-    let alive = 0;
-    for (const [token, group] of groupByToken(items)) {
-      alive += await this.table()
-        .whereIn('id', group.map((item) => item.id))
-        .where({ claim_token: token, status: 'running' })
-        .update({ heartbeat_at: now });
-    }
-    return alive;
+    const held = items.filter((item) => item.claimToken !== null);
+    if (held.length === 0) return 0;
+    return this.#leasedMany(held).update({ heartbeat_at: this.#ctx.now() });
   }
 
   /** The guarded final write of an attempt; false when the claim was lost meanwhile. */
   async finish(item: TaskQueueItem, finish: Finish): Promise<boolean> {
+    return (await this.finishMany([item], finish)) === 1;
+  }
+
+  /**
+   * One guarded write ending the attempts of many items alike (a runner's batch of
+   * successes). Each row is matched on its own (id, claim token) pair; returns the rows
+   * that still held their claim.
+   */
+  async finishMany(items: readonly TaskQueueItem[], finish: Finish): Promise<number> {
+    if (items.length === 0) return 0;
     const now = this.#ctx.now();
     const changes: Record<string, unknown> = {
       status: finish.status,
@@ -366,12 +369,27 @@ export class TaskQueue {
       changes['completed_at'] = now;
       changes['unique_key_active'] = null;
     }
-    return (await this.#leased(item).update(changes)) === 1;
+    return this.#leasedMany(items).update(changes);
   }
 
-  #leased(item: TaskQueueItem): Knex.QueryBuilder {
-    if (!item.claimToken) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' holds no claim`);
-    return this.table().where({ id: item.id, claim_token: item.claimToken, status: 'running' });
+  /** Gives claimed-but-unstarted items back to the queue (a stopping runner's prefetch). */
+  async release(items: readonly TaskQueueItem[]): Promise<number> {
+    if (items.length === 0) return 0;
+    return this.#leasedMany(items).update({
+      status: 'queued',
+      attempts: this.#ctx.knex.raw('attempts - 1'),
+      claim_token: null,
+      updated_at: this.#ctx.now(),
+      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task released unstarted')),
+    });
+  }
+
+  #leasedMany(items: readonly TaskQueueItem[]): Knex.QueryBuilder {
+    const pairs = items.map((item) => {
+      if (!item.claimToken) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' holds no claim`);
+      return [item.id, item.claimToken];
+    });
+    return this.table().whereIn(['id', 'claim_token'], pairs).where('status', 'running');
   }
 
   /**
@@ -499,15 +517,4 @@ export class TaskQueue {
       throw error;
     }
   }
-}
-
-function groupByToken(items: readonly TaskQueueItem[]): Map<string, TaskQueueItem[]> {
-  const groups = new Map<string, TaskQueueItem[]>();
-  for (const item of items) {
-    if (!item.claimToken) continue;
-    const group = groups.get(item.claimToken);
-    if (group) group.push(item);
-    else groups.set(item.claimToken, [item]);
-  }
-  return groups;
 }

@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import { resolveDatabase } from '../adapters/index.js';
 import type { Adapter, AdapterCapabilities } from '../adapters/adapter.js';
 import { migrateDown, migrateUp } from '../migrations/index.js';
+import { FinishBatcher } from '../runners/finish-batcher.js';
 import { executeTask, type ExecutionResult } from '../runners/task-executor.js';
 import { buildEnqueueRows, validateEnqueueOptions } from './enqueue.js';
 import { TaskStoreError, invalidArgument, notFound, wrapDatabaseError } from './errors.js';
@@ -43,8 +44,12 @@ export const MAX_CLAIM_BATCH = 1000;
 export interface ProcessOptions {
   /** Aborts the handler's ctx.signal. */
   signal?: AbortSignal;
-  /** Overrides the store's heartbeatIntervalMs for this run. */
+  /** Overrides the store's heartbeatIntervalMs for this run; 0 = no per-item heartbeat. */
   heartbeatIntervalMs?: number;
+  /** Called once the handler settled, before the final write. */
+  onHandlerDone?: () => void;
+  /** Batch this final write with others alike (one UPDATE for a burst of successes). */
+  batchFinish?: boolean;
 }
 
 export class TaskStore {
@@ -60,6 +65,7 @@ export class TaskStore {
   /** Items this store claimed and has not processed yet: their claim is known fresh. */
   readonly #freshClaims = new WeakSet<TaskQueueItem>();
   readonly #events = new EventEmitter();
+  readonly #batcher: FinishBatcher;
   #closed = false;
 
   private constructor(options: ResolvedTaskStoreOptions) {
@@ -78,6 +84,7 @@ export class TaskStore {
     };
     this.#definitions = new TaskDefinitions(context);
     this.#queue = new TaskQueue(context);
+    this.#batcher = new FinishBatcher(this.#queue, options.logger);
     this.#events.setMaxListeners(0);
   }
 
@@ -422,8 +429,22 @@ export class TaskStore {
           now: () => new Date(),
         },
         claimed,
-        { heartbeatIntervalMs: options.heartbeatIntervalMs ?? this.#options.heartbeatIntervalMs, signal: options.signal },
+        {
+          heartbeatIntervalMs: options.heartbeatIntervalMs ?? this.#options.heartbeatIntervalMs,
+          signal: options.signal,
+          onHandlerDone: options.onHandlerDone,
+          finish: options.batchFinish ? this.#batcher.write : undefined,
+        },
       );
+    });
+  }
+
+  /** Gives claimed items that were never started back to the queue (attempts restored). */
+  taskQueueRelease(items: readonly TaskQueueItem[]): Promise<number> {
+    return this.#run('taskQueueRelease', async () => {
+      const released = await this.#queue.release(items);
+      if (released > 0) this.#events.emit('enqueued', items[0]?.queueName ?? '*');
+      return released;
     });
   }
 

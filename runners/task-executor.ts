@@ -31,9 +31,14 @@ export interface ExecutorDependencies {
 }
 
 export interface ExecuteOptions {
+  /** Per-item heartbeat while the handler runs; 0 = none (a runner heartbeats its items in bulk). */
   readonly heartbeatIntervalMs: number;
   /** Aborts the handler's ctx.signal (runner stop with a grace timeout). */
   readonly signal?: AbortSignal;
+  /** Called once the handler settled, before the final write (a runner frees the slot here). */
+  readonly onHandlerDone?: () => void;
+  /** Writes the final state; default: one guarded write (a runner batches these). */
+  readonly finish?: (item: TaskQueueItem, finish: Finish) => Promise<boolean>;
 }
 
 class TimeoutError extends Error {
@@ -41,25 +46,36 @@ class TimeoutError extends Error {
 }
 
 export async function executeTask(deps: ExecutorDependencies, item: TaskQueueItem, options: ExecuteOptions): Promise<ExecutionResult> {
-  const definition = await deps.findDefinition(item.taskId);
+  const write = options.finish ?? ((target: TaskQueueItem, finish: Finish) => deps.queue.finish(target, finish));
+  const conclude = (output: string, outcome: ExecutionOutcome, lines: string[]) => writeOutcome(deps, write, item, output, outcome, lines);
+  let definition: TaskDefinition | null;
+  try {
+    definition = await deps.findDefinition(item.taskId);
+  } catch (error) {
+    options.onHandlerDone?.();
+    throw error;
+  }
+  const handler = definition && definition.status !== 'canceled' ? deps.findHandler(definition.alias) : undefined;
+  if (!handler) options.onHandlerDone?.();
   if (!definition) {
-    return conclude(deps, item, '', { status: 'failed', error: new Error('Task DOES NOT exist') }, ['Task DOES NOT exist', 'Task failed']);
+    return conclude('', { status: 'failed', error: new Error('Task DOES NOT exist') }, ['Task DOES NOT exist', 'Task failed']);
   }
   if (definition.status === 'canceled') {
     const message = `Task definition ${definition.alias} is canceled`;
-    return conclude(deps, item, '', { status: 'canceled', error: new Error(message) }, [message]);
+    return conclude('', { status: 'canceled', error: new Error(message) }, [message]);
   }
-  const handler = deps.findHandler(definition.alias);
   if (!handler) {
     const message = `No handler for alias: ${definition.alias}`;
-    return conclude(deps, item, '', { status: 'failed', error: new Error(message) }, [message, 'Task failed']);
+    return conclude('', { status: 'failed', error: new Error(message) }, [message, 'Task failed']);
   }
 
   const run = new ExecutionContext(deps, item, options.signal);
-  const heartbeat = setInterval(() => {
-    deps.queue.heartbeat([item]).catch((error: unknown) => deps.logger.warn(`heartbeat of task ${item.id} failed`, error));
-  }, options.heartbeatIntervalMs);
-  heartbeat.unref();
+  const heartbeat =
+    options.heartbeatIntervalMs > 0
+      ? setInterval(() => {
+          deps.queue.heartbeat([item]).catch((error: unknown) => deps.logger.warn(`heartbeat of task ${item.id} failed`, error));
+        }, options.heartbeatIntervalMs).unref()
+      : undefined;
   let result: TaskResult | undefined;
   let error: Error | undefined;
   try {
@@ -69,10 +85,11 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
   } finally {
     clearInterval(heartbeat);
     run.close();
+    options.onHandlerDone?.();
   }
   await run.flushed();
 
-  if (!error && result !== false) return conclude(deps, item, run.output, { status: 'success' }, ['Task completed']);
+  if (!error && result !== false) return conclude(run.output, { status: 'success' }, ['Task completed']);
   const failure = error ?? new Error('Handler returned false');
   const permanent = failure instanceof PermanentError;
   const lines = [error ? `Task failed: ${describeError(failure)}` : 'Task failed'];
@@ -80,9 +97,9 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
     const delay = backoffDelayMs(handler.backoff, item.attempts);
     const availableAt = new Date(deps.now().getTime() + delay);
     lines.push(`Retrying in ${formatDelay(delay)} (attempt ${item.attempts} of ${item.maxAttempts})`);
-    return conclude(deps, item, run.output, { status: 'retry', error: failure, availableAt }, lines);
+    return conclude(run.output, { status: 'retry', error: failure, availableAt }, lines);
   }
-  return conclude(deps, item, run.output, { status: 'failed', error: failure }, lines);
+  return conclude(run.output, { status: 'failed', error: failure }, lines);
 }
 
 async function runWithTimeout(handler: TaskHandler, run: ExecutionContext): Promise<TaskResult> {
@@ -105,8 +122,9 @@ async function runWithTimeout(handler: TaskHandler, run: ExecutionContext): Prom
 }
 
 /** Writes the final state with its details lines, guarded by the item's claim. */
-async function conclude(
+async function writeOutcome(
   deps: ExecutorDependencies,
+  write: (item: TaskQueueItem, finish: Finish) => Promise<boolean>,
   item: TaskQueueItem,
   output: string,
   outcome: ExecutionOutcome,
@@ -118,7 +136,7 @@ async function conclude(
     outcome.status === 'retry'
       ? { status: 'queued', lines: stamped, output, availableAt: outcome.availableAt }
       : { status: outcome.status, lines: stamped, output };
-  const recorded = await deps.queue.finish(item, finish);
+  const recorded = await write(item, finish);
   if (!recorded) deps.logger.warn(`task ${item.id} was reclaimed before it finished; its result (${outcome.status}) was not recorded`);
   return { outcome, recorded };
 }
@@ -130,6 +148,7 @@ class ExecutionContext {
   readonly #controller = new AbortController();
   #writes: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #detach = (): void => {};
 
   constructor(
     private readonly deps: ExecutorDependencies,
@@ -139,7 +158,11 @@ class ExecutionContext {
     this.output = item.output;
     if (outer) {
       if (outer.aborted) this.#controller.abort(outer.reason);
-      else outer.addEventListener('abort', () => this.#controller.abort(outer.reason), { once: true });
+      else {
+        const forward = () => this.#controller.abort(outer.reason);
+        outer.addEventListener('abort', forward, { once: true });
+        this.#detach = () => outer.removeEventListener('abort', forward);
+      }
     }
     const params = item.parameters;
     const log = (message: string) => this.#log(message);
@@ -173,6 +196,7 @@ class ExecutionContext {
 
   close(): void {
     this.#closed = true;
+    this.#detach();
   }
 
   flushed(): Promise<unknown> {

@@ -1,0 +1,74 @@
+/**
+ * Collects the final writes of a runner's tasks and flushes alike ones (same status, output
+ * and details lines: typically a burst of plain successes) as one guarded UPDATE. While one
+ * flush runs, the next batch gathers. Each row is still matched on its (id, claim token).
+ */
+import type { Finish, TaskQueue } from '../lib/task-queue.js';
+import type { Logger, TaskQueueItem } from '../lib/types.js';
+
+interface Pending {
+  readonly item: TaskQueueItem;
+  readonly finish: Finish;
+  readonly resolve: (recorded: boolean) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class FinishBatcher {
+  readonly #queue: TaskQueue;
+  readonly #logger: Logger;
+  #pending: Pending[] = [];
+  #flushing: Promise<void> | null = null;
+
+  constructor(queue: TaskQueue, logger: Logger) {
+    this.#queue = queue;
+    this.#logger = logger;
+  }
+
+  write = (item: TaskQueueItem, finish: Finish): Promise<boolean> =>
+    new Promise((resolve, reject) => {
+      this.#pending.push({ item, finish, resolve, reject });
+      if (!this.#flushing) this.#flushing = new Promise<void>((next) => setImmediate(next)).then(() => this.#drain());
+    });
+
+  /** Resolves when everything written so far has reached the database. */
+  async flushed(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending;
+      this.#pending = [];
+      await Promise.all([...groupAlike(batch).values()].map((group) => this.#flush(group)));
+    }
+    this.#flushing = null;
+  }
+
+  async #flush(group: Pending[]): Promise<void> {
+    const first = group[0] as Pending;
+    try {
+      const recorded = await this.#queue.finishMany(
+        group.map((entry) => entry.item),
+        first.finish,
+      );
+      if (recorded < group.length) {
+        this.#logger.warn(`${group.length - recorded} of ${group.length} task results were not recorded: those tasks were reclaimed`);
+      }
+      for (const entry of group) entry.resolve(recorded === group.length);
+    } catch (error) {
+      for (const entry of group) entry.reject(error);
+    }
+  }
+}
+
+function groupAlike(batch: Pending[]): Map<string, Pending[]> {
+  const groups = new Map<string, Pending[]>();
+  for (const entry of batch) {
+    const { finish } = entry;
+    const key = [finish.status, finish.output, finish.lines.join('\n'), finish.status === 'queued' ? finish.availableAt.getTime() : ''].join('\u0000');
+    const group = groups.get(key);
+    if (group) group.push(entry);
+    else groups.set(key, [entry]);
+  }
+  return groups;
+}

@@ -1,0 +1,298 @@
+/**
+ * TaskQueueRunner: works one named queue. A continuous pool: it takes a free slot's worth
+ * of due items in one claim, starts each at once, and refills a slot the moment its
+ * handler settles. Heartbeats keep its items' claims alive; each poll sweeps stuck items
+ * back; enqueues through the same store wake it at once.
+ */
+import { EventEmitter } from 'node:events';
+import { TaskStoreError } from '../lib/errors.js';
+import type { TaskStore } from '../lib/task-store.js';
+import { resolveQueueName } from '../lib/task-queue.js';
+import type { Logger, TaskQueueItem } from '../lib/types.js';
+import { assertInteger, assertKnownKeys, assertNonNegativeNumber, assertPlainObject, assertPositiveNumber } from '../lib/validate.js';
+import { Semaphore } from './semaphore.js';
+import { WakeSignal } from './wake-signal.js';
+
+export interface TaskQueueRunnerOptions {
+  /** The queue to work. Default 'default' ('' too). */
+  queueName?: string;
+  /** Poll interval when idle; fractions allowed. Enqueues through the same store wake it sooner. Default 10. */
+  intervalSeconds?: number;
+  /** A running item whose heartbeat is older than this is reclaimed by the sweep. Fractions allowed. Default 1. */
+  unstuckMinutes?: number;
+  /** 1 = serial, in claim order; n = at most n handlers at once. Default 1. */
+  maxConcurrency?: number;
+  /**
+   * Extra items to claim beyond the free slots, held locally until a slot frees (their
+   * claims heartbeat meanwhile, and a stop gives them back). Faster draining of many
+   * short tasks at the cost of claiming work before it can start. Default 0.
+   */
+  prefetch?: number;
+  /** Default: the store's logger. */
+  logger?: Logger;
+}
+
+export interface ResolvedTaskQueueRunnerOptions {
+  readonly queueName: string;
+  readonly pollIntervalMs: number;
+  readonly unstuckMinutes: number;
+  readonly maxConcurrency: number;
+  readonly prefetch: number;
+  readonly heartbeatIntervalMs: number;
+  readonly logger: Logger;
+}
+
+const DEFAULTS = Object.freeze({ intervalSeconds: 10, unstuckMinutes: 1, maxConcurrency: 1, prefetch: 0 });
+const KNOWN = ['queueName', 'intervalSeconds', 'unstuckMinutes', 'maxConcurrency', 'prefetch', 'logger'];
+
+export function resolveRunnerOptions(options: TaskQueueRunnerOptions, fallbackLogger: Logger): ResolvedTaskQueueRunnerOptions {
+  assertPlainObject(options, 'TaskQueueRunner options');
+  assertKnownKeys(options, KNOWN, 'TaskQueueRunner options');
+  const merged = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS &
+    TaskQueueRunnerOptions;
+  assertPositiveNumber(merged.intervalSeconds, 'intervalSeconds');
+  assertPositiveNumber(merged.unstuckMinutes, 'unstuckMinutes');
+  assertInteger(merged.maxConcurrency, 'maxConcurrency', 1, 10_000);
+  assertInteger(merged.prefetch, 'prefetch', 0, 10_000);
+  const unstuckMs = merged.unstuckMinutes * 60_000;
+  return Object.freeze({
+    queueName: resolveQueueName(merged.queueName),
+    pollIntervalMs: merged.intervalSeconds * 1000,
+    unstuckMinutes: merged.unstuckMinutes,
+    maxConcurrency: merged.maxConcurrency,
+    prefetch: merged.prefetch,
+    // Four heartbeats per unstuck window: a live task is never mistaken for a dead one.
+    heartbeatIntervalMs: Math.min(30_000, Math.max(25, unstuckMs / 4)),
+    logger: merged.logger ?? fallbackLogger,
+  });
+}
+
+export interface TaskQueueRunnerEvents {
+  'task:start': [item: TaskQueueItem];
+  'task:success': [item: TaskQueueItem];
+  'task:failure': [item: TaskQueueItem, error: Error];
+  'task:retry': [item: TaskQueueItem, error: Error, availableAt: Date];
+  error: [error: Error];
+}
+
+export interface StopOptions {
+  /** Abort the handlers' ctx.signal after this long; by default stop waits for them as long as they take. */
+  graceMs?: number;
+}
+
+export class TaskQueueRunner extends EventEmitter {
+  readonly options: ResolvedTaskQueueRunnerOptions;
+  readonly #store: TaskStore;
+  readonly #slots: Semaphore;
+  readonly #wake = new WakeSignal();
+  /** Claimed and started, until the final write is done. */
+  readonly #inFlight = new Set<TaskQueueItem>();
+  /** Claimed ahead (prefetch), not started yet. */
+  readonly #buffer: TaskQueueItem[] = [];
+  readonly #executions = new Set<Promise<void>>();
+  readonly #trackers = new Set<Set<Promise<void>>>();
+  #control: AbortController | null = null;
+  #handlerAbort = new AbortController();
+  #loop: Promise<void> | null = null;
+  #stopping: Promise<void> | null = null;
+  #heartbeatTimer: NodeJS.Timeout | null = null;
+  #unsubscribe: (() => void) | null = null;
+  #lastSweep = 0;
+
+  constructor(store: TaskStore, options: TaskQueueRunnerOptions = {}) {
+    super();
+    this.#store = store;
+    this.options = resolveRunnerOptions(options, store.logger);
+    this.#slots = new Semaphore(this.options.maxConcurrency);
+  }
+
+  get queueName(): string {
+    return this.options.queueName;
+  }
+
+  /** Starts polling; a second call is a no-op. */
+  start(): void {
+    if (this.#loop) return;
+    if (this.#store.isClosed()) throw new TaskStoreError('INVALID_STATE', 'TaskQueueRunner.start: the store is closed');
+    const control = new AbortController();
+    this.#control = control;
+    this.#handlerAbort = new AbortController();
+    this.#unsubscribe = this.#store.onEnqueued((queue) => {
+      if (queue === this.options.queueName || queue === '*') this.#wake.notify();
+    });
+    this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), this.options.heartbeatIntervalMs);
+    this.#heartbeatTimer.unref();
+    this.#loop = this.#poll(control.signal);
+  }
+
+  /** True from start() until stop() has resolved. */
+  isRunning(): boolean {
+    return this.#loop !== null;
+  }
+
+  /** How many handlers run right now. */
+  get activeCount(): number {
+    return this.options.maxConcurrency - this.#slots.available;
+  }
+
+  /** Claims and runs everything due now; resolves when those handlers have finished. */
+  async runOnce(): Promise<void> {
+    const tracker = new Set<Promise<void>>();
+    this.#trackers.add(tracker);
+    try {
+      await this.#sweep(true);
+      await this.#drain(this.#control?.signal ?? new AbortController().signal);
+      while (tracker.size > 0 || this.#buffer.length > 0) {
+        if (tracker.size > 0) await Promise.race(tracker);
+        else await this.#slots.whenAvailable();
+        this.#startBuffered();
+      }
+    } finally {
+      this.#trackers.delete(tracker);
+    }
+  }
+
+  /**
+   * Stops claiming at once, gives back prefetched items, waits for the handlers in flight
+   * (aborting their ctx.signal after `graceMs` when given) and resolves when idle.
+   * Restartable; a second call waits for the same stop.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    if (options.graceMs !== undefined) assertNonNegativeNumber(options.graceMs, 'graceMs');
+    if (!this.#loop) return Promise.resolve();
+    this.#stopping ??= this.#shutdown(options.graceMs).finally(() => {
+      this.#loop = null;
+      this.#stopping = null;
+    });
+    return this.#stopping;
+  }
+
+  async #shutdown(graceMs: number | undefined): Promise<void> {
+    this.#control?.abort();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    await this.#loop;
+    if (this.#buffer.length > 0) {
+      await this.#store.taskQueueRelease(this.#buffer.splice(0)).catch((error: unknown) => this.#emitError(error));
+    }
+    const timer = graceMs === undefined ? null : setTimeout(() => this.#handlerAbort.abort(new Error('runner stopped')), graceMs);
+    while (this.#executions.size > 0) await Promise.allSettled([...this.#executions]);
+    if (timer) clearTimeout(timer);
+    if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = null;
+  }
+
+  async #poll(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        await this.#sweep(false);
+        await this.#drain(signal);
+        failures = 0;
+        await this.#wake.wait(this.options.pollIntervalMs, signal);
+      } catch (error) {
+        // Database trouble: report, back off (up to the poll interval), keep going.
+        failures += 1;
+        this.#emitError(error);
+        await this.#wake.wait(Math.min(this.options.pollIntervalMs, 50 * 2 ** Math.min(failures, 7)), signal);
+      }
+    }
+  }
+
+  /** Claims into free slots until a claim comes back short: then nothing more is due. */
+  async #drain(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.#slots.whenAvailable(signal);
+      if (signal.aborted) return;
+      this.#startBuffered();
+      await this.#sweep(false);
+      const wanted = this.#slots.available + this.options.prefetch - this.#buffer.length;
+      if (wanted <= 0) {
+        await this.#slots.whenAvailable(signal);
+        continue;
+      }
+      const items = await this.#store.taskQueueClaim(this.options.queueName, wanted);
+      for (const item of items) {
+        if (this.#slots.take(1) === 1) this.#start(item);
+        else this.#buffer.push(item);
+      }
+      if (items.length < wanted) return;
+    }
+  }
+
+  #startBuffered(): void {
+    while (this.#buffer.length > 0 && this.#slots.take(1) === 1) this.#start(this.#buffer.shift() as TaskQueueItem);
+  }
+
+  /** Runs one claimed item in a slot already taken for it. */
+  #start(item: TaskQueueItem): void {
+    this.#inFlight.add(item);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#slots.release();
+      this.#startBuffered();
+    };
+    this.#emit('task:start', item);
+    const execution = this.#store
+      .taskQueueExecute(item, { signal: this.#handlerAbort.signal, heartbeatIntervalMs: 0, onHandlerDone: release, batchFinish: true })
+      .then((result) => {
+        if (!result) return;
+        const { outcome } = result;
+        if (outcome.status === 'success') this.#emit('task:success', item);
+        else if (outcome.status === 'retry') this.#emit('task:retry', item, outcome.error, outcome.availableAt);
+        else this.#emit('task:failure', item, outcome.error);
+      })
+      .catch((error: unknown) => this.#emitError(error))
+      .finally(() => {
+        release();
+        this.#inFlight.delete(item);
+        this.#executions.delete(execution);
+        for (const tracker of this.#trackers) tracker.delete(execution);
+      });
+    this.#executions.add(execution);
+    for (const tracker of this.#trackers) tracker.add(execution);
+  }
+
+  async #sweep(force: boolean): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.#lastSweep < this.options.pollIntervalMs) return;
+    this.#lastSweep = now;
+    await this.#store.taskQueueUnstuck(this.options.queueName, this.options.unstuckMinutes);
+  }
+
+  async #heartbeat(): Promise<void> {
+    const items = [...this.#inFlight, ...this.#buffer];
+    if (items.length === 0) return;
+    try {
+      await this.#store.taskQueueHeartbeat(items);
+    } catch (error) {
+      this.#emitError(error);
+    }
+  }
+
+  /** Calls each listener on its own: one that throws is logged and cannot stop the runner. */
+  #emit<K extends keyof TaskQueueRunnerEvents>(event: K, ...args: TaskQueueRunnerEvents[K]): void {
+    for (const listener of this.rawListeners(event)) {
+      try {
+        (listener as (...values: unknown[]) => void).apply(this, args);
+      } catch (error) {
+        this.options.logger.error(`a '${event}' listener of the runner for queue '${this.queueName}' threw`, error);
+      }
+    }
+  }
+
+  #emitError(error: unknown): void {
+    const wrapped = error instanceof Error ? error : new Error(String(error));
+    if (this.listenerCount('error') === 0) this.options.logger.error(`runner for queue '${this.queueName}': ${wrapped.message}`, wrapped);
+    else this.#emit('error', wrapped);
+  }
+}
+
+// Typed listeners for the runner's events.
+export interface TaskQueueRunner {
+  on<K extends keyof TaskQueueRunnerEvents>(event: K, listener: (...args: TaskQueueRunnerEvents[K]) => void): this;
+  once<K extends keyof TaskQueueRunnerEvents>(event: K, listener: (...args: TaskQueueRunnerEvents[K]) => void): this;
+  off<K extends keyof TaskQueueRunnerEvents>(event: K, listener: (...args: TaskQueueRunnerEvents[K]) => void): this;
+}
