@@ -15,6 +15,8 @@ export interface AdapterCapabilities {
   readonly notify: boolean;
   /** Writers run in parallel (false: one writer at a time, as in SQLite). */
   readonly concurrentWriters: boolean;
+  /** One statement can commit without waiting for the log flush (PostgreSQL synchronous_commit). */
+  readonly asyncCommit: boolean;
 }
 
 /** Resolved table names, validated as plain identifiers. */
@@ -32,6 +34,8 @@ export interface ClaimRequest {
   readonly token: string;
   /** The details line appended to every claimed row ('… : Task started'). */
   readonly startedLine: string;
+  /** Commit without waiting for the log flush, where the dialect can (see asyncCommit). */
+  readonly asyncCommit: boolean;
 }
 
 /** A raw task_queue row as the driver returns it (snake_case columns). */
@@ -47,6 +51,13 @@ export interface Adapter {
    * claimed by exactly one caller however many claim at once.
    */
   claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]>;
+
+  /**
+   * A WHERE condition, always true, that makes the statement's own commit skip the wait for
+   * the log flush; null where the dialect has no such thing. Only for state transitions of
+   * claimed items, never for enqueues: losing one in a database crash re-runs a task.
+   */
+  asyncCommitCondition(knex: Knex): Knex.Raw | null;
 
   /** SQL that appends a line to a text column holding newline-separated lines. */
   appendLine(knex: Knex, column: string, line: string): Knex.Raw;

@@ -136,9 +136,15 @@ function withSafeDefaults(config: Knex.Config): Knex.Config {
     const connection = { timezone: 'Z', dateStrings: false, supportBigNumbers: true, charset: 'utf8mb4', ...config.connection };
     const userAfterCreate = config.pool?.afterCreate as AfterCreate | undefined;
     const afterCreate: AfterCreate = (conn, done) => {
-      (conn as { query(sql: string, cb: (error: Error | null) => void): void }).query("SET time_zone = '+00:00'", (error) => {
-        if (error || !userAfterCreate) done(error, conn);
-        else userAfterCreate(conn, done);
+      // UTC for NOW() and DATETIME; READ COMMITTED so guarded updates lock the rows they
+      // change and not the gaps between them (fewer deadlocks between claimers and sweeps).
+      const query = (conn as { query(sql: string, cb: (error: Error | null) => void): void }).query.bind(conn);
+      query("SET time_zone = '+00:00'", (zoneError) => {
+        if (zoneError) return done(zoneError, conn);
+        query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (isolationError) => {
+          if (isolationError || !userAfterCreate) done(isolationError, conn);
+          else userAfterCreate(conn, done);
+        });
       });
     };
     return { ...config, connection, pool: { ...config.pool, afterCreate } };

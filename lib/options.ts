@@ -13,6 +13,7 @@ export interface ResolvedTaskStoreOptions {
   readonly automigrate: boolean;
   readonly logger: Logger;
   readonly heartbeatIntervalMs: number;
+  readonly synchronousStateWrites: boolean;
 }
 
 const DEFAULTS = Object.freeze({
@@ -21,9 +22,10 @@ const DEFAULTS = Object.freeze({
   scheduleTableName: 'task_schedule',
   automigrate: true,
   heartbeatIntervalMs: 30_000,
+  synchronousStateWrites: false,
 });
 
-const KNOWN = ['database', 'taskDefinitionTableName', 'taskQueueTableName', 'scheduleTableName', 'automigrate', 'logger', 'heartbeatIntervalMs'];
+const KNOWN = ['database', 'taskDefinitionTableName', 'taskQueueTableName', 'scheduleTableName', 'automigrate', 'logger', 'heartbeatIntervalMs', 'synchronousStateWrites'];
 
 /** A plain SQL identifier short enough that every index name derived from it fits in 63 characters. */
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
@@ -44,6 +46,7 @@ export function resolveStoreOptions(options: TaskStoreOptions = {}, env: NodeJS.
   }
   assertBoolean(merged.automigrate, 'automigrate');
   assertPositiveNumber(merged.heartbeatIntervalMs, 'heartbeatIntervalMs');
+  assertBoolean(merged.synchronousStateWrites, 'synchronousStateWrites');
   const logger: Logger = (options.logger as Logger | undefined) ?? SILENT_LOGGER;
   for (const method of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof (logger as unknown as Record<string, unknown>)[method] !== 'function') throw invalidArgument(`logger.${method} must be a function`);
@@ -59,6 +62,7 @@ export function resolveStoreOptions(options: TaskStoreOptions = {}, env: NodeJS.
     automigrate: merged.automigrate as boolean,
     logger,
     heartbeatIntervalMs: merged.heartbeatIntervalMs as number,
+    synchronousStateWrites: merged.synchronousStateWrites as boolean,
   });
 }
 

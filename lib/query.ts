@@ -79,10 +79,11 @@ export function applyFilters(builder: Builder, query: object, spec: QuerySpec): 
   return builder;
 }
 
-/** Adds ORDER BY (with id as the tie-breaker), LIMIT and OFFSET. */
+/** Adds ORDER BY (id, or the given field with id as the tie-breaker), LIMIT and OFFSET. */
 export function applyPaging(builder: Builder, query: object, spec: QuerySpec): Builder {
   const q = query as Record<string, unknown>;
-  const column = spec.orderBy[(q['orderBy'] as string | undefined) ?? 'createdAt'] ?? 'created_at';
+  // Default: id, which is a UUIDv7 and so creation order, served by the primary key.
+  const column = q['orderBy'] === undefined ? 'id' : (spec.orderBy[q['orderBy'] as string] ?? 'id');
   const direction = (q['sortOrder'] as 'asc' | 'desc' | undefined) ?? 'asc';
   builder.orderBy(column, direction);
   if (column !== 'id') builder.orderBy('id', direction);

@@ -8,6 +8,8 @@ export interface StoreContext {
   readonly adapter: Adapter;
   readonly tables: TableNames;
   readonly logger: Logger;
+  /** Claims, heartbeats and finishing writes may commit without waiting for the log flush. */
+  readonly asyncStateCommits: boolean;
   /** The application clock, in one place (UTC instants; see docs/concepts.md on clocks). */
   now(): Date;
 }

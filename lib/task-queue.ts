@@ -4,6 +4,7 @@
  * so a worker whose task was reclaimed changes nothing.
  */
 import type { Knex } from 'knex';
+import { retryTransient } from '../adapters/adapter.js';
 import { TaskStoreError, invalidArgument, notFound } from './errors.js';
 import { formatDetailsLine } from './details.js';
 import { newId } from './ids.js';
@@ -303,6 +304,7 @@ export class TaskQueue {
       now,
       token: newId(),
       startedLine: formatDetailsLine('Task started', now),
+      asyncCommit: this.#ctx.asyncStateCommits,
     });
     return rows.map(toTaskQueueItem);
   }
@@ -311,7 +313,7 @@ export class TaskQueue {
   async claimById(id: string): Promise<TaskQueueItem | null> {
     const now = this.#ctx.now();
     const token = newId();
-    const changed = await this.table()
+    const changed = await this.#stateWrite(this.table())
       .where({ id, status: 'queued' })
       .whereNull('soft_deleted_at')
       .update({
@@ -329,10 +331,12 @@ export class TaskQueue {
 
   /** Appends a details line to a running item while its claim holds. */
   async appendDetails(item: TaskQueueItem, line: string): Promise<boolean> {
-    const changed = await this.#leasedMany([item]).update({
-      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', line),
-      updated_at: this.#ctx.now(),
-    });
+    const changed = await this.#retry(() =>
+      this.#leasedMany([item]).update({
+        details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', line),
+        updated_at: this.#ctx.now(),
+      }),
+    );
     return changed === 1;
   }
 
@@ -340,7 +344,7 @@ export class TaskQueue {
   async heartbeat(items: readonly TaskQueueItem[]): Promise<number> {
     const held = items.filter((item) => item.claimToken !== null);
     if (held.length === 0) return 0;
-    return this.#leasedMany(held).update({ heartbeat_at: this.#ctx.now() });
+    return this.#retry(() => this.#leasedMany(held).update({ heartbeat_at: this.#ctx.now() }));
   }
 
   /** The guarded final write of an attempt; false when the claim was lost meanwhile. */
@@ -369,19 +373,24 @@ export class TaskQueue {
       changes['completed_at'] = now;
       changes['unique_key_active'] = null;
     }
-    return this.#leasedMany(items).update(changes);
+    return this.#retry(() => this.#leasedMany(items).update(changes));
   }
 
   /** Gives claimed-but-unstarted items back to the queue (a stopping runner's prefetch). */
   async release(items: readonly TaskQueueItem[]): Promise<number> {
     if (items.length === 0) return 0;
-    return this.#leasedMany(items).update({
+    return this.#retry(() => this.#leasedMany(items).update({
       status: 'queued',
       attempts: this.#ctx.knex.raw('attempts - 1'),
       claim_token: null,
       updated_at: this.#ctx.now(),
       details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task released unstarted')),
-    });
+    }));
+  }
+
+  /** Guarded writes are idempotent: a deadlock or busy database is worth another go. */
+  #retry<T>(write: () => Promise<T>): Promise<T> {
+    return retryTransient(this.#ctx.adapter, write);
   }
 
   #leasedMany(items: readonly TaskQueueItem[]): Knex.QueryBuilder {
@@ -389,7 +398,18 @@ export class TaskQueue {
       if (!item.claimToken) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' holds no claim`);
       return [item.id, item.claimToken];
     });
-    return this.table().whereIn(['id', 'claim_token'], pairs).where('status', 'running');
+    return this.#stateWrite(
+      this.table()
+        .whereIn('id', pairs.map(([id]) => id as string))
+        .whereIn(['id', 'claim_token'], pairs)
+        .where('status', 'running'),
+    );
+  }
+
+  /** Marks a state transition of claimed items as one that may commit asynchronously. */
+  #stateWrite(builder: Knex.QueryBuilder): Knex.QueryBuilder {
+    const condition = this.#ctx.asyncStateCommits ? this.#ctx.adapter.asyncCommitCondition(this.#ctx.knex) : null;
+    return condition ? builder.where(condition) : builder;
   }
 
   /**
@@ -401,7 +421,7 @@ export class TaskQueue {
     const now = this.#ctx.now();
     const cutoff = new Date(now.getTime() - minutes * 60_000);
     const stale = () => {
-      const builder = this.table()
+      const builder = this.#stateWrite(this.table())
         .where('status', 'running')
         .whereNull('soft_deleted_at')
         .where((where) =>
@@ -411,7 +431,7 @@ export class TaskQueue {
     };
     const shown = Number.isInteger(minutes) ? String(minutes) : String(Math.round(minutes * 1000) / 1000);
     const { knex, adapter } = this.#ctx;
-    const requeued = await stale()
+    const requeued = await this.#retry(() => stale()
       .whereRaw('attempts < max_attempts')
       .update({
         status: 'queued',
@@ -419,8 +439,8 @@ export class TaskQueue {
         available_at: now,
         updated_at: now,
         details: adapter.appendLine(knex, 'details', formatDetailsLine(`Task reclaimed: no heartbeat for ${shown} minutes`, now)),
-      });
-    const failed = await stale()
+      }));
+    const failed = await this.#retry(() => stale()
       .whereRaw('attempts >= max_attempts')
       .update({
         status: 'failed',
@@ -429,7 +449,7 @@ export class TaskQueue {
         updated_at: now,
         unique_key_active: null,
         details: adapter.appendLine(knex, 'details', formatDetailsLine(`Failed forcefully after ${shown} minutes timeout`, now)),
-      });
+      }));
     return requeued + failed;
   }
 
@@ -465,12 +485,13 @@ export class TaskQueue {
     assertNonEmptyString(id, 'id');
     const current = await this.findById(id);
     if (!current) throw notFound(`task queue item '${id}' not found`);
-    const now = laterThan(current.updatedAt, this.#ctx.now());
+    // The real clock for the transition itself; updated_at only ever moves forward.
+    const now = this.#ctx.now();
     const changed = await this.#guardUnique(() =>
       this.table()
         .where({ id, status: current.status })
         .whereIn('status', from)
-        .update({ ...changes(current, now), updated_at: now }),
+        .update({ ...changes(current, now), updated_at: laterThan(current.updatedAt, now) }),
     );
     if (changed === 0) {
       throw new TaskStoreError(

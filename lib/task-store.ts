@@ -61,7 +61,7 @@ export class TaskStore {
   readonly #definitions: TaskDefinitions;
   readonly #queue: TaskQueue;
   readonly #handlers = new HandlerRegistry();
-  readonly #definitionCache = new Map<string, { definition: TaskDefinition | null; at: number }>();
+  readonly #definitionCache = new Map<string, { definition: Promise<TaskDefinition | null>; at: number }>();
   /** Items this store claimed and has not processed yet: their claim is known fresh. */
   readonly #freshClaims = new WeakSet<TaskQueueItem>();
   readonly #events = new EventEmitter();
@@ -80,6 +80,7 @@ export class TaskStore {
       adapter,
       tables: options.tables,
       logger: options.logger,
+      asyncStateCommits: adapter.capabilities.asyncCommit && !options.synchronousStateWrites,
       now: () => new Date(),
     };
     this.#definitions = new TaskDefinitions(context);
@@ -487,11 +488,13 @@ export class TaskStore {
 
   // --- internals ------------------------------------------------------------------------
 
-  async #cachedDefinition(id: string): Promise<TaskDefinition | null> {
+  /** Definitions read for processing, shared by concurrent lookups and reused briefly. */
+  #cachedDefinition(id: string): Promise<TaskDefinition | null> {
     const cached = this.#definitionCache.get(id);
     if (cached && Date.now() - cached.at < DEFINITION_CACHE_MS) return cached.definition;
-    const definition = await this.#definitions.findById(id);
+    const definition = this.#definitions.findById(id);
     this.#definitionCache.set(id, { definition, at: Date.now() });
+    definition.catch(() => this.#definitionCache.delete(id));
     return definition;
   }
 

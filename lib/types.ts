@@ -205,4 +205,11 @@ export interface TaskStoreOptions {
    * Runners lower it to stay well inside their unstuckMinutes.
    */
   heartbeatIntervalMs?: number;
+  /**
+   * PostgreSQL only. By default claims, heartbeats and finishing writes commit without
+   * waiting for the WAL flush (synchronous_commit off for those statements alone): a
+   * database crash may then forget the last moments of them, which re-runs those tasks, as
+   * any crash can under at-least-once delivery. Enqueues always wait. true = every write waits.
+   */
+  synchronousStateWrites?: boolean;
 }

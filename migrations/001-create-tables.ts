@@ -57,9 +57,9 @@ export const createTables: Migration = {
         timestamp(table, 'created_at').notNullable();
         timestamp(table, 'updated_at').notNullable();
         timestamp(table, 'soft_deleted_at').nullable();
+        // Few indexes on purpose: a state change touches every one of them (status is
+        // indexed, so no update is HOT). Lists default to id order (UUIDv7 = creation order).
         table.index(['task_id'], `${taskQueue}_task_id_idx`);
-        table.index(['created_at'], `${taskQueue}_created_at_idx`);
-        table.index(['status', 'updated_at'], `${taskQueue}_status_updated_idx`);
       });
       // The claim path: equality on queue and status, then exactly the claim order.
       await knex.raw(`CREATE INDEX ?? ON ?? (queue_name, status, priority DESC, available_at, id)`, [

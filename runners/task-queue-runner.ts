@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { TaskStoreError } from '../lib/errors.js';
-import type { TaskStore } from '../lib/task-store.js';
+import { MAX_CLAIM_BATCH, type TaskStore } from '../lib/task-store.js';
 import { resolveQueueName } from '../lib/task-queue.js';
 import type { Logger, TaskQueueItem } from '../lib/types.js';
 import { assertInteger, assertKnownKeys, assertNonNegativeNumber, assertPlainObject, assertPositiveNumber } from '../lib/validate.js';
@@ -98,12 +98,23 @@ export class TaskQueueRunner extends EventEmitter {
   #heartbeatTimer: NodeJS.Timeout | null = null;
   #unsubscribe: (() => void) | null = null;
   #lastSweep = 0;
+  /** Capacity promised to claims in flight. */
+  #reserved = 0;
+  /** Rung when capacity may have changed: a slot freed, a claim returned. */
+  readonly #changed = new WakeSignal();
+  readonly #parallelClaims: number;
+  readonly #claimChunk: number;
 
   constructor(store: TaskStore, options: TaskQueueRunnerOptions = {}) {
     super();
     this.#store = store;
     this.options = resolveRunnerOptions(options, store.logger);
     this.#slots = new Semaphore(this.options.maxConcurrency);
+    // One claim at a time where writers queue up anyway (SQLite); a few at once elsewhere,
+    // so commits overlap instead of waiting on one another.
+    this.#parallelClaims = store.capabilities.concurrentWriters ? Number(process.env["TS_PAR"] ?? 4) : 1;
+    const capacity = this.options.maxConcurrency + this.options.prefetch;
+    this.#claimChunk = Math.min(MAX_CLAIM_BATCH, Math.max(1, Math.ceil(capacity / this.#parallelClaims)));
   }
 
   get queueName(): string {
@@ -199,25 +210,49 @@ export class TaskQueueRunner extends EventEmitter {
     }
   }
 
-  /** Claims into free slots until a claim comes back short: then nothing more is due. */
+  /**
+   * Claims into free capacity (free slots, plus prefetch) until a claim comes back short:
+   * then nothing more is due. Where the database takes concurrent writers, several claims
+   * may be in flight at once, each for a share of the capacity.
+   */
   async #drain(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      await this.#slots.whenAvailable(signal);
-      if (signal.aborted) return;
+    const claims = new Set<Promise<void>>();
+    let exhausted = false;
+    let failure: unknown;
+    while (!signal.aborted && !exhausted && failure === undefined) {
       this.#startBuffered();
-      await this.#sweep(false);
-      const wanted = this.#slots.available + this.options.prefetch - this.#buffer.length;
-      if (wanted <= 0) {
-        await this.#slots.whenAvailable(signal);
+      const capacity = this.#slots.available + this.options.prefetch - this.#buffer.length - this.#reserved;
+      const launch = capacity > 0 && claims.size < this.#parallelClaims && (claims.size === 0 || capacity >= this.#claimChunk);
+      if (!launch) {
+        await this.#changed.wait(this.options.pollIntervalMs, signal);
         continue;
       }
-      const items = await this.#store.taskQueueClaim(this.options.queueName, wanted);
-      for (const item of items) {
-        if (this.#slots.take(1) === 1) this.#start(item);
-        else this.#buffer.push(item);
-      }
-      if (items.length < wanted) return;
+      await this.#sweep(false);
+      const wanted = Math.min(capacity, this.#claimChunk);
+      this.#reserved += wanted;
+      const claim = this.#store
+        .taskQueueClaim(this.options.queueName, wanted)
+        .then(
+          (items) => {
+            for (const item of items) {
+              if (this.#slots.take(1) === 1) this.#start(item);
+              else this.#buffer.push(item);
+            }
+            if (items.length < wanted) exhausted = true;
+          },
+          (error: unknown) => {
+            failure = error;
+          },
+        )
+        .finally(() => {
+          this.#reserved -= wanted;
+          claims.delete(claim);
+          this.#changed.notify();
+        });
+      claims.add(claim);
     }
+    await Promise.allSettled([...claims]);
+    if (failure !== undefined) throw failure;
   }
 
   #startBuffered(): void {
@@ -233,6 +268,7 @@ export class TaskQueueRunner extends EventEmitter {
       released = true;
       this.#slots.release();
       this.#startBuffered();
+      this.#changed.notify();
     };
     this.#emit('task:start', item);
     const execution = this.#store

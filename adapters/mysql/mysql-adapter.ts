@@ -19,7 +19,7 @@ const TRANSIENT_ERRNOS = new Set([1205, 1213, 2006, 2013, 4031]);
 
 export const mysqlAdapter: Adapter = {
   dialect: 'mysql',
-  capabilities: Object.freeze({ skipLocked: true, returning: false, notify: false, concurrentWriters: true }),
+  capabilities: Object.freeze({ skipLocked: true, returning: false, notify: false, concurrentWriters: true, asyncCommit: false }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
     const { queueName, limit, now, token, startedLine } = request;
@@ -46,6 +46,8 @@ export const mysqlAdapter: Adapter = {
       ),
     );
   },
+
+  asyncCommitCondition: (): null => null,
 
   appendLine(knex: Knex, column: string, line: string): Knex.Raw {
     return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE CONCAT(??, ?) END`, [column, line, column, `\n${line}`]);

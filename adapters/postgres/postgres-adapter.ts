@@ -5,24 +5,33 @@
 import type { Knex } from 'knex';
 import { CLAIMABLE_WHERE, CLAIM_ORDER_BY, compareClaimOrder, type Adapter, type ClaimRequest, type QueueRow } from '../adapter.js';
 
+/**
+ * Evaluated once per statement (an InitPlan): sets synchronous_commit off for this
+ * statement's own transaction only (is_local), leaving the session's setting alone.
+ */
+const ASYNC_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL`;
+
 const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03', '57P01', '08006', '08003', '08001']);
 
 export const postgresAdapter: Adapter = {
   dialect: 'postgres',
-  capabilities: Object.freeze({ skipLocked: true, returning: true, notify: true, concurrentWriters: true }),
+  capabilities: Object.freeze({ skipLocked: true, returning: true, notify: true, concurrentWriters: true, asyncCommit: true }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
-    const { queueName, limit, now, token, startedLine } = request;
+    const { queueName, limit, now, token, startedLine, asyncCommit } = request;
     const result = await knex.raw(
       `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?,
          updated_at = ?, completed_at = NULL, claim_token = ?,
          details = CASE WHEN details = '' THEN ? ELSE details || ? END
        WHERE id IN (SELECT id FROM ?? WHERE ${CLAIMABLE_WHERE} ORDER BY ${CLAIM_ORDER_BY} LIMIT ? FOR UPDATE SKIP LOCKED)
+         ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}
        RETURNING *`,
       [table, now, now, now, token, startedLine, `\n${startedLine}`, table, queueName, now, limit],
     );
     return (result.rows as QueueRow[]).sort(compareClaimOrder);
   },
+
+  asyncCommitCondition: (knex: Knex): Knex.Raw => knex.raw(ASYNC_COMMIT),
 
   appendLine(knex: Knex, column: string, line: string): Knex.Raw {
     return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE ?? || ? END`, [column, line, column, `\n${line}`]);

@@ -16,7 +16,7 @@ import {
 
 export const sqliteAdapter: Adapter = {
   dialect: 'sqlite',
-  capabilities: Object.freeze({ skipLocked: false, returning: true, notify: false, concurrentWriters: false }),
+  capabilities: Object.freeze({ skipLocked: false, returning: true, notify: false, concurrentWriters: false, asyncCommit: false }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
     const { queueName, limit, now, token, startedLine } = request;
@@ -33,6 +33,8 @@ export const sqliteAdapter: Adapter = {
     );
     return (rows as QueueRow[]).sort(compareClaimOrder);
   },
+
+  asyncCommitCondition: (): null => null,
 
   appendLine(knex: Knex, column: string, line: string): Knex.Raw {
     return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE ?? || ? END`, [column, line, column, `\n${line}`]);
