@@ -1,0 +1,6 @@
+export * from './deferred.js';
+export * from './dialects.js';
+export * from './expect-error.js';
+export * from './fixtures.js';
+export * from './hooks.js';
+export * from './wait.js';
