@@ -23,3 +23,15 @@ export type { ExecutionOutcome, ExecutionResult } from '../runners/task-executor
 export type { AdapterCapabilities } from '../adapters/adapter.js';
 export { DEFAULT_QUEUE } from './task-queue.js';
 export * from './types.js';
+export {
+  nextRunAt,
+  nextScheduleRunAt,
+  validateRecurrenceRule,
+  validateCron,
+  validateTimezone,
+  validateScheduleTiming,
+  FREQUENCIES,
+  WEEKDAYS,
+  MONTHS,
+} from './recurrence.js';
+export type * from './recurrence.js';
