@@ -110,10 +110,10 @@ export class TaskQueueRunner extends EventEmitter {
     this.#store = store;
     this.options = resolveRunnerOptions(options, store.logger);
     this.#slots = new Semaphore(this.options.maxConcurrency);
-    // One claim at a time where writers queue up anyway (SQLite); a few at once elsewhere,
-    // so commits overlap instead of waiting on one another.
-    this.#parallelClaims = store.capabilities.concurrentWriters ? Number(process.env["TS_PAR"] ?? 4) : 1;
+    // One claim at a time where writers queue up anyway (SQLite) or the pool is small; for
+    // large pools a few claims at once, so their commits overlap (measured in bench/).
     const capacity = this.options.maxConcurrency + this.options.prefetch;
+    this.#parallelClaims = store.capabilities.concurrentWriters ? Math.min(4, Math.max(1, Math.floor(capacity / 20))) : 1;
     this.#claimChunk = Math.min(MAX_CLAIM_BATCH, Math.max(1, Math.ceil(capacity / this.#parallelClaims)));
   }
 
