@@ -38,6 +38,16 @@ export interface ClaimRequest {
   readonly asyncCommit: boolean;
 }
 
+/** Receives wake-up hints from other processes: a queue name, or '*' for "look again". */
+export interface ChangeListener {
+  onChange(queueName: string): void;
+  onError(error: unknown): void;
+}
+
+export interface ChangeFeed {
+  close(): Promise<void>;
+}
+
 /** A raw task_queue row as the driver returns it (snake_case columns). */
 export type QueueRow = Record<string, unknown>;
 
@@ -64,6 +74,16 @@ export interface Adapter {
 
   /** Runs `work` while holding a database-wide lock named `name` (migrations). */
   withMigrationLock<T>(knex: Knex, name: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
+
+  /**
+   * Watches for new queue rows written by other processes (LISTEN/NOTIFY, or a cheap polled
+   * probe). Hints only: runners keep polling as the fallback.
+   */
+  watchChanges(knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed;
+
+  /** Schema objects beyond tables and indexes (PostgreSQL's notify trigger). Idempotent. */
+  installExtras(knex: Knex, tables: TableNames): Promise<void>;
+  dropExtras(knex: Knex, tables: TableNames): Promise<void>;
 
   /** Table-level options for CREATE TABLE (charset, collation, engine). */
   configureTable(table: Knex.CreateTableBuilder): void;

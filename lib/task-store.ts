@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
 import { resolveDatabase } from '../adapters/index.js';
-import type { Adapter, AdapterCapabilities } from '../adapters/adapter.js';
+import type { Adapter, AdapterCapabilities, ChangeFeed } from '../adapters/adapter.js';
 import { migrateDown, migrateUp } from '../migrations/index.js';
 import { FinishBatcher } from '../runners/finish-batcher.js';
 import { executeTask, type ExecutionResult } from '../runners/task-executor.js';
@@ -66,6 +66,8 @@ export class TaskStore {
   readonly #freshClaims = new WeakSet<TaskQueueItem>();
   readonly #events = new EventEmitter();
   readonly #batcher: FinishBatcher;
+  /** Wake-up hints from other processes, kept open while anyone listens for enqueues. */
+  #changeFeed: ChangeFeed | null = null;
   #closed = false;
 
   private constructor(options: ResolvedTaskStoreOptions) {
@@ -130,6 +132,7 @@ export class TaskStore {
     this.#closed = true;
     this.#events.emit('close');
     this.#events.removeAllListeners();
+    await this.#closeChangeFeed();
     if (this.#ownsKnex) await this.knex.destroy();
   }
 
@@ -327,7 +330,26 @@ export class TaskStore {
    */
   onEnqueued(listener: (queueName: string) => void): () => void {
     this.#events.on('enqueued', listener);
-    return () => this.#events.off('enqueued', listener);
+    if (!this.#changeFeed && !this.#closed) {
+      // Other processes' enqueues arrive as hints ('*' = some queue changed).
+      this.#changeFeed = this.#adapter.watchChanges(this.knex, this.#options.tables, {
+        onChange: (queueName) => this.#events.emit('enqueued', queueName),
+        onError: (error) => this.#options.logger.warn('change feed trouble (runners keep polling)', error),
+      });
+    }
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.#events.off('enqueued', listener);
+      if (this.#events.listenerCount('enqueued') === 0) this.#closeChangeFeed();
+    };
+  }
+
+  #closeChangeFeed(): Promise<void> {
+    const feed = this.#changeFeed;
+    this.#changeFeed = null;
+    return feed ? feed.close() : Promise.resolve();
   }
 
   // --- the task queue -------------------------------------------------------------------

@@ -10,9 +10,13 @@ import {
   compareClaimOrder,
   retryTransient,
   type Adapter,
+  type ChangeFeed,
+  type ChangeListener,
   type ClaimRequest,
   type QueueRow,
+  type TableNames,
 } from '../adapter.js';
+import { pollingChangeFeed } from '../polling-change-feed.js';
 
 // 1205 lock wait timeout, 1213 deadlock, 2006/2013 server gone, 4031 idle disconnect.
 const TRANSIENT_ERRNOS = new Set([1205, 1213, 2006, 2013, 4031]);
@@ -66,6 +70,12 @@ export const mysqlAdapter: Adapter = {
       }
     });
   },
+
+  // New rows carry ever-larger UUIDv7 ids: MAX(id) off the primary key is a cheap high-water mark.
+  watchChanges: (knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed =>
+    pollingChangeFeed(async () => (await knex(tables.taskQueue).max({ id: 'id' }))[0]?.id ?? null, 25, listener),
+  installExtras: async (): Promise<void> => {},
+  dropExtras: async (): Promise<void> => {},
 
   configureTable(table: Knex.CreateTableBuilder): void {
     // Binary collation: aliases, queue names and keys compare exactly, as on the other dialects.

@@ -3,7 +3,18 @@
  * SKIP LOCKED LIMIT n) RETURNING *, so claimers never block one another.
  */
 import type { Knex } from 'knex';
-import { CLAIMABLE_WHERE, CLAIM_ORDER_BY, compareClaimOrder, type Adapter, type ClaimRequest, type QueueRow } from '../adapter.js';
+import {
+  CLAIMABLE_WHERE,
+  CLAIM_ORDER_BY,
+  compareClaimOrder,
+  type Adapter,
+  type ChangeFeed,
+  type ChangeListener,
+  type ClaimRequest,
+  type QueueRow,
+  type TableNames,
+} from '../adapter.js';
+import { dropNotifyTrigger, installNotifyTrigger, listenChangeFeed } from './postgres-change-feed.js';
 
 /**
  * Evaluated once per statement (an InitPlan): sets synchronous_commit off for this
@@ -45,6 +56,10 @@ export const postgresAdapter: Adapter = {
       return work(trx);
     });
   },
+
+  watchChanges: (knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed => listenChangeFeed(knex, tables, listener),
+  installExtras: installNotifyTrigger,
+  dropExtras: dropNotifyTrigger,
 
   configureTable(): void {},
 

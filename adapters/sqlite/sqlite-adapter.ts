@@ -10,9 +10,13 @@ import {
   compareClaimOrder,
   retryTransient,
   type Adapter,
+  type ChangeFeed,
+  type ChangeListener,
   type ClaimRequest,
   type QueueRow,
+  type TableNames,
 } from '../adapter.js';
+import { pollingChangeFeed } from '../polling-change-feed.js';
 
 export const sqliteAdapter: Adapter = {
   dialect: 'sqlite',
@@ -45,6 +49,13 @@ export const sqliteAdapter: Adapter = {
     // SQLITE_BUSY and tries again, and the migrations themselves are idempotent.
     return retryTransient(sqliteAdapter, () => knex.transaction(work), 20);
   },
+
+  // data_version moves whenever another connection (another process) commits; reading it
+  // touches no table. Our own commits wake our runners directly.
+  watchChanges: (knex: Knex, _tables: TableNames, listener: ChangeListener): ChangeFeed =>
+    pollingChangeFeed(async () => sqliteAdapter.rawRows(await knex.raw('PRAGMA data_version'))[0]?.['data_version'], 25, listener),
+  installExtras: async (): Promise<void> => {},
+  dropExtras: async (): Promise<void> => {},
 
   configureTable(): void {},
 
