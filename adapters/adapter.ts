@@ -17,6 +17,8 @@ export interface AdapterCapabilities {
   readonly concurrentWriters: boolean;
   /** One statement can commit without waiting for the log flush (PostgreSQL synchronous_commit). */
   readonly asyncCommit: boolean;
+  /** CREATE INDEX … WHERE: indexes that hold only the rows a query looks for. */
+  readonly partialIndexes: boolean;
 }
 
 /** Resolved table names, validated as plain identifiers. */

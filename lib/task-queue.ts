@@ -200,7 +200,7 @@ export class TaskQueue {
   async #insertUnique(trx: Knex.Transaction, rows: NewQueueRow[]): Promise<void> {
     // ON CONFLICT DO NOTHING (INSERT IGNORE on MySQL) keeps a PostgreSQL transaction usable;
     // then whatever did not land is a conflict.
-    await this.table(trx).insert(rows).onConflict('unique_key_active').ignore();
+    await this.table(trx).insert(rows).onConflict().ignore();
     const landed = await this.table(trx).whereIn('id', rows.map((row) => row.id)).count({ count: '*' });
     if (countOf(landed) !== rows.length) {
       const keys = rows.map((row) => row.unique_key_active).filter((key) => key !== null);

@@ -48,7 +48,7 @@ export const createTables: Migration = {
         table.integer('priority').notNullable().defaultTo(0);
         table.string('unique_key', 255).nullable();
         // The unique key while the item is queued, running or paused; NULL afterwards.
-        table.string('unique_key_active', 255).nullable().unique({ indexName: `${taskQueue}_unique_key_active_unique` });
+        table.string('unique_key_active', 255).nullable();
         timestamp(table, 'available_at').notNullable();
         timestamp(table, 'started_at').nullable();
         timestamp(table, 'completed_at').nullable();
@@ -61,11 +61,22 @@ export const createTables: Migration = {
         // indexed, so no update is HOT). Lists default to id order (UUIDv7 = creation order).
         table.index(['task_id'], `${taskQueue}_task_id_idx`);
       });
-      // The claim path: equality on queue and status, then exactly the claim order.
-      await knex.raw(`CREATE INDEX ?? ON ?? (queue_name, status, priority DESC, available_at, id)`, [
-        `${taskQueue}_claim_idx`,
-        taskQueue,
-      ]);
+      // The claim path: equality on queue and status, then exactly the claim order. Where
+      // the dialect allows, the index holds only claimable rows, so finished history costs
+      // nothing here; likewise the unique index holds only keys still pending.
+      if (adapter.capabilities.partialIndexes) {
+        await knex.raw(
+          `CREATE INDEX ?? ON ?? (queue_name, priority DESC, available_at, id) WHERE status = 'queued' AND soft_deleted_at IS NULL`,
+          [`${taskQueue}_claim_idx`, taskQueue],
+        );
+        await knex.raw(`CREATE UNIQUE INDEX ?? ON ?? (unique_key_active) WHERE unique_key_active IS NOT NULL`, [
+          `${taskQueue}_unique_key_active_unique`,
+          taskQueue,
+        ]);
+      } else {
+        await knex.raw(`CREATE INDEX ?? ON ?? (queue_name, status, priority DESC, available_at, id)`, [`${taskQueue}_claim_idx`, taskQueue]);
+        await knex.raw(`CREATE UNIQUE INDEX ?? ON ?? (unique_key_active)`, [`${taskQueue}_unique_key_active_unique`, taskQueue]);
+      }
     }
 
     if (!(await knex.schema.hasTable(schedule))) {

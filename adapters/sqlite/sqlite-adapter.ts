@@ -20,7 +20,7 @@ import { pollingChangeFeed } from '../polling-change-feed.js';
 
 export const sqliteAdapter: Adapter = {
   dialect: 'sqlite',
-  capabilities: Object.freeze({ skipLocked: false, returning: true, notify: false, concurrentWriters: false, asyncCommit: false }),
+  capabilities: Object.freeze({ skipLocked: false, returning: true, notify: false, concurrentWriters: false, asyncCommit: false, partialIndexes: true }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
     const { queueName, limit, now, token, startedLine } = request;
