@@ -50,6 +50,19 @@ export interface ChangeFeed {
   close(): Promise<void>;
 }
 
+/** The final write of many claimed items ending alike, each matched on its (id, token). */
+export interface FinishRequest {
+  readonly items: readonly { readonly id: string; readonly token: string }[];
+  readonly status: 'queued' | 'success' | 'failed' | 'canceled';
+  readonly output: string;
+  /** Details lines to append, already stamped and joined; '' for none. */
+  readonly details: string;
+  /** For status 'queued' (a retry): when it may run again. */
+  readonly availableAt: Date | null;
+  readonly now: Date;
+  readonly asyncCommit: boolean;
+}
+
 /** A raw task_queue row as the driver returns it (snake_case columns). */
 export type QueueRow = Record<string, unknown>;
 
@@ -71,6 +84,9 @@ export interface Adapter {
    */
   asyncCommitCondition(knex: Knex): Knex.Raw | null;
 
+  /** Ends the attempts of claimed items that still hold their claim; returns how many did. */
+  finish(knex: Knex, table: string, request: FinishRequest): Promise<number>;
+
   /** SQL that appends a line to a text column holding newline-separated lines. */
   appendLine(knex: Knex, column: string, line: string): Knex.Raw;
 
@@ -86,6 +102,9 @@ export interface Adapter {
   /** Schema objects beyond tables and indexes (PostgreSQL's notify trigger). Idempotent. */
   installExtras(knex: Knex, tables: TableNames): Promise<void>;
   dropExtras(knex: Knex, tables: TableNames): Promise<void>;
+
+  /** Whether an index of this name exists on the table. */
+  hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean>;
 
   /** Table-level options for CREATE TABLE (charset, collation, engine). */
   configureTable(table: Knex.CreateTableBuilder): void;
@@ -128,3 +147,24 @@ function toMillis(value: unknown): number {
 /** The WHERE clause shared by every dialect's claim: due, queued, live rows of one queue. */
 export const CLAIMABLE_WHERE = `queue_name = ? AND status = 'queued' AND available_at <= ? AND soft_deleted_at IS NULL`;
 export const CLAIM_ORDER_BY = `priority DESC, available_at ASC, id ASC`;
+
+/** The portable finish: one knex UPDATE matching (id, claim_token) pairs. */
+export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string, request: FinishRequest): Promise<number> {
+  const { items, status, output, details, availableAt, now, asyncCommit } = request;
+  if (items.length === 0) return 0;
+  const changes: Record<string, unknown> = { status, output, updated_at: now, claim_token: null };
+  if (details !== '') changes['details'] = adapter.appendLine(knex, 'details', details);
+  if (status === 'queued') {
+    changes['available_at'] = availableAt;
+  } else {
+    changes['completed_at'] = now;
+    changes['unique_key_active'] = null;
+  }
+  const builder = knex(table)
+    .whereIn('id', items.map((item) => item.id))
+    .whereIn(['id', 'claim_token'], items.map((item) => [item.id, item.token]))
+    .where('status', 'running');
+  const condition = asyncCommit ? adapter.asyncCommitCondition(knex) : null;
+  if (condition) builder.where(condition);
+  return builder.update(changes);
+}

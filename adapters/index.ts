@@ -108,19 +108,18 @@ function sqliteAfterCreate(inMemory: boolean, next?: AfterCreate): AfterCreate {
 }
 
 function mysqlConfig(url: URL): Knex.Config {
-  const options = Object.fromEntries(url.searchParams.entries());
-  return withSafeDefaults({
-    client: 'mysql2',
-    connection: {
-      ...options,
-      host: url.hostname || '127.0.0.1',
-      port: url.port ? Number(url.port) : 3306,
-      user: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-      database: decodeURIComponent(url.pathname.replace(/^\//, '')),
-    },
-    pool: { min: 0, max: 10 },
-  });
+  return withSafeDefaults({ client: 'mysql2', connection: mysqlConnection(url), pool: { min: 0, max: 10 } });
+}
+
+function mysqlConnection(url: URL): Knex.MySql2ConnectionConfig {
+  return {
+    ...Object.fromEntries(url.searchParams.entries()),
+    host: url.hostname || '127.0.0.1',
+    port: url.port ? Number(url.port) : 3306,
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')),
+  };
 }
 
 /**
@@ -132,6 +131,9 @@ function withSafeDefaults(config: Knex.Config): Knex.Config {
     throw invalidArgument('database: a Knex.Config needs a client (better-sqlite3, pg or mysql2)');
   }
   const dialect = dialectOfClient(config.client);
+  if (dialect === 'mysql' && typeof config.connection === 'string') {
+    return withSafeDefaults({ ...config, connection: mysqlConnection(new URL(config.connection)) });
+  }
   if (dialect === 'mysql' && config.connection && typeof config.connection === 'object') {
     const connection = { timezone: 'Z', dateStrings: false, supportBigNumbers: true, charset: 'utf8mb4', ...config.connection };
     const userAfterCreate = config.pool?.afterCreate as AfterCreate | undefined;

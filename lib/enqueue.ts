@@ -1,10 +1,9 @@
 /** Enqueue options: validated once, then turned into the rows that will be inserted. */
 import { invalidArgument } from './errors.js';
 import { encodeParameters } from './params.js';
-import { MAX_ATTEMPTS_LIMIT } from './task-definitions.js';
 import { PRIORITY_LIMIT, newQueueRow, type NewQueueRow } from './task-queue.js';
 import type { EnqueueOptions, TaskDefinition } from './types.js';
-import { assertDate, assertInteger, assertKnownKeys, assertNonEmptyString, assertNonNegativeNumber, assertPlainObject } from './validate.js';
+import { MAX_ATTEMPTS_LIMIT, assertDate, assertInteger, assertKnownKeys, assertNonEmptyString, assertNonNegativeNumber, assertPlainObject } from './validate.js';
 
 const KNOWN = ['delayMs', 'runAt', 'priority', 'maxAttempts', 'uniqueKey', 'transaction'];
 

@@ -2,7 +2,7 @@
  * Task handlers: what a user writes (`defineTask`) and what a run of it sees (`TaskContext`).
  */
 import { invalidArgument } from './errors.js';
-import { assertInteger, assertNonNegativeNumber, assertPositiveNumber } from './validate.js';
+import { MAX_ATTEMPTS_LIMIT, assertInteger, assertNonNegativeNumber, assertPositiveNumber } from './validate.js';
 import type { JsonObject, TaskQueueItem } from './types.js';
 
 export type BackoffType = 'fixed' | 'linear' | 'exponential';
@@ -63,7 +63,7 @@ export interface TaskHandlerDefinition<P extends JsonObject = JsonObject> {
   handle(ctx: TaskContext<P>): Promise<TaskResult> | TaskResult;
 }
 
-const BACKOFF_DEFAULTS: Readonly<Required<BackoffOptions>> = Object.freeze({
+export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = Object.freeze({
   type: 'exponential',
   delayMs: 1000,
   maxDelayMs: 60 * 60 * 1000,
@@ -77,7 +77,7 @@ export function defineTask<P extends JsonObject = JsonObject>(definition: TaskHa
   if (normalizeAlias(alias) === '') throw invalidArgument(`defineTask: alias '${alias}' has no letters or digits`);
   if (typeof handle !== 'function') throw invalidArgument(`defineTask(${alias}): handle must be a function`);
   const maxAttempts = definition.maxAttempts ?? 1;
-  assertInteger(maxAttempts, `defineTask(${alias}): maxAttempts`, 1);
+  assertInteger(maxAttempts, `defineTask(${alias}): maxAttempts`, 1, MAX_ATTEMPTS_LIMIT);
   const timeoutMs = definition.timeoutMs ?? null;
   if (timeoutMs !== null) assertPositiveNumber(timeoutMs, `defineTask(${alias}): timeoutMs`);
   return Object.freeze({
@@ -92,7 +92,7 @@ export function defineTask<P extends JsonObject = JsonObject>(definition: TaskHa
 }
 
 function resolveBackoff(options: BackoffOptions | undefined, alias: string): Required<BackoffOptions> {
-  const backoff = { ...BACKOFF_DEFAULTS, ...options };
+  const backoff = { ...DEFAULT_BACKOFF, ...options };
   if (!['fixed', 'linear', 'exponential'].includes(backoff.type)) {
     throw invalidArgument(`defineTask(${alias}): backoff.type must be fixed, linear or exponential (got ${String(backoff.type)})`);
   }

@@ -16,9 +16,8 @@ import {
   type TaskDefinitionQuery,
   type TaskDefinitionUpdateInput,
 } from './types.js';
-import { assertInteger, assertKnownKeys, assertNonEmptyString, assertOneOf, assertOptionalString, assertPlainObject } from './validate.js';
+import { MAX_ATTEMPTS_LIMIT, assertInteger, assertKnownKeys, assertNonEmptyString, assertOneOf, assertOptionalString, assertPlainObject } from './validate.js';
 
-export const MAX_ATTEMPTS_LIMIT = 1000;
 
 const DEFINITION_QUERY: QuerySpec = {
   name: 'task definition',
@@ -47,8 +46,8 @@ function validateFields(input: Record<string, unknown>, name: string): void {
     if (normalizeAlias(input['alias']) === '') throw invalidArgument(`${name}.alias must contain letters or digits (got '${input['alias']}')`);
   }
   assertOptionalString(input['title'], `${name}.title`, 255);
-  assertOptionalString(input['description'], `${name}.description`, 65_535);
-  assertOptionalString(input['memo'], `${name}.memo`, 65_535);
+  assertOptionalString(input['description'], `${name}.description`, 10_000);
+  assertOptionalString(input['memo'], `${name}.memo`, 10_000);
   if (input['status'] !== undefined) assertOneOf(input['status'], TASK_DEFINITION_STATUSES, `${name}.status`);
   if (input['maxAttempts'] !== undefined) assertInteger(input['maxAttempts'], `${name}.maxAttempts`, 1, MAX_ATTEMPTS_LIMIT);
 }

@@ -12,7 +12,6 @@ import { encodeParameters } from './params.js';
 import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from './query.js';
 import { toTaskQueueItem } from './rows.js';
 import { laterThan, type StoreContext } from './store-context.js';
-import { MAX_ATTEMPTS_LIMIT } from './task-definitions.js';
 import {
   TASK_STATUSES,
   type TaskQueueCreateInput,
@@ -24,6 +23,7 @@ import {
   type TaskStatus,
 } from './types.js';
 import {
+  MAX_ATTEMPTS_LIMIT,
   assertDate,
   assertInteger,
   assertKnownKeys,
@@ -66,6 +66,11 @@ export function resolveQueueName(queueName: unknown, name = 'queueName'): string
   if (queueName === undefined || queueName === '') return DEFAULT_QUEUE;
   assertNonEmptyString(queueName, name, 100);
   return queueName;
+}
+
+/** A queueName filter of '' means the default queue, as it does everywhere else. */
+function defaultQueueFilter(query: TaskQueueQuery | undefined): TaskQueueQuery | undefined {
+  return query !== null && typeof query === 'object' && query.queueName === '' ? { ...query, queueName: DEFAULT_QUEUE } : query;
 }
 
 /** The row written for a new item: every column, so no dialect's defaults matter. */
@@ -217,13 +222,13 @@ export class TaskQueue {
   }
 
   async list(query?: TaskQueueQuery): Promise<TaskQueueItem[]> {
-    const q = validateQuery(query, QUEUE_QUERY);
+    const q = validateQuery(defaultQueueFilter(query), QUEUE_QUERY);
     const rows = await applyPaging(applyFilters(this.table().select('*'), q, QUEUE_QUERY), q, QUEUE_QUERY);
     return rows.map(toTaskQueueItem);
   }
 
   async count(query?: TaskQueueQuery): Promise<number> {
-    const q = validateQuery(query, QUEUE_QUERY);
+    const q = validateQuery(defaultQueueFilter(query), QUEUE_QUERY);
     return countOf(await applyFilters(this.table().count({ count: '*' }), q, QUEUE_QUERY));
   }
 
@@ -359,21 +364,21 @@ export class TaskQueue {
    */
   async finishMany(items: readonly TaskQueueItem[], finish: Finish): Promise<number> {
     if (items.length === 0) return 0;
-    const now = this.#ctx.now();
-    const changes: Record<string, unknown> = {
-      status: finish.status,
-      output: finish.output,
-      updated_at: now,
-      claim_token: null,
-    };
-    if (finish.lines.length > 0) changes['details'] = this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', finish.lines.join('\n'));
-    if (finish.status === 'queued') {
-      changes['available_at'] = finish.availableAt;
-    } else {
-      changes['completed_at'] = now;
-      changes['unique_key_active'] = null;
-    }
-    return this.#retry(() => this.#leasedMany(items).update(changes));
+    const claimed = items.map((item) => {
+      if (!item.claimToken) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' holds no claim`);
+      return { id: item.id, token: item.claimToken };
+    });
+    return this.#retry(() =>
+      this.#ctx.adapter.finish(this.#ctx.knex, this.#ctx.tables.taskQueue, {
+        items: claimed,
+        status: finish.status,
+        output: finish.output,
+        details: finish.lines.join('\n'),
+        availableAt: finish.status === 'queued' ? finish.availableAt : null,
+        now: this.#ctx.now(),
+        asyncCommit: this.#ctx.asyncStateCommits,
+      }),
+    );
   }
 
   /** Gives claimed-but-unstarted items back to the queue (a stopping runner's prefetch). */

@@ -19,6 +19,10 @@ import { paramAsString } from './params.js';
 import type { StoreContext } from './store-context.js';
 import { TaskDefinitions } from './task-definitions.js';
 import { TaskQueue, resolveQueueName } from './task-queue.js';
+// schedules
+import { ScheduleFiring, type DueCursor } from './schedule-firing.js';
+import { Schedules } from './schedules.js';
+import type { Schedule, ScheduleCreateInput, ScheduleFireResult, ScheduleQuery, ScheduleUpdateInput } from './types.js';
 import type {
   Dialect,
   EnqueueOptions,
@@ -35,11 +39,13 @@ import type {
   TaskQueueUpdateInput,
   TaskStoreOptions,
 } from './types.js';
-import { assertInteger, assertNonEmptyString, assertPlainObject } from './validate.js';
+import { assertDate, assertInteger, assertNonEmptyString, assertPlainObject } from './validate.js';
 
 /** How long a definition read for processing is reused before it is read again. */
 const DEFINITION_CACHE_MS = 2000;
 export const MAX_CLAIM_BATCH = 1000;
+/** How long after a claim its lease is trusted without asking the database again. */
+const FRESH_CLAIM_MS = 250;
 
 export interface ProcessOptions {
   /** Aborts the handler's ctx.signal. */
@@ -62,8 +68,8 @@ export class TaskStore {
   readonly #queue: TaskQueue;
   readonly #handlers = new HandlerRegistry();
   readonly #definitionCache = new Map<string, { definition: Promise<TaskDefinition | null>; at: number }>();
-  /** Items this store claimed and has not processed yet: their claim is known fresh. */
-  readonly #freshClaims = new WeakSet<TaskQueueItem>();
+  /** When this store claimed an item it has not processed yet; a claim this fresh needs no check. */
+  readonly #claimedAt = new WeakMap<TaskQueueItem, number>();
   readonly #events = new EventEmitter();
   readonly #batcher: FinishBatcher;
   /** Wake-up hints from other processes, kept open while anyone listens for enqueues. */
@@ -402,7 +408,8 @@ export class TaskStore {
       const queue = resolveQueueName(queueName);
       assertInteger(limit, 'limit', 1, MAX_CLAIM_BATCH);
       const items = await this.#queue.claim(queue, limit);
-      for (const item of items) this.#freshClaims.add(item);
+      const at = Date.now();
+      for (const item of items) this.#claimedAt.set(item, at);
       return items;
     });
   }
@@ -438,11 +445,11 @@ export class TaskStore {
         if (!claimed) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' is no longer queued`);
       } else if (item.status !== 'running' || !item.claimToken) {
         throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' is ${item.status}; only queued or claimed items can be processed`);
-      } else if (!this.#freshClaims.has(item) && (await this.#queue.heartbeat([item])) === 0) {
+      } else if (!this.#isFreshClaim(item) && (await this.#queue.heartbeat([item])) === 0) {
         this.#options.logger.warn(`task ${item.id} no longer holds its claim; not processing it`);
         return null;
       }
-      this.#freshClaims.delete(item);
+      this.#claimedAt.delete(item);
       return executeTask(
         {
           queue: this.#queue,
@@ -508,7 +515,115 @@ export class TaskStore {
     return this.#run('taskQueuePurge', () => this.#queue.purge(options));
   }
 
+  // --- schedules ----------------------------------------------------------------------
+  // Schedule CRUD and what ScheduleRunner needs (lib/schedules.ts, lib/schedule-firing.ts).
+
+  #scheduleParts: { schedules: Schedules; firing: ScheduleFiring } | null = null;
+
+  get #schedules(): { schedules: Schedules; firing: ScheduleFiring } {
+    if (!this.#scheduleParts) {
+      const context: StoreContext = {
+        knex: this.knex,
+        adapter: this.#adapter,
+        tables: this.#options.tables,
+        logger: this.#options.logger,
+        asyncStateCommits: false,
+        now: () => new Date(),
+      };
+      const definitions = new TaskDefinitions(context);
+      this.#scheduleParts = { schedules: new Schedules(context, definitions), firing: new ScheduleFiring(context, definitions) };
+    }
+    return this.#scheduleParts;
+  }
+
+  #schedulesChanged<T>(result: T): T {
+    this.#events.emit('schedules-changed');
+    return result;
+  }
+
+  /** Creates a schedule; an active one gets its nextRunAt at once. */
+  scheduleCreate(schedule: ScheduleCreateInput): Promise<Schedule> {
+    return this.#run('scheduleCreate', async () => this.#schedulesChanged(await this.#schedules.schedules.create(schedule)));
+  }
+
+  scheduleFindById(id: string): Promise<Schedule | null> {
+    return this.#run('scheduleFindById', () => this.#schedules.schedules.findById(id));
+  }
+
+  scheduleList(query?: ScheduleQuery): Promise<Schedule[]> {
+    return this.#run('scheduleList', () => this.#schedules.schedules.list(query));
+  }
+
+  scheduleCount(query?: ScheduleQuery): Promise<number> {
+    return this.#run('scheduleCount', () => this.#schedules.schedules.count(query));
+  }
+
+  /** Changes the given fields; activating or re-timing plans nextRunAt anew. */
+  scheduleUpdate(schedule: ScheduleUpdateInput): Promise<Schedule> {
+    return this.#run('scheduleUpdate', async () => this.#schedulesChanged(await this.#schedules.schedules.update(schedule)));
+  }
+
+  scheduleSoftDeleteById(id: string): Promise<void> {
+    return this.#run('scheduleSoftDeleteById', () => this.#schedules.schedules.softDeleteById(id));
+  }
+
+  scheduleRestoreById(id: string): Promise<Schedule> {
+    return this.#run('scheduleRestoreById', async () => this.#schedulesChanged(await this.#schedules.schedules.restoreById(id)));
+  }
+
+  scheduleDeleteById(id: string): Promise<void> {
+    return this.#run('scheduleDeleteById', () => this.#schedules.schedules.deleteById(id));
+  }
+
+  /** For schedule runners: due active schedules in (nextRunAt, id) order, after `after`. */
+  scheduleListDue(options: { now: Date; limit: number; after?: DueCursor }): Promise<Schedule[]> {
+    return this.#run('scheduleListDue', async () => {
+      assertPlainObject(options, 'scheduleListDue: options');
+      assertDate(options.now, 'scheduleListDue: options.now');
+      assertInteger(options.limit, 'scheduleListDue: options.limit', 1, 10_000);
+      return this.#schedules.firing.listDue(options.now, options.limit, options.after);
+    });
+  }
+
+  /** For schedule runners: the earliest nextRunAt of any active schedule, or null. */
+  scheduleNextDueAt(): Promise<Date | null> {
+    return this.#run('scheduleNextDueAt', () => this.#schedules.firing.nextDueAt());
+  }
+
+  /** For schedule runners: plans nextRunAt of active schedules that lack one; returns how many changed. */
+  scheduleSetInitialRuns(): Promise<number> {
+    return this.#run('scheduleSetInitialRuns', () => this.#schedules.firing.setInitialRuns());
+  }
+
+  /**
+   * For schedule runners: fires the due occurrence of a schedule read by scheduleListDue,
+   * exactly once however many runners try (see docs/schedules.md).
+   */
+  scheduleFire(schedule: Schedule): Promise<ScheduleFireResult> {
+    return this.#run('scheduleFire', async () => {
+      assertPlainObject(schedule, 'schedule');
+      assertNonEmptyString(schedule.id, 'schedule.id');
+      return this.#schedules.firing.fire(schedule, (queueName, alias, params, trx) =>
+        this.taskDefinitionEnqueueByAlias(queueName, alias, params, { transaction: trx }),
+      );
+    });
+  }
+
+  /** Calls `listener` after a schedule is created, updated or restored through this store. Returns an unsubscribe function. */
+  onSchedulesChanged(listener: () => void): () => void {
+    this.#events.on('schedules-changed', listener);
+    return () => this.#events.off('schedules-changed', listener);
+  }
+
+  // --- end of schedules -----------------------------------------------------------------
+
   // --- internals ------------------------------------------------------------------------
+
+  /** Claimed by this store moments ago: no sweep can have taken it back yet. */
+  #isFreshClaim(item: TaskQueueItem): boolean {
+    const at = this.#claimedAt.get(item);
+    return at !== undefined && Date.now() - at < FRESH_CLAIM_MS;
+  }
 
   /** Definitions read for processing, shared by concurrent lookups and reused briefly. */
   #cachedDefinition(id: string): Promise<TaskDefinition | null> {

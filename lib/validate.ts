@@ -4,6 +4,9 @@
  */
 import { invalidArgument } from './errors.js';
 
+/** The most attempts a task may have (a bound, so a typo cannot mean a million retries). */
+export const MAX_ATTEMPTS_LIMIT = 1000;
+
 const describe = (value: unknown): string => {
   if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 60)}…` : value}'`;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();

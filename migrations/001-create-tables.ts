@@ -1,11 +1,33 @@
 /**
- * The three tables and their indexes. Idempotent: a table that exists is left alone, so a
- * migration run twice (or by the knex CLI and then by TaskStore.open) is harmless.
+ * The three tables and their indexes. Idempotent table by table and index by index: a
+ * table or index that exists is left alone, so a run that was interrupted (MySQL cannot
+ * roll DDL back) is completed by the next one, and running it twice is harmless.
  */
 import type { Knex } from 'knex';
+import type { Adapter } from '../adapters/adapter.js';
 import type { Migration, MigrationContext } from './migration.js';
 
 const timestamp = (table: Knex.CreateTableBuilder, name: string) => table.datetime(name, { precision: 3, useTz: true });
+
+interface IndexSpec {
+  readonly name: string;
+  readonly unique?: boolean;
+  readonly columns: string;
+  /** Applied where the dialect has partial indexes; elsewhere `fullColumns` (or `columns`) is indexed whole. */
+  readonly where?: string;
+  readonly fullColumns?: string;
+  /** Worth having only as a partial index (another index already serves the whole form). */
+  readonly partialOnly?: boolean;
+}
+
+async function ensureIndex(knex: Knex, adapter: Adapter, table: string, index: IndexSpec): Promise<void> {
+  if (index.partialOnly && !adapter.capabilities.partialIndexes) return;
+  if (await adapter.hasIndex(knex, table, index.name)) return;
+  const partial = index.where !== undefined && adapter.capabilities.partialIndexes;
+  const columns = partial ? index.columns : (index.fullColumns ?? index.columns);
+  const unique = index.unique ? 'UNIQUE ' : '';
+  await knex.raw(`CREATE ${unique}INDEX ?? ON ?? (${columns})${partial ? ` WHERE ${index.where}` : ''}`, [index.name, table]);
+}
 
 export const createTables: Migration = {
   name: '001-create-tables',
@@ -20,7 +42,7 @@ export const createTables: Migration = {
         table.string('alias', 100).notNullable();
         // The normalised alias while the row is live, NULL once soft-deleted: unique among
         // live definitions only, on every dialect (NULLs never collide).
-        table.string('alias_key', 100).nullable().unique({ indexName: `${taskDefinition}_alias_key_unique` });
+        table.string('alias_key', 100).nullable();
         table.string('title', 255).notNullable();
         table.text('description').notNullable();
         table.text('memo').notNullable();
@@ -29,9 +51,9 @@ export const createTables: Migration = {
         timestamp(table, 'created_at').notNullable();
         timestamp(table, 'updated_at').notNullable();
         timestamp(table, 'soft_deleted_at').nullable();
-        table.index(['created_at'], `${taskDefinition}_created_at_idx`);
       });
     }
+    await ensureIndex(knex, adapter, taskDefinition, { name: `${taskDefinition}_alias_key_unique`, unique: true, columns: 'alias_key' });
 
     if (!(await knex.schema.hasTable(taskQueue))) {
       await knex.schema.createTable(taskQueue, (table) => {
@@ -57,27 +79,29 @@ export const createTables: Migration = {
         timestamp(table, 'created_at').notNullable();
         timestamp(table, 'updated_at').notNullable();
         timestamp(table, 'soft_deleted_at').nullable();
-        // Few indexes on purpose: a state change touches every one of them (status is
-        // indexed, so no update is HOT). Lists default to id order (UUIDv7 = creation order).
-        table.index(['task_id'], `${taskQueue}_task_id_idx`);
       });
-      // The claim path: equality on queue and status, then exactly the claim order. Where
-      // the dialect allows, the index holds only claimable rows, so finished history costs
-      // nothing here; likewise the unique index holds only keys still pending.
-      if (adapter.capabilities.partialIndexes) {
-        await knex.raw(
-          `CREATE INDEX ?? ON ?? (queue_name, priority DESC, available_at, id) WHERE status = 'queued' AND soft_deleted_at IS NULL`,
-          [`${taskQueue}_claim_idx`, taskQueue],
-        );
-        await knex.raw(`CREATE UNIQUE INDEX ?? ON ?? (unique_key_active) WHERE unique_key_active IS NOT NULL`, [
-          `${taskQueue}_unique_key_active_unique`,
-          taskQueue,
-        ]);
-      } else {
-        await knex.raw(`CREATE INDEX ?? ON ?? (queue_name, status, priority DESC, available_at, id)`, [`${taskQueue}_claim_idx`, taskQueue]);
-        await knex.raw(`CREATE UNIQUE INDEX ?? ON ?? (unique_key_active)`, [`${taskQueue}_unique_key_active_unique`, taskQueue]);
-      }
     }
+    // Few indexes on purpose: a state change touches every one of them (status is indexed,
+    // so no update is HOT). Lists default to id order (UUIDv7 = creation order). Where the
+    // dialect allows, the claim index holds only claimable rows (finished history costs it
+    // nothing), the sweep index only running rows, the unique index only pending keys.
+    const queueIndexes: IndexSpec[] = [
+      {
+        name: `${taskQueue}_claim_idx`,
+        columns: 'queue_name, priority DESC, available_at, id',
+        where: `status = 'queued' AND soft_deleted_at IS NULL`,
+        fullColumns: 'queue_name, status, priority DESC, available_at, id',
+      },
+      {
+        name: `${taskQueue}_running_idx`,
+        columns: 'queue_name, heartbeat_at',
+        where: `status = 'running'`,
+        partialOnly: true, // elsewhere the full claim index already leads with (queue_name, status)
+      },
+      { name: `${taskQueue}_unique_key_active_unique`, unique: true, columns: 'unique_key_active', where: 'unique_key_active IS NOT NULL' },
+      { name: `${taskQueue}_task_id_idx`, columns: 'task_id' },
+    ];
+    for (const index of queueIndexes) await ensureIndex(knex, adapter, taskQueue, index);
 
     if (!(await knex.schema.hasTable(schedule))) {
       await knex.schema.createTable(schedule, (table) => {
@@ -101,10 +125,10 @@ export const createTables: Migration = {
         timestamp(table, 'created_at').notNullable();
         timestamp(table, 'updated_at').notNullable();
         timestamp(table, 'soft_deleted_at').nullable();
-        table.index(['status', 'next_run_at'], `${schedule}_due_idx`);
-        table.index(['task_definition_id'], `${schedule}_task_definition_id_idx`);
       });
     }
+    await ensureIndex(knex, adapter, schedule, { name: `${schedule}_due_idx`, columns: 'status, next_run_at' });
+    await ensureIndex(knex, adapter, schedule, { name: `${schedule}_task_definition_id_idx`, columns: 'task_definition_id' });
   },
 
   async down(knex: Knex, { tables }: MigrationContext): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { formatDetailsLine } from '../lib/details.js';
 import { PermanentError } from '../lib/errors.js';
-import { backoffDelayMs, type TaskContext, type TaskHandler, type TaskResult } from '../lib/handler.js';
+import { DEFAULT_BACKOFF, backoffDelayMs, type TaskContext, type TaskHandler, type TaskResult } from '../lib/handler.js';
 import { paramAsString } from '../lib/params.js';
 import type { Finish, TaskQueue } from '../lib/task-queue.js';
 import type { Logger, TaskDefinition, TaskQueueItem } from '../lib/types.js';
@@ -65,8 +65,9 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
     return conclude('', { status: 'canceled', error: new Error(message) }, [message]);
   }
   if (!handler) {
+    // Retried while attempts remain: during a rolling deploy another worker may have it.
     const message = `No handler for alias: ${definition.alias}`;
-    return conclude('', { status: 'failed', error: new Error(message) }, [message, 'Task failed']);
+    return failure(deps, item, conclude, '', new Error(message), [message, 'Task failed'], DEFAULT_BACKOFF);
   }
 
   const run = new ExecutionContext(deps, item, options.signal);
@@ -90,16 +91,32 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
   await run.flushed();
 
   if (!error && result !== false) return conclude(run.output, { status: 'success' }, ['Task completed']);
-  const failure = error ?? new Error('Handler returned false');
-  const permanent = failure instanceof PermanentError;
-  const lines = [error ? `Task failed: ${describeError(failure)}` : 'Task failed'];
-  if (!permanent && item.attempts < item.maxAttempts) {
-    const delay = backoffDelayMs(handler.backoff, item.attempts);
+  const cause = error ?? new Error('Handler returned false');
+  const lines = [error ? `Task failed: ${describeError(cause)}` : 'Task failed'];
+  return failure(deps, item, conclude, run.output, cause, lines, handler.backoff);
+}
+
+type Conclude = (output: string, outcome: ExecutionOutcome, lines: string[]) => Promise<ExecutionResult>;
+
+/** A failed attempt: queued again after the backoff while attempts remain, else failed. */
+function failure(
+  deps: ExecutorDependencies,
+  item: TaskQueueItem,
+  conclude: Conclude,
+  output: string,
+  error: Error,
+  lines: string[],
+  backoff: TaskHandler['backoff'],
+): Promise<ExecutionResult> {
+  if (!(error instanceof PermanentError) && item.attempts < item.maxAttempts) {
+    const delay = backoffDelayMs(backoff, item.attempts);
     const availableAt = new Date(deps.now().getTime() + delay);
-    lines.push(`Retrying in ${formatDelay(delay)} (attempt ${item.attempts} of ${item.maxAttempts})`);
-    return conclude(run.output, { status: 'retry', error: failure, availableAt }, lines);
+    return conclude(output, { status: 'retry', error, availableAt }, [
+      ...lines,
+      `Retrying in ${formatDelay(delay)} (attempt ${item.attempts} of ${item.maxAttempts})`,
+    ]);
   }
-  return conclude(run.output, { status: 'failed', error: failure }, lines);
+  return conclude(output, { status: 'failed', error }, lines);
 }
 
 async function runWithTimeout(handler: TaskHandler, run: ExecutionContext): Promise<TaskResult> {

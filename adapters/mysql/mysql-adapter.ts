@@ -8,11 +8,13 @@ import {
   CLAIMABLE_WHERE,
   CLAIM_ORDER_BY,
   compareClaimOrder,
+  finishWithKnex,
   retryTransient,
   type Adapter,
   type ChangeFeed,
   type ChangeListener,
   type ClaimRequest,
+  type FinishRequest,
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
@@ -53,6 +55,8 @@ export const mysqlAdapter: Adapter = {
 
   asyncCommitCondition: (): null => null,
 
+  finish: (knex: Knex, table: string, request: FinishRequest): Promise<number> => finishWithKnex(mysqlAdapter, knex, table, request),
+
   appendLine(knex: Knex, column: string, line: string): Knex.Raw {
     return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE CONCAT(??, ?) END`, [column, line, column, `\n${line}`]);
   },
@@ -76,6 +80,14 @@ export const mysqlAdapter: Adapter = {
     pollingChangeFeed(async () => (await knex(tables.taskQueue).max({ id: 'id' }))[0]?.id ?? null, 25, listener),
   installExtras: async (): Promise<void> => {},
   dropExtras: async (): Promise<void> => {},
+
+  async hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean> {
+    const [rows] = (await knex.raw(
+      'SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ? LIMIT 1',
+      [table, indexName],
+    )) as [unknown[]];
+    return rows.length > 0;
+  },
 
   configureTable(table: Knex.CreateTableBuilder): void {
     // Binary collation: aliases, queue names and keys compare exactly, as on the other dialects.

@@ -4,13 +4,13 @@
  */
 import type { Knex } from 'knex';
 import {
-  CLAIMABLE_WHERE,
   CLAIM_ORDER_BY,
   compareClaimOrder,
   type Adapter,
   type ChangeFeed,
   type ChangeListener,
   type ClaimRequest,
+  type FinishRequest,
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
@@ -30,16 +30,34 @@ export const postgresAdapter: Adapter = {
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
     const { queueName, limit, now, token, startedLine, asyncCommit } = request;
-    const result = await knex.raw(
-      `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?,
-         updated_at = ?, completed_at = NULL, claim_token = ?,
-         details = CASE WHEN details = '' THEN ? ELSE details || ? END
-       WHERE id IN (SELECT id FROM ?? WHERE ${CLAIMABLE_WHERE} ORDER BY ${CLAIM_ORDER_BY} LIMIT ? FOR UPDATE SKIP LOCKED)
+    const text = `UPDATE "${table}" SET status = 'running', attempts = attempts + 1, started_at = $1, heartbeat_at = $1,
+         updated_at = $1, completed_at = NULL, claim_token = $2,
+         details = CASE WHEN details = '' THEN $3 ELSE details || $4 END
+       WHERE id IN (SELECT id FROM "${table}" WHERE queue_name = $5 AND status = 'queued' AND available_at <= $1
+           AND soft_deleted_at IS NULL ORDER BY ${CLAIM_ORDER_BY} LIMIT $6 FOR UPDATE SKIP LOCKED)
          ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}
-       RETURNING *`,
-      [table, now, now, now, token, startedLine, `\n${startedLine}`, table, queueName, now, limit],
-    );
-    return (result.rows as QueueRow[]).sort(compareClaimOrder);
+       RETURNING *`;
+    const values = [now, token, startedLine, `\n${startedLine}`, queueName, limit];
+    const rows = await preparedQuery(knex, `taskstore_claim_${table}_${asyncCommit ? 'a' : 's'}`, text, values);
+    return rows.sort(compareClaimOrder);
+  },
+
+  async finish(knex: Knex, table: string, request: FinishRequest): Promise<number> {
+    const { items, status, output, details, availableAt, now, asyncCommit } = request;
+    if (items.length === 0) return 0;
+    // unnest pairs each id with its own token, and keeps the statement text the same for
+    // any batch size, so it is prepared once per connection.
+    const text = `UPDATE "${table}" AS t SET status = $1::text, output = $2::text, updated_at = $3, claim_token = NULL,
+         details = CASE WHEN $4::text = '' THEN t.details WHEN t.details = '' THEN $4::text ELSE t.details || chr(10) || $4::text END,
+         available_at = CASE WHEN $1::text = 'queued' THEN $5::timestamptz ELSE t.available_at END,
+         completed_at = CASE WHEN $1::text = 'queued' THEN t.completed_at ELSE $3 END,
+         unique_key_active = CASE WHEN $1::text = 'queued' THEN t.unique_key_active ELSE NULL END
+       FROM unnest($6::text[], $7::text[]) AS f(id, token)
+       WHERE t.id = f.id AND t.claim_token = f.token AND t.status = 'running'
+         ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}`;
+    const values = [status, output, now, details, availableAt, items.map((item) => item.id), items.map((item) => item.token)];
+    const result = await preparedCommand(knex, `taskstore_finish_${table}_${asyncCommit ? 'a' : 's'}`, text, values);
+    return result;
   },
 
   asyncCommitCondition: (knex: Knex): Knex.Raw => knex.raw(ASYNC_COMMIT),
@@ -61,6 +79,14 @@ export const postgresAdapter: Adapter = {
   installExtras: installNotifyTrigger,
   dropExtras: dropNotifyTrigger,
 
+  async hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean> {
+    const result = await knex.raw('SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ? AND indexname = ?', [
+      table,
+      indexName,
+    ]);
+    return (result as { rows: unknown[] }).rows.length > 0;
+  },
+
   configureTable(): void {},
 
   isUniqueViolation: (error: unknown): boolean => codeOf(error) === '23505',
@@ -71,3 +97,32 @@ export const postgresAdapter: Adapter = {
 function codeOf(error: unknown): string {
   return String((error as { code?: unknown } | null)?.code ?? '');
 }
+
+interface PgConnection {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: QueueRow[]; rowCount: number | null }>;
+}
+
+interface PooledClient {
+  acquireConnection(): Promise<PgConnection>;
+  releaseConnection(connection: PgConnection): Promise<void> | void;
+}
+
+/**
+ * The hot path (claims, finishes) as named prepared statements on a pooled connection:
+ * parsed and planned once per connection instead of once per call.
+ */
+async function run(knex: Knex, name: string, text: string, values: unknown[]) {
+  const client = (knex as unknown as { client: PooledClient }).client;
+  const connection = await client.acquireConnection();
+  try {
+    return await connection.query({ name, text, values });
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+const preparedQuery = async (knex: Knex, name: string, text: string, values: unknown[]): Promise<QueueRow[]> =>
+  (await run(knex, name, text, values)).rows;
+
+const preparedCommand = async (knex: Knex, name: string, text: string, values: unknown[]): Promise<number> =>
+  (await run(knex, name, text, values)).rowCount ?? 0;

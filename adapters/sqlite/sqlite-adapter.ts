@@ -8,11 +8,13 @@ import {
   CLAIMABLE_WHERE,
   CLAIM_ORDER_BY,
   compareClaimOrder,
+  finishWithKnex,
   retryTransient,
   type Adapter,
   type ChangeFeed,
   type ChangeListener,
   type ClaimRequest,
+  type FinishRequest,
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
@@ -40,6 +42,8 @@ export const sqliteAdapter: Adapter = {
 
   asyncCommitCondition: (): null => null,
 
+  finish: (knex: Knex, table: string, request: FinishRequest): Promise<number> => finishWithKnex(sqliteAdapter, knex, table, request),
+
   appendLine(knex: Knex, column: string, line: string): Knex.Raw {
     return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE ?? || ? END`, [column, line, column, `\n${line}`]);
   },
@@ -56,6 +60,11 @@ export const sqliteAdapter: Adapter = {
     pollingChangeFeed(async () => sqliteAdapter.rawRows(await knex.raw('PRAGMA data_version'))[0]?.['data_version'], 25, listener),
   installExtras: async (): Promise<void> => {},
   dropExtras: async (): Promise<void> => {},
+
+  async hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean> {
+    const rows = await knex.raw(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name = ?`, [table, indexName]);
+    return sqliteAdapter.rawRows(rows).length > 0;
+  },
 
   configureTable(): void {},
 

@@ -105,9 +105,20 @@ forEachDialect('processing', (t) => {
     expect(detailMessages(done!.details)).to.include('Task DOES NOT exist');
   });
 
-  it("fails an item without a handler with 'No handler for alias: <alias>'", async function () {
+  it("retries an item without a handler while attempts remain, with 'No handler for alias: <alias>'", async function () {
+    // During a rolling deploy another worker may already have the handler.
     const alias = uniqueAlias('Unhandled');
     await t.store.taskDefinitionCreate({ alias, maxAttempts: 3 });
+    await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
+    const retried = await t.store.taskQueueProcessNext(queue);
+    expect(retried?.status).to.equal('queued');
+    expect(retried?.availableAt.getTime()).to.be.greaterThan(Date.now() - 1000);
+    expect(detailMessages(retried!.details)).to.include(`No handler for alias: ${alias}`);
+  });
+
+  it("fails an item without a handler once attempts are used up, with 'No handler for alias: <alias>'", async function () {
+    const alias = uniqueAlias('Unhandled');
+    await t.store.taskDefinitionCreate({ alias });
     await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
     const done = await t.store.taskQueueProcessNext(queue);
     expect(done?.status).to.equal('failed');
