@@ -70,7 +70,7 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
     return failure(deps, item, conclude, '', new Error(message), [message, 'Task failed'], DEFAULT_BACKOFF);
   }
 
-  const run = new ExecutionContext(deps, item, options.signal);
+  const run = new ExecutionContext(deps, item, options.signal, handler.timeoutMs !== null);
   const heartbeat =
     options.heartbeatIntervalMs > 0
       ? setInterval(() => {
@@ -159,10 +159,14 @@ async function writeOutcome(
 }
 
 /** The per-execution state behind a TaskContext: nothing here is shared between runs. */
+/** Never aborted: the signal of a run that nothing can stop early. */
+const NEVER = new AbortController().signal;
+
 class ExecutionContext {
   readonly context: TaskContext;
   output: string;
-  readonly #controller = new AbortController();
+  /** Only a run with a timeout needs a signal of its own; others share the caller's. */
+  readonly #controller: AbortController | null;
   #writes: Promise<unknown> = Promise.resolve();
   #closed = false;
   #detach = (): void => {};
@@ -170,13 +174,16 @@ class ExecutionContext {
   constructor(
     private readonly deps: ExecutorDependencies,
     private readonly item: TaskQueueItem,
-    outer?: AbortSignal,
+    outer: AbortSignal | undefined,
+    ownSignal: boolean,
   ) {
     this.output = item.output;
-    if (outer) {
-      if (outer.aborted) this.#controller.abort(outer.reason);
+    const controller = ownSignal ? new AbortController() : null;
+    this.#controller = controller;
+    if (controller && outer) {
+      if (outer.aborted) controller.abort(outer.reason);
       else {
-        const forward = () => this.#controller.abort(outer.reason);
+        const forward = () => controller.abort(outer.reason);
         outer.addEventListener('abort', forward, { once: true });
         this.#detach = () => outer.removeEventListener('abort', forward);
       }
@@ -192,7 +199,7 @@ class ExecutionContext {
       setOutput: (text: string) => {
         if (!this.#closed) this.output = String(text);
       },
-      signal: this.#controller.signal,
+      signal: controller?.signal ?? outer ?? NEVER,
       attempt: item.attempts,
       task: item,
       hasQueuedTask: () => true,
@@ -208,7 +215,7 @@ class ExecutionContext {
   }
 
   abort(reason: Error): void {
-    this.#controller.abort(reason);
+    this.#controller?.abort(reason);
   }
 
   close(): void {

@@ -22,6 +22,13 @@ import { dropNotifyTrigger, installNotifyTrigger, listenChangeFeed } from './pos
  */
 const ASYNC_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL`;
 
+/** Timestamps come back as epoch milliseconds: far cheaper to read than pg's date text. */
+const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::float8 AS ${column}`;
+const CLAIM_RETURNING = [
+  'id, task_id, queue_name, status, parameters, output, details, attempts, max_attempts, priority, unique_key, claim_token',
+  ...['available_at', 'started_at', 'completed_at', 'heartbeat_at', 'created_at', 'updated_at', 'soft_deleted_at'].map(epochMs),
+].join(', ');
+
 const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03', '57P01', '08006', '08003', '08001']);
 
 export const postgresAdapter: Adapter = {
@@ -36,7 +43,7 @@ export const postgresAdapter: Adapter = {
        WHERE id IN (SELECT id FROM "${table}" WHERE queue_name = $5 AND status = 'queued' AND available_at <= $1
            AND soft_deleted_at IS NULL ORDER BY ${CLAIM_ORDER_BY} LIMIT $6 FOR UPDATE SKIP LOCKED)
          ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}
-       RETURNING *`;
+       RETURNING ${CLAIM_RETURNING}`;
     const values = [now, token, startedLine, `\n${startedLine}`, queueName, limit];
     const rows = await preparedQuery(knex, `taskstore_claim_${table}_${asyncCommit ? 'a' : 's'}`, text, values);
     return rows.sort(compareClaimOrder);
