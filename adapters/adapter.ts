@@ -84,8 +84,8 @@ export interface Adapter {
    */
   asyncCommitCondition(knex: Knex): Knex.Raw | null;
 
-  /** Ends the attempts of claimed items that still hold their claim; returns how many did. */
-  finish(knex: Knex, table: string, request: FinishRequest): Promise<number>;
+  /** Ends the attempts of claimed items that still hold their claim; returns the ids it wrote. */
+  finish(knex: Knex, table: string, request: FinishRequest): Promise<Set<string>>;
 
   /** SQL that appends a line to a text column holding newline-separated lines. */
   appendLine(knex: Knex, column: string, line: string): Knex.Raw;
@@ -148,10 +148,14 @@ function toMillis(value: unknown): number {
 export const CLAIMABLE_WHERE = `queue_name = ? AND status = 'queued' AND available_at <= ? AND soft_deleted_at IS NULL`;
 export const CLAIM_ORDER_BY = `priority DESC, available_at ASC, id ASC`;
 
-/** The portable finish: one knex UPDATE matching (id, claim_token) pairs. */
-export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string, request: FinishRequest): Promise<number> {
+/**
+ * The portable finish: one knex UPDATE matching (id, claim_token) pairs. With RETURNING the
+ * written ids come back; without it, a short count is resolved by reading the rows back
+ * (each written row carries exactly this status and updated_at, and no token).
+ */
+export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> {
   const { items, status, output, details, availableAt, now, asyncCommit } = request;
-  if (items.length === 0) return 0;
+  if (items.length === 0) return new Set();
   const changes: Record<string, unknown> = { status, output, updated_at: now, claim_token: null };
   if (details !== '') changes['details'] = adapter.appendLine(knex, 'details', details);
   if (status === 'queued') {
@@ -166,5 +170,14 @@ export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string
     .where('status', 'running');
   const condition = asyncCommit ? adapter.asyncCommitCondition(knex) : null;
   if (condition) builder.where(condition);
-  return builder.update(changes);
+  const ids = items.map((item) => item.id);
+  if (adapter.capabilities.returning) {
+    const rows = (await builder.update(changes).returning('id')) as { id: string }[];
+    return new Set(rows.map((row) => row.id));
+  }
+  const written = (await builder.update(changes)) as number;
+  if (written === items.length) return new Set(ids);
+  if (written === 0) return new Set();
+  const rows = (await knex(table).whereIn('id', ids).where({ status, updated_at: now }).whereNull('claim_token').select('id')) as { id: string }[];
+  return new Set(rows.map((row) => row.id));
 }

@@ -354,16 +354,16 @@ export class TaskQueue {
 
   /** The guarded final write of an attempt; false when the claim was lost meanwhile. */
   async finish(item: TaskQueueItem, finish: Finish): Promise<boolean> {
-    return (await this.finishMany([item], finish)) === 1;
+    return (await this.finishMany([item], finish)).has(item.id);
   }
 
   /**
    * One guarded write ending the attempts of many items alike (a runner's batch of
-   * successes). Each row is matched on its own (id, claim token) pair; returns the rows
-   * that still held their claim.
+   * successes). Each row is matched on its own (id, claim token) pair; returns the ids of
+   * the rows that still held their claim.
    */
-  async finishMany(items: readonly TaskQueueItem[], finish: Finish): Promise<number> {
-    if (items.length === 0) return 0;
+  async finishMany(items: readonly TaskQueueItem[], finish: Finish): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
     const claimed = items.map((item) => {
       if (!item.claimToken) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' holds no claim`);
       return { id: item.id, token: item.claimToken };

@@ -51,10 +51,10 @@ export class FinishBatcher {
         group.map((entry) => entry.item),
         first.finish,
       );
-      if (recorded < group.length) {
-        this.#logger.warn(`${group.length - recorded} of ${group.length} task results were not recorded: those tasks were reclaimed`);
+      if (recorded.size < group.length) {
+        this.#logger.warn(`${group.length - recorded.size} of ${group.length} task results were not recorded: those tasks were reclaimed`);
       }
-      for (const entry of group) entry.resolve(recorded === group.length);
+      for (const entry of group) entry.resolve(recorded.has(entry.item.id));
     } catch (error) {
       for (const entry of group) entry.reject(error);
     }

@@ -123,6 +123,11 @@ export class TaskQueueRunner extends EventEmitter {
 
   /** Starts polling; a second call is a no-op. */
   start(): void {
+    if (this.#stopping) {
+      // Restart once the pending stop has finished.
+      void this.#stopping.then(() => this.start());
+      return;
+    }
     if (this.#loop) return;
     if (this.#store.isClosed()) throw new TaskStoreError('INVALID_STATE', 'TaskQueueRunner.start: the store is closed');
     const control = new AbortController();
@@ -150,6 +155,8 @@ export class TaskQueueRunner extends EventEmitter {
   async runOnce(): Promise<void> {
     const tracker = new Set<Promise<void>>();
     this.#trackers.add(tracker);
+    // A runner that was never started has no heartbeat of its own: keep these claims alive.
+    const heartbeat = this.#heartbeatTimer ? null : setInterval(() => void this.#heartbeat(), this.options.heartbeatIntervalMs).unref();
     try {
       await this.#sweep(true);
       await this.#drain(this.#control?.signal ?? new AbortController().signal);
@@ -159,6 +166,7 @@ export class TaskQueueRunner extends EventEmitter {
         this.#startBuffered();
       }
     } finally {
+      if (heartbeat) clearInterval(heartbeat);
       this.#trackers.delete(tracker);
     }
   }
@@ -169,7 +177,11 @@ export class TaskQueueRunner extends EventEmitter {
    * Restartable; a second call waits for the same stop.
    */
   stop(options: StopOptions = {}): Promise<void> {
-    if (options.graceMs !== undefined) assertNonNegativeNumber(options.graceMs, 'graceMs');
+    try {
+      if (options.graceMs !== undefined) assertNonNegativeNumber(options.graceMs, 'graceMs');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (!this.#loop) return Promise.resolve();
     this.#stopping ??= this.#shutdown(options.graceMs).finally(() => {
       this.#loop = null;
@@ -274,7 +286,8 @@ export class TaskQueueRunner extends EventEmitter {
     const execution = this.#store
       .taskQueueExecute(item, { signal: this.#handlerAbort.signal, heartbeatIntervalMs: 0, onHandlerDone: release, batchFinish: true })
       .then((result) => {
-        if (!result) return;
+        // A result that was not recorded belongs to a reclaimed task: its new owner reports it.
+        if (!result || !result.recorded) return;
         const { outcome } = result;
         if (outcome.status === 'success') this.#emit('task:success', item);
         else if (outcome.status === 'retry') this.#emit('task:retry', item, outcome.error, outcome.availableAt);

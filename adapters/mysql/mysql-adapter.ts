@@ -55,7 +55,7 @@ export const mysqlAdapter: Adapter = {
 
   asyncCommitCondition: (): null => null,
 
-  finish: (knex: Knex, table: string, request: FinishRequest): Promise<number> => finishWithKnex(mysqlAdapter, knex, table, request),
+  finish: (knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> => finishWithKnex(mysqlAdapter, knex, table, request),
 
   appendLine(knex: Knex, column: string, line: string): Knex.Raw {
     return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE CONCAT(??, ?) END`, [column, line, column, `\n${line}`]);

@@ -49,9 +49,9 @@ export const postgresAdapter: Adapter = {
     return rows.sort(compareClaimOrder);
   },
 
-  async finish(knex: Knex, table: string, request: FinishRequest): Promise<number> {
+  async finish(knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> {
     const { items, status, output, details, availableAt, now, asyncCommit } = request;
-    if (items.length === 0) return 0;
+    if (items.length === 0) return new Set();
     // unnest pairs each id with its own token, and keeps the statement text the same for
     // any batch size, so it is prepared once per connection.
     const text = `UPDATE "${table}" AS t SET status = $1::text, output = $2::text, updated_at = $3, claim_token = NULL,
@@ -61,10 +61,11 @@ export const postgresAdapter: Adapter = {
          unique_key_active = CASE WHEN $1::text = 'queued' THEN t.unique_key_active ELSE NULL END
        FROM unnest($6::text[], $7::text[]) AS f(id, token)
        WHERE t.id = f.id AND t.claim_token = f.token AND t.status = 'running'
-         ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}`;
+         ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}
+       RETURNING t.id`;
     const values = [status, output, now, details, availableAt, items.map((item) => item.id), items.map((item) => item.token)];
-    const result = await preparedCommand(knex, `taskstore_finish_${table}_${asyncCommit ? 'a' : 's'}`, text, values);
-    return result;
+    const rows = await preparedQuery(knex, `taskstore_finish_${table}_${asyncCommit ? 'a' : 's'}`, text, values);
+    return new Set(rows.map((row) => String(row['id'])));
   },
 
   asyncCommitCondition: (knex: Knex): Knex.Raw => knex.raw(ASYNC_COMMIT),
@@ -130,6 +131,3 @@ async function run(knex: Knex, name: string, text: string, values: unknown[]) {
 
 const preparedQuery = async (knex: Knex, name: string, text: string, values: unknown[]): Promise<QueueRow[]> =>
   (await run(knex, name, text, values)).rows;
-
-const preparedCommand = async (knex: Knex, name: string, text: string, values: unknown[]): Promise<number> =>
-  (await run(knex, name, text, values)).rowCount ?? 0;

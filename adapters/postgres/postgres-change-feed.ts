@@ -64,6 +64,10 @@ export function listenChangeFeed(knex: Knex, tables: TableNames, listener: Chang
         if (connection !== next) return;
         connection = null;
         next.removeAllListeners();
+        // pg emits 'error' again when the socket finally closes: keep a listener, or that
+        // second error would crash the process.
+        next.on('error', () => {});
+        void client.destroyRawConnection(next).catch(() => {});
         if (!closed) {
           listener.onError(error ?? new Error('LISTEN connection ended'));
           schedule();
@@ -78,6 +82,7 @@ export function listenChangeFeed(knex: Knex, tables: TableNames, listener: Chang
       if (failures > 0) listener.onChange('*');
       failures = 0;
     } catch (error) {
+      if (closed) return;
       listener.onError(error);
       schedule();
     }

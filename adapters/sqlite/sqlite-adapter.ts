@@ -42,7 +42,7 @@ export const sqliteAdapter: Adapter = {
 
   asyncCommitCondition: (): null => null,
 
-  finish: (knex: Knex, table: string, request: FinishRequest): Promise<number> => finishWithKnex(sqliteAdapter, knex, table, request),
+  finish: (knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> => finishWithKnex(sqliteAdapter, knex, table, request),
 
   appendLine(knex: Knex, column: string, line: string): Knex.Raw {
     return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE ?? || ? END`, [column, line, column, `\n${line}`]);
