@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { defineTask } from '../../lib/index.js';
+import type { Dialect } from '../../lib/index.js';
+import { forEachDialect, uniqueAlias, uniqueQueue, waitFor } from '../support/index.js';
+import { RunnerSet, recordEvents, sleep } from '../support/runner-helpers.js';
+
+/**
+ * Ends every other server connection to the database at `url` (the runner store's pool),
+ * from a connection of its own; returns how many were ended.
+ */
+async function killOtherConnections(dialect: Exclude<Dialect, 'sqlite'>, url: string): Promise<number> {
+  if (dialect === 'postgres') {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    await client.connect();
+    try {
+      const result = await client.query<{ ended: boolean }>(
+        'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      return result.rows.filter((row) => row.ended).length;
+    } finally {
+      await client.end();
+    }
+  }
+  const connection = await mysql.createConnection({ uri: url, connectTimeout: 5000 });
+  try {
+    const [rows] = await connection.query<mysql.RowDataPacket[]>(
+      'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()',
+    );
+    for (const row of rows) await connection.query(`KILL ${Number(row['id'])}`);
+    return rows.length;
+  } finally {
+    await connection.end();
+  }
+}
+
+forEachDialect('TaskQueueRunner after a lost database connection', (t) => {
+  // SQLite has no server connection to lose: this block registers tests for PostgreSQL and MySQL only.
+  if (t.dialect === 'sqlite') return;
+  const dialect = t.dialect;
+  const runners = new RunnerSet();
+
+  afterEach(async function () {
+    await runners.stopAll();
+  });
+
+  it('keeps processing new tasks after its server connections were killed while it polled', async function () {
+    this.timeout(90_000);
+    const queue = uniqueQueue();
+    const alias = uniqueAlias('Lost');
+    const ran: string[] = [];
+    await t.store.taskHandlerAdd(defineTask({ alias, handle: (ctx) => void ran.push(ctx.task!.id) }), true);
+    // the runner works on its own store, so every connection it holds is one to kill
+    const runnerStore = await t.openStore();
+    await runnerStore.taskHandlerAdd(defineTask({ alias, handle: (ctx) => void ran.push(ctx.task!.id) }));
+    const runner = runners.create(runnerStore, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 2 });
+    const events = recordEvents(runner);
+    runner.start();
+
+    const before = await runnerStore.taskDefinitionEnqueueByAlias(queue, alias, {});
+    await waitFor(() => ran.length === 1, { timeoutMs: 20_000, message: 'a task before the kill' });
+    await sleep(300); // idle, polling every 0.1 s
+
+    for (let round = 0; round < 2; round += 1) {
+      const killed = await killOtherConnections(dialect, t.url);
+      expect(killed, 'server connections ended').to.be.at.least(1);
+      await sleep(300); // the runner polls through its broken pool meanwhile
+    }
+
+    // enqueued from another store: the runner finds them by polling its (recovered) pool
+    const enqueuer = await t.openStore();
+    const after = await enqueuer.taskDefinitionEnqueueManyByAlias(queue, alias, [{}, {}, {}]);
+    await waitFor(() => ran.length === 4, { timeoutMs: 45_000, message: 'tasks enqueued after the kill ran' });
+    expect(runner.isRunning()).to.equal(true);
+
+    // and through its own store as well (the enqueue wakes it)
+    const viaOwn = await runnerStore.taskDefinitionEnqueueByAlias(queue, alias, {});
+    await waitFor(() => ran.length === 5, { timeoutMs: 45_000, message: 'a task enqueued through the recovered store ran' });
+    await runner.stop();
+
+    expect(ran.sort()).to.deep.equal([before, ...after, viaOwn].map((item) => item.id).sort());
+    expect(await enqueuer.taskQueueCount({ queueName: queue, status: 'success' })).to.equal(5);
+    for (const error of events.errors) expect(error, String(error)).to.be.instanceOf(Error);
+  });
+});
