@@ -20,6 +20,14 @@ export {
   type StopOptions,
 } from '../runners/task-queue-runner.js';
 export type { ExecutionOutcome, ExecutionResult } from '../runners/task-executor.js';
+export {
+  ScheduleRunner,
+  type ScheduleRunnerOptions,
+  type ResolvedScheduleRunnerOptions,
+  type ScheduleRunnerEvents,
+  type ScheduleRunResult,
+} from '../runners/schedule-runner.js';
+export type { DueCursor } from './schedule-firing.js';
 export type { AdapterCapabilities } from '../adapters/adapter.js';
 export { DEFAULT_QUEUE } from './task-queue.js';
 export * from './types.js';

@@ -3,6 +3,9 @@
  * Behaviour lives elsewhere; this file only names things.
  */
 import type { Knex } from 'knex';
+import type { RecurrenceRule } from './recurrence.js';
+
+export type { RecurrenceRule };
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -213,3 +216,130 @@ export interface TaskStoreOptions {
    */
   synchronousStateWrites?: boolean;
 }
+
+// ---------------------------------------------------------------------------
+// Schedules (see docs/schedules.md)
+
+/**
+ * draft: being prepared, never fires. active: fires at nextRunAt. inactive: paused by hand,
+ * or by the runner when its task definition is gone (lastError says why). completed: no
+ * further occurrence (rule ended, endAt or maxExecutionCount reached).
+ */
+export const SCHEDULE_STATUSES = ['draft', 'active', 'inactive', 'completed'] as const;
+export type ScheduleStatus = (typeof SCHEDULE_STATUSES)[number];
+
+export interface Schedule {
+  id: string;
+  name: string;
+  description: string;
+  status: ScheduleStatus;
+  taskDefinitionId: string;
+  /** The queue its tasks are enqueued into. */
+  queueName: string;
+  /** The parameters every enqueued task gets (plus `task_alias`). */
+  parameters: JsonObject;
+  /** The timing: a recurrence rule (normalised, startsAt/endsAt as Dates) or a cron expression. */
+  recurrenceRule: RecurrenceRule | null;
+  cron: string | null;
+  /** IANA zone the timing is read in. 'UTC' unless given. */
+  timezone: string;
+  /** No occurrence after this instant fires; reaching it completes the schedule. */
+  endAt: Date | null;
+  /** Tasks enqueued so far. */
+  executionCount: number;
+  /** 0 = unlimited; reaching it completes the schedule. */
+  maxExecutionCount: number;
+  lastRunAt: Date | null;
+  /** When the runner enqueues next. Set while active; null otherwise. */
+  nextRunAt: Date | null;
+  /** Why the runner last refused to enqueue (e.g. the task definition is gone); null when fine. */
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  softDeletedAt: Date | null;
+}
+
+export interface ScheduleCreateInput {
+  name: string;
+  /** The task definition to enqueue, by id or by alias (exactly one of the two). */
+  taskDefinitionId?: string;
+  alias?: string;
+  description?: string;
+  /** Default 'default' ('' too). */
+  queueName?: string;
+  /** A plain JSON object. Default {}. */
+  parameters?: JsonObject;
+  /** Default 'active'. */
+  status?: ScheduleStatus;
+  /** Exactly one of recurrenceRule and cron. */
+  recurrenceRule?: RecurrenceRule;
+  cron?: string;
+  /** Default 'UTC'. */
+  timezone?: string;
+  /** A Date or an ISO 8601 string with an offset. Default: none. */
+  endAt?: Date | string | null;
+  /** Default 0 = unlimited. */
+  maxExecutionCount?: number;
+}
+
+/**
+ * `scheduleUpdate` takes the id and the fields to change (or the whole entity: read-only
+ * fields are ignored). Giving `cron` replaces a recurrence rule and vice versa; null clears
+ * `endAt` and `timezone` (back to UTC).
+ */
+export type ScheduleUpdateInput = { id: string } & Partial<{
+  name: string;
+  description: string;
+  status: ScheduleStatus;
+  taskDefinitionId: string;
+  alias: string;
+  queueName: string;
+  parameters: JsonObject;
+  recurrenceRule: RecurrenceRule | null;
+  cron: string | null;
+  timezone: string | null;
+  endAt: Date | string | null;
+  maxExecutionCount: number;
+}> &
+  Partial<Pick<Schedule, 'executionCount' | 'lastRunAt' | 'nextRunAt' | 'lastError' | 'createdAt' | 'updatedAt' | 'softDeletedAt'>>;
+
+export const SCHEDULE_ORDER_BY = [
+  'id',
+  'name',
+  'status',
+  'queueName',
+  'nextRunAt',
+  'lastRunAt',
+  'executionCount',
+  'createdAt',
+  'updatedAt',
+] as const;
+export type ScheduleOrderBy = (typeof SCHEDULE_ORDER_BY)[number];
+
+export interface ScheduleQuery {
+  id?: string;
+  ids?: string[];
+  name?: string;
+  status?: ScheduleStatus;
+  statuses?: ScheduleStatus[];
+  queueName?: string;
+  taskDefinitionId?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  limit?: number;
+  offset?: number;
+  orderBy?: ScheduleOrderBy;
+  sortOrder?: SortOrder;
+  includeSoftDeleted?: boolean;
+}
+
+/** What `scheduleFire` did with one due schedule. */
+export type ScheduleFireResult =
+  /** Claimed and enqueued; `schedule` is the row after the claim (completed when that was its last run). */
+  | { outcome: 'fired'; schedule: Schedule; item: TaskQueueItem }
+  /** Its endAt or maxExecutionCount was already reached: completed without enqueueing. */
+  | { outcome: 'completed'; schedule: Schedule }
+  /** It could not enqueue for good (definition gone or canceled, …): set inactive with lastError. */
+  | { outcome: 'deactivated'; schedule: Schedule; reason: string }
+  /** Not due, or another runner claimed this occurrence (or it was edited) first. */
+  | { outcome: 'skipped' };
