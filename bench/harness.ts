@@ -24,6 +24,8 @@ export interface BenchSettings {
   batchEnqueueSize: number;
   /** Tasks enqueued and drained, untimed, at the start of each round slot (JIT, pools, caches). */
   warmupJobs: number;
+  /** Finished rows already in the queue table for the history drain phase; 0 = skip it. */
+  historyRows: number;
 }
 
 export interface DrainResult {
@@ -61,6 +63,10 @@ export interface BenchSystem {
   latency(samples: number): Promise<number[]>;
   /** Stop everything setup started. */
   teardown(): Promise<void>;
+  /** Optional: add→start in ms with the enqueue made by another OS process, worker idle. */
+  crossProcessLatency?(samples: number): Promise<number[]>;
+  /** Optional: fill the table with `rows` finished tasks (untimed). The drain phase follows. */
+  fillHistory?(rows: number): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------
@@ -202,7 +208,16 @@ export const median = (values: readonly number[]): number => percentile(values, 
 // ---------------------------------------------------------------------------
 // Results
 
-export const METRICS = ['enqueueSingle', 'enqueueBatch', 'drain', 'latencyP50', 'latencyP95'] as const;
+export const METRICS = [
+  'enqueueSingle',
+  'enqueueBatch',
+  'drain',
+  'latencyP50',
+  'latencyP95',
+  'crossLatencyP50',
+  'crossLatencyP95',
+  'drainWithHistory',
+] as const;
 export type Metric = (typeof METRICS)[number];
 
 export const METRIC_LABELS: Readonly<Record<Metric, string>> = {
@@ -211,6 +226,9 @@ export const METRIC_LABELS: Readonly<Record<Metric, string>> = {
   drain: 'drain (jobs/s)',
   latencyP50: 'add→start p50 (ms)',
   latencyP95: 'add→start p95 (ms)',
+  crossLatencyP50: 'add→start, other process, p50 (ms)',
+  crossLatencyP95: 'add→start, other process, p95 (ms)',
+  drainWithHistory: 'drain with history rows (jobs/s)',
 };
 
 /** Throughputs: higher is better. Latencies: lower is better. */
@@ -220,6 +238,9 @@ export const HIGHER_IS_BETTER: Readonly<Record<Metric, boolean>> = {
   drain: true,
   latencyP50: false,
   latencyP95: false,
+  crossLatencyP50: false,
+  crossLatencyP95: false,
+  drainWithHistory: true,
 };
 
 export interface RoundResult {
@@ -292,6 +313,26 @@ async function runSlot(system: BenchSystem, settings: BenchSettings, round: numb
     metrics.latencyP50 = percentile(samples, 50);
     metrics.latencyP95 = percentile(samples, 95);
     log(`${tag} add→start p50 ${fmt(metrics.latencyP50)} ms, p95 ${fmt(metrics.latencyP95)} ms`);
+
+    if (system.crossProcessLatency) {
+      await system.reset();
+      const cross = await system.crossProcessLatency(settings.latencySamples);
+      metrics.crossLatencyP50 = percentile(cross, 50);
+      metrics.crossLatencyP95 = percentile(cross, 95);
+      log(`${tag} add→start from another process p50 ${fmt(metrics.crossLatencyP50)} ms, p95 ${fmt(metrics.crossLatencyP95)} ms`);
+    }
+
+    if (system.fillHistory && settings.historyRows > 0) {
+      await system.reset();
+      await system.fillHistory(settings.historyRows);
+      await system.enqueue(settings.jobs, true);
+      await system.analyze();
+      const withHistory = await system.drain(settings.jobs, settings.concurrency);
+      metrics.drainWithHistory = withHistory.jobsPerSecond;
+      const share = metrics.drain ? ` (${((withHistory.jobsPerSecond / metrics.drain) * 100).toFixed(0)}% of the empty-table rate)` : '';
+      log(`${tag} drain with ${settings.historyRows} finished rows: ${fmt(withHistory.jobsPerSecond)} jobs/s${share}`);
+      await system.reset();
+    }
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
     log(`${tag} FAILED: ${result.error}`);

@@ -37,6 +37,7 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --latency-samples N    add→start samples per round (default 500)
   --batch-size N         tasks per call when enqueueing in batches (default 1000)
   --warmup N             untimed enqueue+drain at the start of each slot (default 500)
+  --history N            also drain with N finished rows already in the table (default 0: skip)
   --chart PATH           SVG chart output, '' for none (default docs/benchmarks.svg)
   --from FILE            do not run: re-print and re-chart a saved results file
   --help`;
@@ -97,6 +98,7 @@ async function main(): Promise<number> {
       'latency-samples': { type: 'string' },
       'batch-size': { type: 'string' },
       warmup: { type: 'string' },
+      history: { type: 'string' },
       chart: { type: 'string', default: 'docs/benchmarks.svg' },
       from: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -121,6 +123,7 @@ async function main(): Promise<number> {
     latencySamples: positiveInt('latency-samples', values['latency-samples'], 500),
     batchEnqueueSize: positiveInt('batch-size', values['batch-size'], 1000),
     warmupJobs: positiveInt('warmup', values.warmup, 500, true),
+    historyRows: positiveInt('history', values.history, 0, true),
   };
   const dialectNames = list(values.dialects) ?? [...DIALECTS];
   const badDialect = dialectNames.find((d) => !DIALECTS.some((known) => known === d));

@@ -6,8 +6,10 @@
  * - `taskstore:fast`: the documented fast settings for many short tasks (docs/runners.md):
  *   prefetch of 4 × the concurrency, so claims are larger and fewer.
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { defineTask, TaskQueueRunner, TaskStore } from '../../lib/index.js';
-import { LatencyProbe, StartCounter, timeDrain } from '../harness.js';
+import { LatencyProbe, StartCounter, deferred, timeDrain } from '../harness.js';
 import type { BenchSettings, BenchSystem, Dialect, DrainResult } from '../harness.js';
 import { ensureMysqlDatabase, ensurePostgresDatabase, ensureSqliteDirectory, mysqlUrl, pgUrl, sqliteFile } from '../databases.js';
 import { packageVersion } from '../environment.js';
@@ -131,7 +133,12 @@ export class TaskstoreSystem implements BenchSystem {
     const runner = this.#runner(concurrency);
     runner.start();
     try {
-      return await timeDrain(n, counter, () => store.taskQueueCount({ queueName: TASKSTORE_QUEUE, statuses: ['queued', 'running'] }));
+      // Two counts, each served by its partial index (claimable rows, running rows), so the
+      // poll does not scan the finished history it is meant to be measured against.
+      const unfinished = async () =>
+        (await store.taskQueueCount({ queueName: TASKSTORE_QUEUE, status: 'queued' })) +
+        (await store.taskQueueCount({ queueName: TASKSTORE_QUEUE, status: 'running' }));
+      return await timeDrain(n, counter, unfinished);
     } finally {
       await runner.stop();
       this.#onStart = () => {};
@@ -152,8 +159,85 @@ export class TaskstoreSystem implements BenchSystem {
     }
   }
 
+  /** Another OS process enqueues one task at a time; the handler here marks its start. */
+  async crossProcessLatency(samples: number): Promise<number[]> {
+    const wallClock = (): number => performance.timeOrigin + performance.now();
+    const child = fork(fileURLToPath(new URL('./taskstore-enqueuer.js', import.meta.url)), [this.database]);
+    const runner = this.#runner(this.#bench.concurrency);
+    try {
+      await nextMessage(child, 'ready');
+      runner.start();
+      const result: number[] = [];
+      for (let i = 0; i < samples; i++) {
+        const started = deferred<number>();
+        this.#onStart = () => started.resolve(wallClock());
+        const enqueued = nextMessage(child, 'enqueued');
+        child.send({ type: 'enqueue' });
+        const { startedAt } = (await enqueued) as { startedAt: number };
+        result.push((await started.promise) - startedAt);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return result;
+    } finally {
+      this.#onStart = () => {};
+      child.send({ type: 'stop' });
+      await runner.stop();
+    }
+  }
+
+  /** Finished rows written straight into the table: the history a long-running queue keeps. */
+  async fillHistory(rows: number): Promise<void> {
+    const store = this.#requireStore();
+    const table = store.tableNames.taskQueue;
+    const definition = await store.taskDefinitionFindByAlias(TASKSTORE_ALIAS);
+    const taskId = definition?.id ?? '';
+    const columns = 'id, task_id, queue_name, status, parameters, output, details, attempts, max_attempts, priority, available_at, completed_at, created_at, updated_at';
+    if (this.dialect === 'postgres') {
+      await store.knex.raw(
+        `INSERT INTO ?? (${columns}) SELECT gen_random_uuid()::text, ?, ?, 'success', '{}', '', '', 1, 1, 0, now(), now(), now(), now() FROM generate_series(1, ?)`,
+        [table, taskId, TASKSTORE_QUEUE, rows],
+      );
+    } else if (this.dialect === 'sqlite') {
+      const now = Date.now();
+      await store.knex.raw(
+        `INSERT INTO ?? (${columns}) WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)
+         SELECT lower(hex(randomblob(16))), ?, ?, 'success', '{}', '', '', 1, 1, 0, ?, ?, ?, ? FROM n`,
+        [table, rows, taskId, TASKSTORE_QUEUE, now, now, now, now],
+      );
+    } else {
+      // MySQL/MariaDB: seed a thousand rows, then double them until there are enough.
+      const now = new Date();
+      const seed = Array.from({ length: Math.min(1000, rows) }, (_, i) => ({
+        id: `history-${i}`, task_id: taskId, queue_name: TASKSTORE_QUEUE, status: 'success', parameters: '{}', output: '', details: '',
+        attempts: 1, max_attempts: 1, priority: 0, available_at: now, completed_at: now, created_at: now, updated_at: now,
+      }));
+      await store.knex(table).insert(seed);
+      for (let have = seed.length; have < rows; ) {
+        const add = Math.min(have, rows - have);
+        await store.knex.raw(
+          `INSERT INTO ?? (${columns}) SELECT UUID(), task_id, queue_name, status, parameters, output, details, attempts, max_attempts, priority, available_at, completed_at, created_at, updated_at FROM ?? WHERE status = 'success' LIMIT ?`,
+          [table, table, add],
+        );
+        have += add;
+      }
+    }
+  }
+
   async teardown(): Promise<void> {
     await this.#store?.close();
     this.#store = undefined;
   }
+}
+
+/** Resolves with the next IPC message of the given type from the child (rejects on its errors). */
+function nextMessage(child: ChildProcess, type: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { type: string; message?: string }) => {
+      if (message.type === 'error') reject(new Error(message.message));
+      else if (message.type === type) resolve(message);
+      else return;
+      child.off('message', onMessage);
+    };
+    child.on('message', onMessage);
+  });
 }
