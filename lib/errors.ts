@@ -24,10 +24,14 @@ export function isTaskStoreError(error: unknown, code?: TaskStoreErrorCode): err
   return error instanceof TaskStoreError && (code === undefined || error.code === code);
 }
 
+const MAX_REASON = 500;
+
 /** Wraps anything thrown by knex or a driver; TaskStoreErrors pass through untouched. */
 export function wrapDatabaseError(error: unknown, action: string): TaskStoreError {
   if (error instanceof TaskStoreError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  // Driver messages can quote a whole statement; the cause keeps every detail.
+  const reason = message.length > MAX_REASON ? `${message.slice(0, MAX_REASON)}… (${message.length} characters; see cause)` : message;
   return new TaskStoreError('DATABASE', `${action} failed: ${reason}`, { cause: error });
 }
 

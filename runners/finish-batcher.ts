@@ -39,7 +39,8 @@ export class FinishBatcher {
     while (this.#pending.length > 0) {
       const batch = this.#pending;
       this.#pending = [];
-      await Promise.all([...groupAlike(batch).values()].map((group) => this.#flush(group)));
+      const statements = [...groupAlike(batch).values()].flatMap((group) => chunk(group, MAX_BATCH));
+      await Promise.all(statements.map((group) => this.#flush(group)));
     }
     this.#flushing = null;
   }
@@ -59,6 +60,18 @@ export class FinishBatcher {
       for (const entry of group) entry.reject(error);
     }
   }
+}
+
+/**
+ * Items per finishing statement: well inside every dialect's limit on bound parameters
+ * (SQLite's is 32,766), however large a batch grew while the previous flush ran.
+ */
+const MAX_BATCH = 500;
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
 }
 
 function groupAlike(batch: Pending[]): Map<string, Pending[]> {
