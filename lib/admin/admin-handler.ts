@@ -1,0 +1,157 @@
+/**
+ * createAdminHandler: the dashboard as one Node `(req, res, next?)` handler. It works as a
+ * plain http.createServer callback and mounted in Express, Fastify or Koa (see
+ * docs/dashboard.md). Order of business for every request: is it ours (basePath), may this
+ * client use it (authorize, or loopback, or readOnly, or allowRemote), does a state-changing
+ * request carry its CSRF token, then the route.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TaskStore } from '../task-store.js';
+import { DASHBOARD_JS } from './assets/script.js';
+import { DASHBOARD_CSS } from './assets/style.js';
+import { apiRoute } from './api.js';
+import { QueueNames } from './data.js';
+import { describeError, HttpError, redirect, send, sendJson } from './http.js';
+import { resolveAdminOptions, type AdminHandlerOptions, type ResolvedAdminHandlerOptions } from './options.js';
+import { errorPage, type PageContext } from './pages/layout.js';
+import { pageRoute } from './routes.js';
+import { hasScheduleApi } from './schedules.js';
+import { CSRF_FIELD, CSRF_HEADER, CsrfProtection, isDirectLoopbackRequest } from './security.js';
+
+export type AdminHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>;
+
+/** What a route sees. */
+export interface AdminRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly store: TaskStore;
+  readonly options: ResolvedAdminHandlerOptions;
+  readonly method: string;
+  /** The path under basePath, always starting with '/'. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly readOnly: boolean;
+  readonly queueNames: QueueNames;
+  readonly page: PageContext;
+  /** Headers every response carries (the CSRF cookie when it is new). */
+  readonly headers: Record<string, string>;
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function asset(body: string, contentType: string): { body: string; contentType: string; etag: string } {
+  return { body, contentType, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 20)}"` };
+}
+
+const ASSETS: Record<string, ReturnType<typeof asset>> = {
+  '/assets/dashboard.js': asset(DASHBOARD_JS, 'text/javascript; charset=utf-8'),
+  '/assets/dashboard.css': asset(DASHBOARD_CSS, 'text/css; charset=utf-8'),
+};
+
+export function createAdminHandler(store: TaskStore, options: AdminHandlerOptions = {}): AdminHandler {
+  const resolved = resolveAdminOptions(options);
+  const csrf = new CsrfProtection(resolved.csrfSecret, resolved.basePath === '' ? '/' : resolved.basePath);
+  const queueNames = new QueueNames(resolved.queues);
+  const schedules = hasScheduleApi(store);
+
+  return async function adminHandler(req, res, next) {
+    const rawUrl = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+    let url: URL;
+    try {
+      url = new URL(rawUrl, 'http://dashboard.invalid');
+    } catch {
+      return send(res, 400, 'text/plain; charset=utf-8', 'bad request URL');
+    }
+    const base = resolved.basePath;
+    if (base !== '' && url.pathname !== base && !url.pathname.startsWith(`${base}/`)) {
+      if (next) return next();
+      return send(res, 404, 'text/plain; charset=utf-8', 'not found');
+    }
+    const path = url.pathname.slice(base.length) || '/';
+    const method = (req.method ?? 'GET').toUpperCase();
+    const isApi = path === '/api' || path.startsWith('/api/');
+    const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}, page?: PageContext) => {
+      if (isApi || !page) {
+        if (isApi) return sendJson(res, status, { error: { code, message } }, headers);
+        return send(res, status, 'text/plain; charset=utf-8', `${message}\n`, headers);
+      }
+      return send(res, status, 'text/html; charset=utf-8', errorPage(page, status, message), headers);
+    };
+
+    try {
+      // 1. Who may come in.
+      let readOnly = resolved.readOnly;
+      if (resolved.authorize) {
+        const allowed = await resolved.authorize(req, res);
+        if (res.headersSent || res.writableEnded) return;
+        if (allowed !== true) return fail(403, 'FORBIDDEN', 'taskstore dashboard: not authorized');
+      } else if (!isDirectLoopbackRequest(req) && !resolved.allowRemote) {
+        if (!resolved.readOnly) {
+          return fail(
+            403,
+            'FORBIDDEN',
+            'taskstore dashboard: refusing a request that does not come straight from this machine (loopback). ' +
+              'Pass authorize(req) to createAdminHandler, or readOnly: true, or allowRemote: true to serve it anyway.',
+          );
+        }
+        readOnly = true;
+      }
+
+      // 2. Static assets: cacheable, no cookie.
+      const file = ASSETS[path];
+      if (file && (method === 'GET' || method === 'HEAD')) {
+        if (req.headers['if-none-match'] === file.etag) return send(res, 304, file.contentType, '', { ETag: file.etag, 'Cache-Control': 'public, max-age=3600' });
+        return send(res, 200, file.contentType, file.body, { ETag: file.etag, 'Cache-Control': 'public, max-age=3600' });
+      }
+
+      // 3. The CSRF nonce of this client (a cookie), and its token.
+      const { nonce, setCookie } = csrf.nonceFor(req);
+      const headers: Record<string, string> = setCookie ? { 'Set-Cookie': setCookie } : {};
+      const page: PageContext = {
+        base,
+        csrfToken: csrf.tokenFor(nonce),
+        readOnly,
+        title: resolved.title,
+        schedules,
+        here: `${base}${path}${url.search}`.replace(/([?&])notice=[^&]*&?/, '$1').replace(/[?&]$/, ''),
+        notice: url.searchParams.get('notice'),
+      };
+
+      // 4. State-changing requests: never when read-only, always with the token.
+      if (STATE_CHANGING.has(method)) {
+        if (readOnly) return fail(403, 'READ_ONLY', 'taskstore dashboard: read-only; nothing can be changed here', headers, page);
+        const header = req.headers[CSRF_HEADER];
+        const token = Array.isArray(header) ? header[0] : header;
+        const request: AdminRequest = { req, res, store, options: resolved, method, path, query: url.searchParams, readOnly, queueNames, page, headers };
+        // Form posts carry the token in the body: read there by the route (verifyCsrf).
+        const verify = (given: unknown) => csrf.verify(req, given);
+        if (isApi) {
+          if (!verify(token)) return fail(403, 'CSRF', 'taskstore dashboard: missing or invalid CSRF token (send X-CSRF-Token; GET api/csrf gives one)', headers);
+          return await apiRoute(request);
+        }
+        return await pageRoute(request, (body) => {
+          if (!verify(token ?? body[CSRF_FIELD])) throw new HttpError(403, 'missing or invalid CSRF token: reload the page and try again', 'CSRF');
+        });
+      } else if (method !== 'GET' && method !== 'HEAD') {
+        return fail(405, 'METHOD_NOT_ALLOWED', `method ${method} is not allowed`, { ...headers, Allow: 'GET, HEAD, POST' }, page);
+      }
+
+      const request: AdminRequest = { req, res, store, options: resolved, method, path, query: url.searchParams, readOnly, queueNames, page, headers };
+      if (isApi) {
+        if (path === '/api/csrf') return sendJson(res, 200, { token: page.csrfToken, header: 'X-CSRF-Token' }, headers);
+        return await apiRoute(request);
+      }
+      if (base !== '' && url.pathname === base) return redirect(res, `${base}/${url.search}`, headers);
+      return await pageRoute(request, () => {});
+    } catch (error) {
+      const { status, code, message } = describeError(error);
+      if (status >= 500) store.logger.error(`taskstore dashboard: ${method} ${path} failed`, error);
+      if (res.headersSent) return void res.end();
+      const page: PageContext = { base, csrfToken: '', readOnly: true, title: resolved.title, schedules, here: base || '/', notice: null };
+      return fail(status, code, message, {}, page);
+    }
+  };
+}
+
+export type { AdminHandlerOptions };

@@ -1,0 +1,85 @@
+/**
+ * The JSON API under <basePath>/api: stats, tasks (list with filters, detail, actions),
+ * definitions (list, create, update, actions, enqueue) and schedules when the store has them.
+ * Errors answer { error: { code, message } } with 400/403/404/409/500.
+ */
+import {
+  applyDefinitionAction,
+  applyTaskAction,
+  createDefinition,
+  DEFINITION_ACTIONS,
+  enqueueDefinition,
+  TASK_ACTIONS,
+  updateDefinition,
+  type DefinitionAction,
+  type TaskAction,
+} from './actions.js';
+import type { AdminRequest } from './admin-handler.js';
+import { definitionById, definitionList, overview, taskDetail, taskPage } from './data.js';
+import { parseTaskFilters } from './filters.js';
+import { HttpError, readBody, sendJson } from './http.js';
+import { scheduleApiRoute } from './schedules.js';
+
+export function pathSegments(path: string): string[] {
+  try {
+    return path.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+  } catch {
+    throw new HttpError(400, 'malformed URL path', 'INVALID_ARGUMENT');
+  }
+}
+
+export async function apiRoute(request: AdminRequest): Promise<void> {
+  const { store, method, res, headers } = request;
+  const segments = pathSegments(request.path).slice(1); // without 'api'
+  const [section, id, action] = segments;
+  const ok = (value: unknown, status = 200) => sendJson(res, status, value, headers);
+  const get = method === 'GET' || method === 'HEAD';
+
+  if (section === 'stats' && segments.length === 1 && get) return ok(await overview(store, request.queueNames));
+  if (section === 'queues' && segments.length === 1 && get) return ok({ queues: await request.queueNames.list(store) });
+
+  if (section === 'tasks') {
+    if (segments.length === 1 && get) {
+      const { filters, errors } = parseTaskFilters(request.query);
+      if (errors.length > 0) throw new HttpError(400, errors.join('; '), 'INVALID_ARGUMENT');
+      return ok(await taskPage(store, filters));
+    }
+    if (id && segments.length === 2 && get) {
+      const found = await taskDetail(store, id);
+      if (!found) throw new HttpError(404, `no task with id '${id}'`, 'NOT_FOUND');
+      return ok({ task: found.item, definition: found.definition });
+    }
+    if (id && segments.length === 2 && method === 'DELETE') return ok({ task: await applyTaskAction(store, id, 'delete') });
+    if (id && action && segments.length === 3 && method === 'POST' && (TASK_ACTIONS as readonly string[]).includes(action)) {
+      return ok({ task: await applyTaskAction(store, id, action as TaskAction) });
+    }
+  }
+
+  if (section === 'definitions') {
+    if (segments.length === 1 && get) {
+      const rows = await definitionList(store, request.query.get('deleted') === '1');
+      return ok({ definitions: rows.map(({ definition, queued, failed, total }) => ({ ...definition, counts: { queued, failed, total } })) });
+    }
+    if (segments.length === 1 && method === 'POST') return ok({ definition: await createDefinition(store, await readBody(request.req)) }, 201);
+    if (id && segments.length === 2 && get) {
+      const definition = await definitionById(store, id);
+      if (!definition) throw new HttpError(404, `no task definition with id '${id}'`, 'NOT_FOUND');
+      return ok({ definition });
+    }
+    if (id && segments.length === 2 && (method === 'PATCH' || method === 'PUT' || method === 'POST')) {
+      return ok({ definition: await updateDefinition(store, id, await readBody(request.req)) });
+    }
+    if (id && segments.length === 2 && method === 'DELETE') return ok({ definition: await applyDefinitionAction(store, id, 'delete') });
+    if (id && action === 'enqueue' && segments.length === 3 && method === 'POST') {
+      const task = await enqueueDefinition(store, id, await readBody(request.req));
+      request.queueNames.remember(task.queueName);
+      return ok({ task }, 201);
+    }
+    if (id && action && segments.length === 3 && method === 'POST' && (DEFINITION_ACTIONS as readonly string[]).includes(action)) {
+      return ok({ definition: await applyDefinitionAction(store, id, action as DefinitionAction) });
+    }
+  }
+
+  if (section === 'schedules') return scheduleApiRoute(request, segments);
+  throw new HttpError(404, `no API route ${method} ${request.path}`, 'NOT_FOUND');
+}

@@ -1,0 +1,95 @@
+/**
+ * The dashboard's only script, served from <basePath>/assets/dashboard.js (no CDN, no
+ * framework): confirm prompts on destructive forms, the live details of a running task, and
+ * live counts on the overview. Every value goes into the page as text, never as HTML.
+ */
+export const DASHBOARD_JS = String.raw`
+(function () {
+  'use strict';
+  var body = document.body;
+  var base = body.getAttribute('data-base') || '';
+
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  function getJson(path) {
+    return fetch(base + path, { headers: { Accept: 'application/json' }, credentials: 'same-origin' }).then(function (response) {
+      if (!response.ok) throw new Error('HTTP ' + response.status);
+      return response.json();
+    });
+  }
+
+  function setText(selector, text) {
+    var element = document.querySelector(selector);
+    if (element && element.textContent !== text) element.textContent = text;
+    return element;
+  }
+
+  function formatDate(iso) {
+    return iso ? iso.slice(0, 19).replace('T', ' ') : '–';
+  }
+
+  function formatMs(ms) {
+    if (ms === null || ms < 0) return '–';
+    if (ms < 1000) return Math.round(ms) + ' ms';
+    if (ms < 60000) return (ms / 1000).toFixed(1) + ' s';
+    if (ms < 3600000) return Math.floor(ms / 60000) + ' min ' + Math.floor((ms % 60000) / 1000) + ' s';
+    return Math.floor(ms / 3600000) + ' h ' + Math.floor((ms % 3600000) / 60000) + ' min';
+  }
+
+  function followTask(id, status) {
+    var unfinished = { queued: true, running: true, paused: true };
+    if (!unfinished[status]) return;
+    var timer = setInterval(function () {
+      getJson('/api/tasks/' + encodeURIComponent(id)).then(function (data) {
+        var task = data.task;
+        var details = setText('pre[data-field=details]', task.details || '(none yet)');
+        if (details && task.status === 'running') details.scrollTop = details.scrollHeight;
+        setText('pre[data-field=output]', task.output || '(none)');
+        setText('[data-field=status]', task.status);
+        var badge = document.querySelector('h1 [data-field=status]');
+        if (badge) badge.className = 'status status-' + task.status;
+        setText('[data-field=attempts]', task.attempts + ' of ' + task.maxAttempts);
+        setText('[data-field=startedAt]', formatDate(task.startedAt));
+        setText('[data-field=completedAt]', formatDate(task.completedAt));
+        setText('[data-field=heartbeatAt]', formatDate(task.heartbeatAt));
+        if (task.startedAt && task.completedAt) setText('[data-field=took]', formatMs(Date.parse(task.completedAt) - Date.parse(task.startedAt)));
+        if (!unfinished[task.status]) {
+          clearInterval(timer);
+          setText('[data-field=live]', '');
+          // the actions depend on the status: show the ones that now apply
+          window.location.replace(window.location.pathname);
+        }
+      }).catch(function () { /* a missed refresh: the next one will tell */ });
+    }, 1000);
+  }
+
+  function followOverview() {
+    setInterval(function () {
+      getJson('/api/stats').then(function (data) {
+        Object.keys(data.totals).forEach(function (status) {
+          setText('[data-total="' + status + '"]', String(data.totals[status]));
+        });
+        data.queues.forEach(function (queue) {
+          Object.keys(queue.stats).forEach(function (status) {
+            var cell = document.querySelector('[data-count="' + CSS.escape(queue.queueName + '|' + status) + '"]');
+            if (!cell) return;
+            var link = cell.querySelector('a, span');
+            if (link) link.textContent = String(queue.stats[status]);
+          });
+        });
+        setText('[data-field=throughput-success]', String(data.throughput.success));
+        setText('[data-field=throughput-failed]', String(data.throughput.failed));
+        setText('[data-field=generated]', data.generatedAt.slice(11, 19));
+      }).catch(function () {});
+    }, 5000);
+  }
+
+  var page = body.getAttribute('data-page');
+  if (page === 'task') followTask(body.getAttribute('data-task-id'), body.getAttribute('data-task-status'));
+  if (page === 'overview') followOverview();
+})();
+`;

@@ -1,0 +1,40 @@
+/** The overview: counts by status per queue, and throughput over the last hour. */
+import { TASK_STATUSES } from '../../types.js';
+import { throughputChart } from '../chart.js';
+import type { Overview } from '../data.js';
+import { html } from '../html.js';
+import { href, layout, type PageContext } from './layout.js';
+
+export function overviewPage(context: PageContext, data: Overview): string {
+  const countCell = (queue: string, status: string, count: number) => {
+    const link = href(context, '/tasks', queue === '' ? { status } : { status, queue });
+    return html`<td class="num" data-count="${queue}|${status}">${count > 0 ? html`<a href="${link}">${count}</a>` : html`<span class="muted">0</span>`}</td>`;
+  };
+  const body = html`<h1>Overview</h1>
+<section class="cards">
+${TASK_STATUSES.map(
+  (status) => html`<a class="card status-card card-${status}" href="${href(context, '/tasks', { status })}"><span class="card-count" data-total="${status}">${data.totals[status]}</span><span class="card-label">${status}</span></a>`,
+)}
+</section>
+<section>
+<h2>Throughput <small class="muted">tasks finished per minute, last hour: <span data-field="throughput-success">${data.throughput.success}</span> succeeded, <span data-field="throughput-failed">${data.throughput.failed}</span> failed${data.throughput.truncated ? ' (the latest 5000 only)' : ''}</small></h2>
+${throughputChart(data.throughput)}
+</section>
+<section>
+<h2>Queues</h2>
+${
+  data.queues.length === 0
+    ? html`<p class="muted">No tasks yet. Enqueue one from <a href="${href(context, '/definitions')}">Definitions</a>.</p>`
+    : html`<table class="grid" id="queue-stats">
+<thead><tr><th>Queue</th>${TASK_STATUSES.map((status) => html`<th class="num">${status}</th>`)}<th class="num">total</th></tr></thead>
+<tbody>
+${data.queues.map(
+  (queue) => html`<tr><th scope="row"><a href="${href(context, '/tasks', { queue: queue.queueName })}">${queue.queueName}</a></th>
+${TASK_STATUSES.map((status) => countCell(queue.queueName, status, queue.stats[status]))}<td class="num">${queue.total}</td></tr>`,
+)}
+</tbody></table>`
+}
+<p class="muted small">${data.definitions} task definition${data.definitions === 1 ? '' : 's'} · updated <span data-field="generated">${data.generatedAt.toISOString().slice(11, 19)}</span> UTC</p>
+</section>`;
+  return layout(context, { title: 'Overview', active: 'overview', body, data: { page: 'overview' } });
+}

@@ -1,0 +1,120 @@
+/** The task list (filters, sort, pages) and the task detail page. */
+import { TASK_STATUSES, type TaskDefinition, type TaskQueueItem } from '../../types.js';
+import type { TaskPage } from '../data.js';
+import { filtersToParams, PAGE_SIZES, TASK_SORT_KEYS, type TaskFilters } from '../filters.js';
+import { html, type SafeHtml } from '../html.js';
+import { actionForm, formatDate, formatMs, href, layout, statusBadge, type PageContext } from './layout.js';
+
+const SORT_LABELS: Record<string, string> = {
+  createdAt: 'created',
+  updatedAt: 'updated',
+  completedAt: 'completed',
+  startedAt: 'started',
+  availableAt: 'available',
+  status: 'status',
+  queueName: 'queue',
+  priority: 'priority',
+  attempts: 'attempts',
+};
+
+function runTime(item: TaskQueueItem): number | null {
+  return item.startedAt && item.completedAt ? item.completedAt.getTime() - item.startedAt.getTime() : null;
+}
+
+function filterForm(context: PageContext, filters: TaskFilters, queues: readonly string[]): SafeHtml {
+  const selected = (yes: boolean) => (yes ? html` selected` : '');
+  return html`<form method="get" action="${href(context, '/tasks')}" class="filters" id="task-filters">
+<label>Status <select name="status"><option value="">any</option>${TASK_STATUSES.map(
+    (status) => html`<option value="${status}"${selected(filters.statuses.length === 1 && filters.statuses[0] === status)}>${status}</option>`,
+  )}</select></label>
+<label>Queue <input name="queue" value="${filters.queue}" list="queue-names" placeholder="any" size="12"></label>
+<datalist id="queue-names">${queues.map((queue) => html`<option value="${queue}">`)}</datalist>
+<label>Alias <input name="alias" value="${filters.alias}" placeholder="any" size="14"></label>
+<label>Created from <input type="datetime-local" name="from" value="${filters.fromText}"></label>
+<label>to <input type="datetime-local" name="to" value="${filters.toText}"> <small class="muted">UTC</small></label>
+<label>Sort <select name="sort">${TASK_SORT_KEYS.map((key) => html`<option value="${key}"${selected(filters.sort === key)}>${SORT_LABELS[key]}</option>`)}</select></label>
+<label><select name="order" aria-label="order"><option value="desc"${selected(filters.order === 'desc')}>newest first</option><option value="asc"${selected(filters.order === 'asc')}>oldest first</option></select></label>
+<label>Per page <select name="per">${PAGE_SIZES.map((size) => html`<option value="${size}"${selected(filters.perPage === size)}>${size}</option>`)}</select></label>
+<label class="check"><input type="checkbox" name="deleted" value="1"${filters.deleted ? html` checked` : ''}> deleted too</label>
+<button type="submit" class="button">Filter</button> <a href="${href(context, '/tasks')}">reset</a>
+</form>`;
+}
+
+export function taskListPage(context: PageContext, filters: TaskFilters, page: TaskPage, errors: string[], queues: readonly string[]): string {
+  const pageLink = (number: number) => href(context, '/tasks', filtersToParams(filters, { page: number }));
+  const first = page.total === 0 ? 0 : (page.page - 1) * page.perPage + 1;
+  const last = Math.min(page.total, page.page * page.perPage);
+  const body = html`<h1>Tasks</h1>
+${filterForm(context, filters, queues)}
+${errors.length > 0 ? html`<ul class="error" role="alert">${errors.map((error) => html`<li>${error}</li>`)}</ul>` : ''}
+<p class="muted" id="task-count">${page.total === 0 ? 'No tasks match.' : `${first}–${last} of ${page.total}`}</p>
+${
+  page.items.length === 0
+    ? ''
+    : html`<table class="grid" id="task-table">
+<thead><tr><th>Task</th><th>Alias</th><th>Queue</th><th>Status</th><th class="num">Attempts</th><th class="num">Priority</th><th>Created</th><th>Completed</th><th class="num">Took</th></tr></thead>
+<tbody>
+${page.items.map(
+  (item) => html`<tr data-task-id="${item.id}" data-status="${item.status}">
+<td><a class="mono" href="${href(context, `/tasks/${encodeURIComponent(item.id)}`)}">${item.id.slice(-12)}</a></td>
+<td>${page.aliases[item.id] ?? ''}</td><td>${item.queueName}</td><td>${statusBadge(item.status, item.softDeletedAt !== null)}</td>
+<td class="num">${item.attempts}/${item.maxAttempts}</td><td class="num">${item.priority}</td>
+<td>${formatDate(item.createdAt)}</td><td>${formatDate(item.completedAt)}</td><td class="num">${formatMs(runTime(item))}</td></tr>`,
+)}
+</tbody></table>`
+}
+${
+  page.pages > 1
+    ? html`<nav class="pager" aria-label="pages">
+${page.page > 1 ? html`<a href="${pageLink(page.page - 1)}" rel="prev">← previous</a>` : ''}
+<span>page ${page.page} of ${page.pages}</span>
+${page.page < page.pages ? html`<a href="${pageLink(page.page + 1)}" rel="next">next →</a>` : ''}
+</nav>`
+    : ''
+}`;
+  return layout(context, { title: 'Tasks', active: 'tasks', body, data: { page: 'tasks' } });
+}
+
+function pre(text: string, field: string, empty: string): SafeHtml {
+  return html`<pre class="block" data-field="${field}">${text === '' ? empty : text}</pre>`;
+}
+
+export function taskDetailPage(context: PageContext, item: TaskQueueItem, definition: TaskDefinition | null): string {
+  const path = `/tasks/${encodeURIComponent(item.id)}`;
+  const alias = definition?.alias ?? String(item.parameters['task_alias'] ?? '?');
+  const deleted = item.softDeletedAt !== null;
+  const actions: SafeHtml[] = [];
+  const back = { return: context.here };
+  if (!deleted && (item.status === 'failed' || item.status === 'canceled')) actions.push(actionForm(context, `${path}/retry`, 'Retry', { fields: back }));
+  if (!deleted && (item.status === 'queued' || item.status === 'paused')) actions.push(actionForm(context, `${path}/cancel`, 'Cancel', { confirm: 'Cancel this task?', fields: back }));
+  if (!deleted) actions.push(actionForm(context, `${path}/delete`, 'Delete', { confirm: 'Delete this task? (soft delete: it can be restored)', danger: true, fields: back }));
+  else actions.push(actionForm(context, `${path}/restore`, 'Restore', { fields: back }));
+  const waited = item.startedAt ? item.startedAt.getTime() - item.createdAt.getTime() : null;
+  const body = html`<p class="crumbs"><a href="${href(context, '/tasks')}">Tasks</a> / <span class="mono">${item.id}</span></p>
+<h1>${alias} ${statusBadge(item.status, deleted)}</h1>
+<div class="actions">${actions}</div>
+<section class="columns">
+<dl class="fields" id="task-fields">
+<dt>Task id</dt><dd class="mono">${item.id}</dd>
+<dt>Definition</dt><dd>${definition ? html`<a href="${href(context, `/definitions/${encodeURIComponent(definition.id)}`)}">${definition.alias}</a> <span class="muted">${definition.title}</span>` : html`<span class="muted">missing (${item.taskId})</span>`}</dd>
+<dt>Queue</dt><dd><a href="${href(context, '/tasks', { queue: item.queueName })}">${item.queueName}</a></dd>
+<dt>Attempts</dt><dd data-field="attempts">${item.attempts} of ${item.maxAttempts}</dd>
+<dt>Priority</dt><dd>${item.priority}</dd>
+${item.uniqueKey ? html`<dt>Unique key</dt><dd>${item.uniqueKey}</dd>` : ''}
+</dl>
+<dl class="fields" id="task-timings">
+<dt>Created</dt><dd>${formatDate(item.createdAt)}</dd>
+<dt>Available</dt><dd data-field="availableAt">${formatDate(item.availableAt)}</dd>
+<dt>Started</dt><dd data-field="startedAt">${formatDate(item.startedAt)}</dd>
+<dt>Completed</dt><dd data-field="completedAt">${formatDate(item.completedAt)}</dd>
+<dt>Waited</dt><dd>${formatMs(waited)}</dd>
+<dt>Ran</dt><dd data-field="took">${formatMs(runTime(item))}</dd>
+<dt>Heartbeat</dt><dd data-field="heartbeatAt">${formatDate(item.heartbeatAt)}</dd>
+${deleted ? html`<dt>Deleted</dt><dd>${formatDate(item.softDeletedAt)}</dd>` : ''}
+</dl>
+</section>
+<section><h2>Parameters</h2>${pre(JSON.stringify(item.parameters, null, 2), 'parameters', '{}')}</section>
+<section><h2>Output</h2>${pre(item.output, 'output', '(none)')}</section>
+<section><h2>Details <small class="muted live-note" data-field="live">${item.status === 'running' || item.status === 'queued' ? 'live' : ''}</small></h2>${pre(item.details, 'details', '(none yet)')}</section>`;
+  return layout(context, { title: `${alias} ${item.id.slice(-12)}`, active: 'tasks', body, data: { page: 'task', 'task-id': item.id, 'task-status': item.status } });
+}

@@ -1,0 +1,103 @@
+/** The HTML pages and their form posts (each post answers with a 303 redirect). */
+import { notFoundPage } from './pages/not-found.js';
+import {
+  applyDefinitionAction,
+  applyTaskAction,
+  createDefinition,
+  DEFINITION_ACTIONS,
+  enqueueDefinition,
+  TASK_ACTIONS,
+  updateDefinition,
+  type Body,
+  type DefinitionAction,
+  type TaskAction,
+} from './actions.js';
+import type { AdminRequest } from './admin-handler.js';
+import { pathSegments } from './api.js';
+import { definitionById, definitionList, overview, taskDetail, taskPage } from './data.js';
+import { parseTaskFilters } from './filters.js';
+import { readBody, redirect, send } from './http.js';
+import { definitionDetailPage, definitionListPage } from './pages/definitions.js';
+import { href } from './pages/layout.js';
+import { overviewPage } from './pages/overview.js';
+import { taskDetailPage, taskListPage } from './pages/tasks.js';
+import { schedulePageRoute } from './schedules.js';
+
+const NOTICE_OF: Record<string, string> = {
+  retry: 'retried',
+  cancel: 'canceled',
+  delete: 'deleted',
+  restore: 'restored',
+  activate: 'activated',
+};
+
+/** Where a form goes back to: its `return` field when that is a page of this dashboard. */
+function returnTo(request: AdminRequest, body: Body, fallback: string, notice: string): string {
+  const base = request.page.base;
+  const wanted = typeof body['return'] === 'string' ? body['return'] : '';
+  const safe = wanted.startsWith(`${base}/`) && !wanted.startsWith('//') && !/[\\\s]/.test(wanted) && !wanted.includes('/api/');
+  const target = safe ? wanted : `${base}${fallback}`;
+  return `${target}${target.includes('?') ? '&' : '?'}notice=${notice}`;
+}
+
+function html(request: AdminRequest, status: number, page: string): void {
+  send(request.res, status, 'text/html; charset=utf-8', page, request.headers);
+}
+
+export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) => void): Promise<void> {
+  const { store, path, method, page } = request;
+  const segments = pathSegments(path);
+  const [section, id, action] = segments;
+
+  if (method === 'POST') {
+    const body = await readBody(request.req);
+    verifyCsrf(body);
+    if (section === 'tasks' && id && action && (TASK_ACTIONS as readonly string[]).includes(action) && segments.length === 3) {
+      await applyTaskAction(store, id, action as TaskAction);
+      return redirect(request.res, returnTo(request, body, `/tasks/${encodeURIComponent(id)}`, NOTICE_OF[action] ?? 'updated'), request.headers);
+    }
+    if (section === 'definitions' && segments.length === 1) {
+      const definition = await createDefinition(store, body);
+      return redirect(request.res, `${page.base}/definitions/${encodeURIComponent(definition.id)}?notice=created`, request.headers);
+    }
+    if (section === 'definitions' && id && segments.length === 2) {
+      await updateDefinition(store, id, body);
+      return redirect(request.res, `${page.base}/definitions/${encodeURIComponent(id)}?notice=updated`, request.headers);
+    }
+    if (section === 'definitions' && id && action === 'enqueue' && segments.length === 3) {
+      const item = await enqueueDefinition(store, id, body);
+      request.queueNames.remember(item.queueName);
+      return redirect(request.res, `${page.base}/tasks/${encodeURIComponent(item.id)}?notice=enqueued`, request.headers);
+    }
+    if (section === 'definitions' && id && action && (DEFINITION_ACTIONS as readonly string[]).includes(action) && segments.length === 3) {
+      await applyDefinitionAction(store, id, action as DefinitionAction);
+      const notice = action === 'cancel' ? 'updated' : (NOTICE_OF[action] ?? 'updated');
+      return redirect(request.res, returnTo(request, body, `/definitions/${encodeURIComponent(id)}`, notice), request.headers);
+    }
+    if (section === 'schedules') return schedulePageRoute(request, segments, body);
+    return html(request, 404, notFoundPage(page));
+  }
+
+  if (segments.length === 0) return html(request, 200, overviewPage(page, await overview(store, request.queueNames)));
+  if (section === 'tasks' && segments.length === 1) {
+    const { filters, errors } = parseTaskFilters(request.query);
+    const result = await taskPage(store, filters);
+    return html(request, errors.length > 0 ? 400 : 200, taskListPage(page, filters, result, errors, await request.queueNames.list(store)));
+  }
+  if (section === 'tasks' && id && segments.length === 2) {
+    const found = await taskDetail(store, id);
+    if (!found) return html(request, 404, notFoundPage(page, `No task with id ${id}.`, href(page, '/tasks')));
+    return html(request, 200, taskDetailPage(page, found.item, found.definition));
+  }
+  if (section === 'definitions' && segments.length === 1) {
+    const deleted = request.query.get('deleted') === '1';
+    return html(request, 200, definitionListPage(page, await definitionList(store, deleted), deleted));
+  }
+  if (section === 'definitions' && id && segments.length === 2) {
+    const definition = await definitionById(store, id);
+    if (!definition) return html(request, 404, notFoundPage(page, `No task definition with id ${id}.`, href(page, '/definitions')));
+    return html(request, 200, definitionDetailPage(page, definition, await request.queueNames.list(store)));
+  }
+  if (section === 'schedules') return schedulePageRoute(request, segments, null);
+  return html(request, 404, notFoundPage(page));
+}

@@ -1,0 +1,130 @@
+/**
+ * Parse helpers of the CLI: usage errors, durations ('5m', '7d'), key=value parameters and
+ * the free `--key=value` parameters of `taskstore run`.
+ */
+import { TASK_STATUSES, type JsonObject, type TaskStatus } from '../types.js';
+
+/** A mistake on the command line: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Something the user asked for does not exist: exit code 3. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/** '500ms', '30s', '5m', '2h', '7d', '1w', '1h30m'; a bare number is seconds. */
+export function parseDuration(text: string, option: string): number {
+  const trimmed = text.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)];
+  const consumed = parts.map((part) => part[0]).join('');
+  if (parts.length === 0 || consumed !== trimmed) {
+    throw new UsageError(`${option}: '${text}' is not a duration (examples: 30s, 5m, 2h, 7d)`);
+  }
+  return Math.round(parts.reduce((sum, part) => sum + Number(part[1]) * (DURATION_UNITS[part[2] as string] as number), 0));
+}
+
+/** A whole number within bounds, for options such as --limit and --priority. */
+export function parseInteger(text: string, option: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^-?\d+$/.test(text.trim())) throw new UsageError(`${option}: '${text}' is not a whole number`);
+  const value = Number(text);
+  if (value < min || value > max) throw new UsageError(`${option}: ${value} is out of range (${min}..${max})`);
+  return value;
+}
+
+/** `k=v` pairs (from repeated --param) into an object; the value keeps any further '='. */
+export function parseKeyValues(pairs: readonly string[], option: string): JsonObject {
+  const params: JsonObject = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`${option}: expected key=value (got '${pair}')`);
+    params[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return params;
+}
+
+/** A JSON object given on the command line. */
+export function parseJsonObject(text: string, option: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${option}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${option}: expected a JSON object like '{"name":"Tom"}'`);
+  return value as JsonObject;
+}
+
+/** 'failed' or 'failed,canceled' (repeatable) into checked statuses. */
+export function parseStatuses(values: readonly string[], option = '--status'): TaskStatus[] {
+  const statuses = values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+  for (const status of statuses) {
+    if (!(TASK_STATUSES as readonly string[]).includes(status)) {
+      throw new UsageError(`${option}: unknown status '${status}' (one of ${TASK_STATUSES.join(', ')})`);
+    }
+  }
+  return [...new Set(statuses)] as TaskStatus[];
+}
+
+/**
+ * The free parameters of `taskstore run <alias> --key=value …`: `--key=value` and
+ * `--key value`; `--key=a=b` keeps `a=b`; a bare `--flag` is 'true'. Options named in
+ * `reserved` (such as --database) are returned apart; after `--` everything is a parameter.
+ */
+export function parseRunArguments(
+  args: readonly string[],
+  reserved: Record<string, 'string' | 'boolean'>,
+): { positionals: string[]; params: Record<string, string>; options: Record<string, string | boolean> } {
+  const positionals: string[] = [];
+  const params: Record<string, string> = {};
+  const options: Record<string, string | boolean> = {};
+  let onlyParams = false;
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index] as string;
+    if (arg === '--' && !onlyParams) {
+      onlyParams = true;
+      continue;
+    }
+    if (!arg.startsWith('--') || arg === '--') {
+      if (arg.startsWith('-') && arg !== '-' && !onlyParams) throw new UsageError(`unknown option '${arg}' (parameters are --key=value)`);
+      positionals.push(arg);
+      continue;
+    }
+    const body = arg.slice(2);
+    const at = body.indexOf('=');
+    const key = at === -1 ? body : body.slice(0, at);
+    if (key === '') throw new UsageError(`'${arg}' has no parameter name`);
+    let value: string | undefined = at === -1 ? undefined : body.slice(at + 1);
+    const kind = onlyParams ? undefined : reserved[key];
+    if (kind === 'boolean') {
+      if (value !== undefined) throw new UsageError(`--${key} takes no value`);
+      options[key] = true;
+      continue;
+    }
+    if (value === undefined) {
+      const next = args[index + 1];
+      if (next !== undefined && !next.startsWith('--')) {
+        value = next;
+        index += 1;
+      } else if (kind === 'string') {
+        throw new UsageError(`--${key} needs a value`);
+      } else {
+        value = 'true';
+      }
+    }
+    if (kind === 'string') options[key] = value;
+    else params[key] = value;
+  }
+  return { positionals, params, options };
+}

@@ -1,0 +1,84 @@
+/**
+ * `taskstore dashboard`: serves the admin dashboard (and, with --queue, works queues too)
+ * until SIGINT/SIGTERM.
+ */
+import { parseInteger, UsageError } from '../args.js';
+import { helpRequested, parseCommand, withStore, type Command } from '../command.js';
+import { startDashboardServer } from '../dashboard-server.js';
+import { line } from '../output.js';
+import { ProgressLine } from '../progress.js';
+import { watchShutdownSignals } from '../signals.js';
+import { isLoopbackAddress } from '../../admin/security.js';
+import { registerHandlers, runUntilSignal, WORK_OPTIONS, workersFrom } from './work.js';
+
+const USAGE = `usage: taskstore dashboard [--port 3000] [--host 127.0.0.1] [--handlers ./tasks.js] [--queue name]…
+                           [--base-path /admin] [--read-only] [--allow-remote]
+
+  --port          port (default 3000; 0 picks a free one)
+  --host          address to listen on (default 127.0.0.1)
+  --handlers      register this module's handlers (creates their definitions)
+  --queue         also work this queue in the same process; repeatable (needs --handlers)
+  --concurrency   with --queue: handlers at once per queue (default 1)
+  --base-path     serve under this path (default /)
+  --read-only     no actions: nothing can be changed from the dashboard
+  --allow-remote  serve clients that are not on this machine, with actions (only behind
+                  something that authenticates them: the CLI has no login)
+
+Without --allow-remote, requests from other machines are refused (403), or served
+read-only with --read-only.`;
+
+export const dashboardCommand: Command = {
+  name: 'dashboard',
+  summary: 'serve the admin dashboard',
+  usage: USAGE,
+  async run(context) {
+    const parsed = parseCommand(
+      context.args,
+      {
+        ...WORK_OPTIONS,
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        'base-path': { type: 'string' },
+        'read-only': { type: 'boolean' },
+        'allow-remote': { type: 'boolean' },
+      },
+      0,
+    );
+    if (helpRequested(context, parsed, USAGE)) return 0;
+    const port = parseInteger(parsed.string('port') ?? '3000', '--port', 0, 65535);
+    const host = parsed.string('host') ?? '127.0.0.1';
+    const handlersPath = parsed.string('handlers') ?? context.env['TASKSTORE_HANDLERS'];
+    if (parsed.list('queue').length > 0 && !handlersPath) throw new UsageError('dashboard --queue needs --handlers to run tasks');
+    await withStore(context, parsed.string('database'), async (store) => {
+      if (handlersPath) await registerHandlers(store, handlersPath);
+      const progress = new ProgressLine(context.out.stdout, false);
+      const dashboard = await startDashboardServer(store, {
+        host,
+        port,
+        readOnly: parsed.flag('read-only'),
+        allowRemote: parsed.flag('allow-remote'),
+        ...(parsed.string('base-path') ? { basePath: parsed.string('base-path') as string } : {}),
+      });
+      try {
+        line(context.out.stdout, `dashboard on ${dashboard.url} (${store.dialect}); Ctrl-C to stop`);
+        if (!isLoopbackAddress(host) && host !== 'localhost' && !parsed.flag('allow-remote')) {
+          line(context.out.stderr, `taskstore: note: only requests from this machine are served${parsed.flag('read-only') ? '' : ' (others get 403; see --read-only, --allow-remote)'}`);
+        }
+        if (parsed.list('queue').length > 0) {
+          await runUntilSignal(context, workersFrom(store, parsed, progress, []), progress);
+        } else {
+          const watch = watchShutdownSignals();
+          try {
+            await watch.signaled;
+          } finally {
+            watch.dispose();
+          }
+        }
+      } finally {
+        await dashboard.close();
+      }
+      line(context.out.stdout, 'dashboard stopped');
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,219 @@
+/** The task queue commands: list, show, stats, retry, cancel, purge. */
+import type { TaskStore } from '../../task-store.js';
+import { TASK_STATUSES, type TaskQueueItem, type TaskQueueQuery } from '../../types.js';
+import { NotFoundError, UsageError, parseDuration, parseInteger, parseStatuses } from '../args.js';
+import { helpRequested, parseCommand, required, withStore, type Command } from '../command.js';
+import { formatDate, formatDuration, formatFields, formatTable, line, printJson } from '../output.js';
+
+/** taskId → alias, for the ids of these items (soft-deleted definitions too). */
+async function aliasesOf(store: TaskStore, items: readonly TaskQueueItem[]): Promise<Map<string, string>> {
+  const ids = [...new Set(items.map((item) => item.taskId))];
+  if (ids.length === 0) return new Map();
+  const definitions = await store.taskDefinitionList({ ids, includeSoftDeleted: true });
+  return new Map(definitions.map((definition) => [definition.id, definition.alias]));
+}
+
+function aliasOf(item: TaskQueueItem, aliases: Map<string, string>): string {
+  return aliases.get(item.taskId) ?? String(item.parameters['task_alias'] ?? '?');
+}
+
+function runTime(item: TaskQueueItem): number | null {
+  return item.startedAt && item.completedAt ? item.completedAt.getTime() - item.startedAt.getTime() : null;
+}
+
+/** A task by id, soft-deleted ones included; NotFoundError (exit 3) when there is none. */
+export async function findTask(store: TaskStore, id: string): Promise<TaskQueueItem> {
+  const [item] = await store.taskQueueList({ id, includeSoftDeleted: true, limit: 1 });
+  if (!item) throw new NotFoundError(`no task with id '${id}'`);
+  return item;
+}
+
+const LIST_USAGE = `usage: taskstore list [--status s[,s…]] [--queue name] [--alias alias] [--limit n] [--deleted]
+
+  --status   ${TASK_STATUSES.join(', ')} (repeatable or comma-separated)
+  --queue    only this queue
+  --alias    only tasks of this definition
+  --limit    at most this many, newest first (default 50)
+  --deleted  include soft-deleted tasks`;
+
+export const listCommand: Command = {
+  name: 'list',
+  summary: 'list tasks, newest first',
+  usage: LIST_USAGE,
+  async run(context) {
+    const parsed = parseCommand(
+      context.args,
+      {
+        status: { type: 'string', short: 's', multiple: true },
+        queue: { type: 'string', short: 'q' },
+        alias: { type: 'string', short: 'a' },
+        limit: { type: 'string', short: 'n' },
+        offset: { type: 'string' },
+        deleted: { type: 'boolean' },
+      },
+      0,
+    );
+    if (helpRequested(context, parsed, LIST_USAGE)) return 0;
+    const statuses = parseStatuses(parsed.list('status'));
+    const limitText = parsed.string('limit');
+    const offsetText = parsed.string('offset');
+    await withStore(context, parsed.string('database'), async (store) => {
+      const query: TaskQueueQuery = {
+        orderBy: 'createdAt',
+        sortOrder: 'desc',
+        limit: limitText === undefined ? 50 : parseInteger(limitText, '--limit', 1, 10_000),
+        ...(offsetText === undefined ? {} : { offset: parseInteger(offsetText, '--offset', 0) }),
+        ...(statuses.length > 0 ? { statuses } : {}),
+        ...(parsed.string('queue') === undefined ? {} : { queueName: parsed.string('queue') as string }),
+        ...(parsed.flag('deleted') ? { includeSoftDeleted: true } : {}),
+      };
+      const alias = parsed.string('alias');
+      if (alias !== undefined) {
+        const definition = await store.taskDefinitionFindByAlias(alias);
+        if (!definition) throw new NotFoundError(`no task definition with alias '${alias}'`);
+        query.taskId = definition.id;
+      }
+      const items = await store.taskQueueList(query);
+      if (context.out.json) return printJson(context.out, items);
+      if (items.length === 0) return line(context.out.stdout, 'no tasks');
+      const aliases = await aliasesOf(store, items);
+      line(
+        context.out.stdout,
+        formatTable(
+          ['ID', 'ALIAS', 'QUEUE', 'STATUS', 'ATTEMPTS', 'CREATED', 'TOOK'],
+          items.map((item) => [
+            item.id,
+            aliasOf(item, aliases),
+            item.queueName,
+            item.softDeletedAt ? `${item.status} (deleted)` : item.status,
+            `${item.attempts}/${item.maxAttempts}`,
+            formatDate(item.createdAt),
+            formatDuration(runTime(item)),
+          ]),
+        ),
+      );
+    });
+    return 0;
+  },
+};
+
+const SHOW_USAGE = `usage: taskstore show <id>
+
+  prints a task: its fields, parameters, output and details log`;
+
+export const showCommand: Command = {
+  name: 'show',
+  summary: 'show one task with its parameters, output and details',
+  usage: SHOW_USAGE,
+  async run(context) {
+    const parsed = parseCommand(context.args, {}, 1);
+    if (helpRequested(context, parsed, SHOW_USAGE)) return 0;
+    const id = required(parsed.positionals, 0, 'the task id', SHOW_USAGE);
+    await withStore(context, parsed.string('database'), async (store) => {
+      const item = await findTask(store, id);
+      if (context.out.json) return printJson(context.out, item);
+      const aliases = await aliasesOf(store, [item]);
+      const fields: [string, string][] = [
+        ['id', item.id],
+        ['alias', aliasOf(item, aliases)],
+        ['queue', item.queueName],
+        ['status', item.softDeletedAt ? `${item.status} (deleted ${formatDate(item.softDeletedAt)})` : item.status],
+        ['attempts', `${item.attempts} of ${item.maxAttempts}`],
+        ['priority', String(item.priority)],
+        ['created', formatDate(item.createdAt)],
+        ['available', formatDate(item.availableAt)],
+        ['started', formatDate(item.startedAt)],
+        ['completed', formatDate(item.completedAt)],
+        ['took', formatDuration(runTime(item))],
+      ];
+      if (item.uniqueKey) fields.push(['unique key', item.uniqueKey]);
+      const out = context.out.stdout;
+      line(out, formatFields(fields));
+      line(out, `\nparameters:\n${JSON.stringify(item.parameters, null, 2)}`);
+      line(out, `\noutput:\n${item.output === '' ? '(none)' : item.output}`);
+      line(out, `\ndetails:\n${item.details === '' ? '(none)' : item.details}`);
+    });
+    return 0;
+  },
+};
+
+const STATS_USAGE = `usage: taskstore stats [--queue name]
+
+  counts of tasks by status (soft-deleted ones not counted)`;
+
+export const statsCommand: Command = {
+  name: 'stats',
+  summary: 'count tasks by status',
+  usage: STATS_USAGE,
+  async run(context) {
+    const parsed = parseCommand(context.args, { queue: { type: 'string', short: 'q' } }, 0);
+    if (helpRequested(context, parsed, STATS_USAGE)) return 0;
+    await withStore(context, parsed.string('database'), async (store) => {
+      const queueName = parsed.string('queue');
+      const stats = await store.taskQueueStats(queueName === undefined ? {} : { queueName });
+      if (context.out.json) return printJson(context.out, stats);
+      const total = Object.values(stats).reduce((sum, count) => sum + count, 0);
+      const rows = TASK_STATUSES.map((status) => [status, String(stats[status])]);
+      line(context.out.stdout, formatTable(['STATUS', 'TASKS'], [...rows, ['total', String(total)]]));
+    });
+    return 0;
+  },
+};
+
+function transitionCommand(name: 'retry' | 'cancel', summary: string, detail: string): Command {
+  const usage = `usage: taskstore ${name} <id>\n\n  ${detail}`;
+  return {
+    name,
+    summary,
+    usage,
+    async run(context) {
+      const parsed = parseCommand(context.args, {}, 1);
+      if (helpRequested(context, parsed, usage)) return 0;
+      const id = required(parsed.positionals, 0, 'the task id', usage);
+      await withStore(context, parsed.string('database'), async (store) => {
+        const item = name === 'retry' ? await store.taskQueueRequeueById(id) : await store.taskQueueCancelById(id);
+        if (context.out.json) return printJson(context.out, item);
+        line(context.out.stdout, `${name === 'retry' ? 'requeued' : 'canceled'} ${item.id} (now ${item.status})`);
+      });
+      return 0;
+    },
+  };
+}
+
+export const retryCommand = transitionCommand('retry', 'queue a failed or canceled task again', 'a failed or canceled task goes back to queued, due now, with its attempts reset');
+export const cancelCommand = transitionCommand('cancel', 'cancel a queued or paused task', 'a queued or paused task becomes canceled (a running task cannot be canceled)');
+
+const PURGE_USAGE = `usage: taskstore purge --older-than 7d [--status s[,s…]] [--queue name]
+
+  hard-deletes tasks last changed longer ago than --older-than
+  --status   which statuses (default: success, failed, canceled)
+  --queue    only this queue`;
+
+export const purgeCommand: Command = {
+  name: 'purge',
+  summary: 'delete old finished tasks',
+  usage: PURGE_USAGE,
+  async run(context) {
+    const parsed = parseCommand(
+      context.args,
+      { 'older-than': { type: 'string' }, status: { type: 'string', short: 's', multiple: true }, queue: { type: 'string', short: 'q' } },
+      0,
+    );
+    if (helpRequested(context, parsed, PURGE_USAGE)) return 0;
+    const olderThanText = parsed.string('older-than');
+    if (olderThanText === undefined) throw new UsageError(`purge needs --older-than (for example --older-than 7d)\n\n${PURGE_USAGE}`);
+    const olderThan = new Date(Date.now() - parseDuration(olderThanText, '--older-than'));
+    const statuses = parseStatuses(parsed.list('status'));
+    await withStore(context, parsed.string('database'), async (store) => {
+      const queueName = parsed.string('queue');
+      const purged = await store.taskQueuePurge({
+        olderThan,
+        ...(statuses.length > 0 ? { statuses } : {}),
+        ...(queueName === undefined ? {} : { queueName }),
+      });
+      if (context.out.json) return printJson(context.out, { purged, olderThan });
+      line(context.out.stdout, `purged ${purged} task${purged === 1 ? '' : 's'} last changed before ${formatDate(olderThan)} UTC`);
+    });
+    return 0;
+  },
+};

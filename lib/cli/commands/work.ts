@@ -1,0 +1,101 @@
+/**
+ * `taskstore work`: runners for one or more queues (plus the schedule runner) with the
+ * handlers of a module, until SIGINT/SIGTERM; a second signal exits at once.
+ */
+import { parseInteger, parseDuration, UsageError } from '../args.js';
+import { helpRequested, parseCommand, withStore, type Command, type CommandContext } from '../command.js';
+import { loadHandlersModule } from '../handlers-module.js';
+import { line } from '../output.js';
+import { ProgressLine } from '../progress.js';
+import { watchShutdownSignals } from '../signals.js';
+import { Workers } from '../workers.js';
+import type { TaskStore } from '../../task-store.js';
+
+const USAGE = `usage: taskstore work --handlers ./tasks.js [--queue name]… [--concurrency n] [--interval 5s]
+
+  --handlers     the handlers module (default: TASKSTORE_HANDLERS)
+  --queue        a queue to work; repeatable (default: default)
+  --concurrency  handlers at once per queue (default 1)
+  --interval     poll interval when idle (default 5s; enqueues from this process wake it at once)
+  --grace        on stop, abort the handlers' ctx.signal after this long (default: wait for them)
+  --no-schedules do not run the schedule runner
+
+SIGINT/SIGTERM stop claiming and wait for the running handlers; a second signal exits at once (130).`;
+
+export const WORK_OPTIONS = {
+  handlers: { type: 'string' },
+  queue: { type: 'string', short: 'q', multiple: true },
+  concurrency: { type: 'string', short: 'c' },
+  interval: { type: 'string' },
+  grace: { type: 'string' },
+  'no-schedules': { type: 'boolean' },
+} as const;
+
+/** Registers the handlers module's handlers on the store; returns their aliases. */
+export async function registerHandlers(store: TaskStore, path: string): Promise<string[]> {
+  const handlers = await loadHandlersModule(path);
+  for (const handler of handlers) await store.taskHandlerAdd(handler, true);
+  return handlers.map((handler) => handler.alias);
+}
+
+/** Runs `workers` until the first shutdown signal, then stops them gracefully. */
+export async function runUntilSignal(
+  context: CommandContext,
+  workers: Workers,
+  progress: ProgressLine,
+  { graceMs, beforeStop }: { graceMs?: number; beforeStop?: () => Promise<void> } = {},
+): Promise<void> {
+  const watch = watchShutdownSignals((signal) => {
+    context.out.stderr.write(`\ntaskstore: ${signal} again: exiting without waiting for running tasks\n`);
+    process.exit(130);
+  });
+  try {
+    await workers.start();
+    const signal = await watch.signaled;
+    progress.print(`${signal}: stopping; waiting for running tasks (press Ctrl-C again to force)`);
+    await beforeStop?.();
+    await workers.stop(graceMs);
+  } finally {
+    watch.dispose();
+  }
+}
+
+export function workersFrom(store: TaskStore, parsed: ReturnType<typeof parseCommand>, progress: ProgressLine, defaultQueues: string[]): Workers {
+  const concurrency = parsed.string('concurrency');
+  const interval = parsed.string('interval');
+  const queues = parsed.list('queue');
+  return new Workers(store, {
+    queues: queues.length > 0 ? queues : defaultQueues,
+    concurrency: concurrency === undefined ? 1 : parseInteger(concurrency, '--concurrency', 1, 1000),
+    ...(interval === undefined ? {} : { intervalSeconds: Math.max(0.01, parseDuration(interval, '--interval') / 1000) }),
+    schedules: !parsed.flag('no-schedules'),
+    progress,
+  });
+}
+
+export const workCommand: Command = {
+  name: 'work',
+  summary: 'process queues with the handlers of a module until stopped',
+  usage: USAGE,
+  async run(context) {
+    const parsed = parseCommand(context.args, WORK_OPTIONS, 0);
+    if (helpRequested(context, parsed, USAGE)) return 0;
+    const handlersPath = parsed.string('handlers') ?? context.env['TASKSTORE_HANDLERS'];
+    if (!handlersPath) throw new UsageError(`work needs --handlers ./tasks.js (or TASKSTORE_HANDLERS)\n\n${USAGE}`);
+    await withStore(context, parsed.string('database'), async (store) => {
+      const aliases = await registerHandlers(store, handlersPath);
+      const progress = new ProgressLine(context.out.stdout);
+      const workers = workersFrom(store, parsed, progress, ['default']);
+      line(
+        context.out.stdout,
+        `working queue${workers.queues.length === 1 ? '' : 's'} ${workers.queues.join(', ')} on ${store.dialect} with ${aliases.join(', ')}` +
+          `${workers.scheduler ? ' (schedules on)' : ''}; Ctrl-C to stop`,
+      );
+      const grace = parsed.string('grace');
+      await runUntilSignal(context, workers, progress, grace === undefined ? {} : { graceMs: parseDuration(grace, '--grace') });
+      const { succeeded, failed, retried } = progress.counts;
+      line(context.out.stdout, `stopped: ${succeeded} succeeded, ${failed} failed, ${retried} retried`);
+    });
+    return 0;
+  },
+};

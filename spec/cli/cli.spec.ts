@@ -1,0 +1,204 @@
+/**
+ * The `taskstore` CLI, spawned as the built bin against each dialect's test database:
+ * every command's human and JSON output, its exit code, and one-line errors.
+ */
+import { expect } from 'chai';
+import { forEachDialect, waitFor } from '../support/index.js';
+import type { TaskQueueItem } from '../../lib/index.js';
+import { handlersFixture, hasNoStack, runCli, startCli } from './cli-helpers.js';
+
+forEachDialect('taskstore CLI', (t) => {
+  let fixture: Awaited<ReturnType<typeof handlersFixture>>;
+  const cli = (...args: string[]) => runCli(['--database', t.url, ...args], { cwd: fixture.dir });
+
+  before(async () => {
+    fixture = await handlersFixture();
+  });
+  after(async () => {
+    await fixture.cleanup();
+  });
+
+  async function definition(alias: string) {
+    return (await t.store.taskDefinitionFindByAlias(alias)) ?? t.store.taskDefinitionCreate({ alias });
+  }
+
+  it('migrate up is idempotent and migrate down needs --yes', async () => {
+    const up = await cli('migrate');
+    expect(up.code, up.stderr).to.equal(0);
+    expect(up.stdout).to.match(/tables are up to date/);
+    expect((await cli('migrate', 'up')).code).to.equal(0);
+    const down = await cli('migrate', 'down');
+    expect(down.code).to.equal(2);
+    expect(down.stderr).to.match(/--yes/);
+    expect(await t.store.knex.schema.hasTable('task_queue')).to.equal(true);
+  });
+
+  it('enqueue takes --param, --json, --delay and --priority, and prints the new id', async () => {
+    await definition('Echo');
+    const result = await cli('enqueue', 'Echo', '--queue', 'mail', '--param', 'name=Tom', '--param', 'eq=a=b', '--json', '{"n":1,"name":"x"}', '--delay', '5m', '--priority', '7');
+    expect(result.code, result.stderr).to.equal(0);
+    const id = /enqueued (\S+)/.exec(result.stdout)?.[1];
+    expect(id, result.stdout).to.be.a('string');
+    const item = (await t.store.taskQueueFindById(id!))!;
+    expect(item.queueName).to.equal('mail');
+    expect(item.priority).to.equal(7);
+    expect(item.parameters).to.include({ name: 'Tom', eq: 'a=b', n: 1 });
+    expect(item.availableAt.getTime()).to.be.greaterThan(Date.now() + 4 * 60_000);
+  });
+
+  it('enqueue --json alone prints the task as JSON; an unknown alias exits 3 with one line', async () => {
+    await definition('Echo');
+    const result = await cli('enqueue', 'Echo', '--json');
+    expect(result.code, result.stderr).to.equal(0);
+    const item = JSON.parse(result.stdout) as TaskQueueItem;
+    expect(item.status).to.equal('queued');
+    expect(item.queueName).to.equal('default');
+    const missing = await cli('enqueue', 'NoSuchAlias');
+    expect(missing.code).to.equal(3);
+    expect(missing.stderr.trim().split('\n')).to.have.length(1);
+    expect(missing.stderr).to.include("no task definition with alias 'NoSuchAlias'");
+    const badJson = await cli('enqueue', 'Echo', '--json', '{nope');
+    expect(badJson.code).to.equal(2);
+    expect(badJson.stderr).to.match(/--json: not valid JSON/);
+  });
+
+  it('list filters by status, queue and alias, as a table or JSON', async () => {
+    const echo = await definition('Echo');
+    await definition('Fail');
+    const a = await t.store.taskDefinitionEnqueueByAlias('q1', 'Echo', {});
+    await t.store.taskDefinitionEnqueueByAlias('q2', 'Fail', {});
+    const b = await t.store.taskDefinitionEnqueueByAlias('q2', 'Echo', {});
+    await t.store.taskQueueCancelById(b.id);
+
+    const table = await cli('list');
+    expect(table.code, table.stderr).to.equal(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).to.match(/^ID\s+ALIAS\s+QUEUE\s+STATUS\s+ATTEMPTS\s+CREATED\s+TOOK$/);
+    expect(lines).to.have.length(4);
+    // aligned: every row's ALIAS column starts where the header's does
+    const aliasColumn = lines[0]!.indexOf('ALIAS');
+    for (const row of lines.slice(1)) expect(row.slice(aliasColumn)).to.match(/^(Echo|Fail) /);
+
+    const json = await cli('list', '--json', '--status', 'canceled');
+    expect((JSON.parse(json.stdout) as TaskQueueItem[]).map((item) => item.id)).to.deep.equal([b.id]);
+    const byQueue = JSON.parse((await cli('list', '--json', '--queue', 'q1')).stdout) as TaskQueueItem[];
+    expect(byQueue.map((item) => item.id)).to.deep.equal([a.id]);
+    const byAlias = JSON.parse((await cli('list', '--json', '--alias', 'Echo', '--limit', '1')).stdout) as TaskQueueItem[];
+    expect(byAlias).to.have.length(1);
+    expect(byAlias[0]!.taskId).to.equal(echo.id);
+    const bad = await cli('list', '--status', 'nope');
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/unknown status 'nope'/);
+  });
+
+  it('show prints fields, parameters and details; an unknown id exits 3 without a stack', async () => {
+    await definition('Echo');
+    const item = await t.store.taskDefinitionEnqueueByAlias('', 'Echo', { who: '<b>Ann</b>' });
+    const shown = await cli('show', item.id);
+    expect(shown.code, shown.stderr).to.equal(0);
+    expect(shown.stdout).to.match(new RegExp(`^id:\\s+${item.id}$`, 'm'));
+    expect(shown.stdout).to.match(/^alias:\s+Echo$/m);
+    expect(shown.stdout).to.include('"who": "<b>Ann</b>"');
+    const json = JSON.parse((await cli('show', item.id, '--json')).stdout) as TaskQueueItem;
+    expect(json.id).to.equal(item.id);
+    const missing = await cli('show', 'no-such-id');
+    expect(missing.code).to.equal(3);
+    expect(missing.stderr).to.equal("taskstore: no task with id 'no-such-id'\n");
+    expect(hasNoStack(missing.stderr)).to.equal(true);
+  });
+
+  it('stats counts by status; retry and cancel move tasks, and refuse the wrong state with exit 4', async () => {
+    await definition('Echo');
+    const queued = await t.store.taskDefinitionEnqueueByAlias('', 'Echo', {});
+    const canceled = await cli('cancel', queued.id);
+    expect(canceled.code, canceled.stderr).to.equal(0);
+    expect((await t.store.taskQueueFindById(queued.id))!.status).to.equal('canceled');
+    const again = await cli('cancel', queued.id);
+    expect(again.code).to.equal(4);
+    expect(again.stderr.trim().split('\n')).to.have.length(1);
+    const retried = await cli('retry', queued.id);
+    expect(retried.code, retried.stderr).to.equal(0);
+    expect((await t.store.taskQueueFindById(queued.id))!.status).to.equal('queued');
+    const retryQueued = await cli('retry', queued.id);
+    expect(retryQueued.code).to.equal(4);
+    const stats = JSON.parse((await cli('stats', '--json')).stdout) as Record<string, number>;
+    expect(stats).to.include({ queued: 1, canceled: 0 });
+    const table = await cli('stats');
+    expect(table.stdout).to.match(/^queued\s+1$/m);
+    expect(table.stdout).to.match(/^total\s+1$/m);
+    expect((await cli('retry', 'missing-id')).code).to.equal(3);
+  });
+
+  it('purge deletes finished tasks older than --older-than', async () => {
+    await definition('Echo');
+    const done = await t.store.taskDefinitionEnqueueByAlias('', 'Echo', {});
+    await t.store.taskQueueCancelById(done.id);
+    const pending = await t.store.taskDefinitionEnqueueByAlias('', 'Echo', {});
+    const kept = await cli('purge', '--older-than', '7d');
+    expect(kept.code, kept.stderr).to.equal(0);
+    expect(kept.stdout).to.match(/^purged 0 tasks/);
+    await waitFor(() => Date.now() > done.createdAt.getTime() + 1100, { message: 'a second passes' });
+    const purged = await cli('purge', '--older-than', '1s', '--json');
+    expect(JSON.parse(purged.stdout)).to.include({ purged: 1 });
+    expect(await t.store.taskQueueFindById(done.id)).to.equal(null);
+    expect(await t.store.taskQueueFindById(pending.id)).to.not.equal(null);
+    expect((await cli('purge', '--older-than', 'soon')).code).to.equal(2);
+  });
+
+  it('run executes a handler directly: --key=a=b keeps a=b; a failure exits 1; an unknown alias 3', async () => {
+    const ok = await cli('run', 'Echo', '--handlers', fixture.path, '--value=a=b', '--name', 'Tom');
+    expect(ok.code, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.include('echo {"value":"a=b","name":"Tom"}');
+    expect(ok.stdout).to.include('value=a=b');
+    expect(await t.store.taskQueueCount()).to.equal(0);
+    const failed = await cli('run', 'Fail', '--handlers', fixture.path);
+    expect(failed.code).to.equal(1);
+    expect(failed.stderr).to.include('failing on purpose');
+    const unknown = await cli('run', 'Nope', '--handlers', fixture.path);
+    expect(unknown.code).to.equal(3);
+    const noHandlers = await cli('run', 'Echo');
+    expect(noHandlers.code).to.equal(2);
+  });
+
+  it('work processes the queues given until SIGTERM, then exits 0', async function () {
+    this.timeout(60_000);
+    await definition('Echo');
+    await definition('Fail');
+    const child = startCli(['--database', t.url, 'work', '--handlers', fixture.path, '--queue', 'a', '--queue', 'b', '--interval', '200ms'], { cwd: fixture.dir });
+    try {
+      await child.waitForOutput(/working queues a, b/);
+      const items = [
+        await t.store.taskDefinitionEnqueueByAlias('a', 'Echo', { value: 1 }),
+        await t.store.taskDefinitionEnqueueByAlias('b', 'Echo', { value: 2 }),
+        await t.store.taskDefinitionEnqueueByAlias('b', 'Fail', {}),
+        await t.store.taskDefinitionEnqueueByAlias('c', 'Echo', {}),
+      ];
+      await waitFor(
+        async () => {
+          const statuses = await Promise.all(items.slice(0, 3).map(async (item) => (await t.store.taskQueueFindById(item.id))!.status));
+          return statuses.join() === 'success,success,failed';
+        },
+        { timeoutMs: 20_000, intervalMs: 100, message: 'the worker finishes the tasks of queues a and b' },
+      );
+      await child.waitForOutput(/failure\s+Fail/);
+      expect((await t.store.taskQueueFindById(items[3]!.id))!.status, 'queue c is not worked').to.equal('queued');
+    } finally {
+      child.process.kill('SIGTERM');
+    }
+    const result = await child.done(30_000);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/stopped: 2 succeeded, 1 failed/);
+  });
+
+  it('definitions lists the definitions', async () => {
+    await t.store.taskDefinitionCreate({ alias: 'Zeta', title: 'Last one' });
+    await t.store.taskDefinitionCreate({ alias: 'Alpha' });
+    const table = await cli('definitions');
+    expect(table.code, table.stderr).to.equal(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).to.match(/^ALIAS\s+STATUS/);
+    expect(lines.slice(1).map((row) => row.split(/\s+/)[0])).to.deep.equal(['Alpha', 'Zeta']);
+    const json = JSON.parse((await cli('definitions', '--json')).stdout) as { alias: string }[];
+    expect(json.map((entry) => entry.alias)).to.deep.equal(['Alpha', 'Zeta']);
+  });
+});
