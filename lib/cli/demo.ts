@@ -127,7 +127,7 @@ export const demoCommand: Command = {
     const parsed = parseCommand(context.args, { port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'no-dashboard': { type: 'boolean' } }, 0);
     if (helpRequested(context, parsed, USAGE)) return 0;
     const port = parseInteger(parsed.string('port') ?? '3000', '--port', 0, 65535);
-    const database = parsed.string('database') ?? context.env['TASKSTORE_DATABASE_URL'] ?? 'sqlite:./taskstore-demo.db';
+    const database = parsed.string('database') ?? (context.env['TASKSTORE_DATABASE_URL'] || 'sqlite:./taskstore-demo.db');
     await withStore(context, database, async (store) => {
       const enqueued = await seed(store);
       const progress = new ProgressLine(context.out.stdout);
