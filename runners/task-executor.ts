@@ -70,7 +70,7 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
     return failure(deps, item, conclude, '', new Error(message), [message, 'Task failed'], DEFAULT_BACKOFF);
   }
 
-  const run = new ExecutionContext(deps, item, options.signal, handler.timeoutMs !== null);
+  const run = new ExecutionContext(deps, item, options.signal);
   const heartbeat =
     options.heartbeatIntervalMs > 0
       ? setInterval(() => {
@@ -159,14 +159,14 @@ async function writeOutcome(
 }
 
 /** The per-execution state behind a TaskContext: nothing here is shared between runs. */
-/** Never aborted: the signal of a run that nothing can stop early. */
-const NEVER = new AbortController().signal;
-
 class ExecutionContext {
   readonly context: TaskContext;
   output: string;
-  /** Only a run with a timeout needs a signal of its own; others share the caller's. */
-  readonly #controller: AbortController | null;
+  /**
+   * Every run gets a signal of its own, never a shared one: listeners a handler adds to
+   * ctx.signal and forgets must go away with the run, not pile up on the runner's signal.
+   */
+  readonly #controller = new AbortController();
   #writes: Promise<unknown> = Promise.resolve();
   #closed = false;
   #detach = (): void => {};
@@ -175,12 +175,10 @@ class ExecutionContext {
     private readonly deps: ExecutorDependencies,
     private readonly item: TaskQueueItem,
     outer: AbortSignal | undefined,
-    ownSignal: boolean,
   ) {
     this.output = item.output;
-    const controller = ownSignal ? new AbortController() : null;
-    this.#controller = controller;
-    if (controller && outer) {
+    const controller = this.#controller;
+    if (outer) {
       if (outer.aborted) controller.abort(outer.reason);
       else {
         const forward = () => controller.abort(outer.reason);
@@ -199,7 +197,7 @@ class ExecutionContext {
       setOutput: (text: string) => {
         if (!this.#closed) this.output = String(text);
       },
-      signal: controller?.signal ?? outer ?? NEVER,
+      signal: controller.signal,
       attempt: item.attempts,
       task: item,
       hasQueuedTask: () => true,
@@ -215,7 +213,7 @@ class ExecutionContext {
   }
 
   abort(reason: Error): void {
-    this.#controller?.abort(reason);
+    this.#controller.abort(reason);
   }
 
   close(): void {

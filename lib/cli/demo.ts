@@ -14,13 +14,16 @@ import { ProgressLine } from './progress.js';
 import { runUntilSignal } from './commands/work.js';
 import { Workers } from './workers.js';
 
+/** Waits `ms`, or less if `signal` aborts; leaves no listener behind. */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 export const helloWorld = defineTask<{ name?: string }>({
