@@ -14,7 +14,9 @@ export function toDate(value: unknown): Date {
 
 export const toDateOrNull = (value: unknown): Date | null => (value === null || value === undefined ? null : toDate(value));
 
-const str = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
+/** A text column as a string ('' for NULL), or as a string or null. */
+export const str = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
+export const strOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
 export function toTaskDefinition(row: Row): TaskDefinition {
   return {
@@ -43,12 +45,12 @@ export function toTaskQueueItem(row: Row): TaskQueueItem {
     attempts: Number(row['attempts']),
     maxAttempts: Number(row['max_attempts']),
     priority: Number(row['priority']),
-    uniqueKey: row['unique_key'] === null || row['unique_key'] === undefined ? null : String(row['unique_key']),
+    uniqueKey: strOrNull(row['unique_key']),
     availableAt: toDate(row['available_at']),
     startedAt: toDateOrNull(row['started_at']),
     completedAt: toDateOrNull(row['completed_at']),
     heartbeatAt: toDateOrNull(row['heartbeat_at']),
-    claimToken: row['claim_token'] === null || row['claim_token'] === undefined ? null : String(row['claim_token']),
+    claimToken: strOrNull(row['claim_token']),
     createdAt: toDate(row['created_at']),
     updatedAt: toDate(row['updated_at']),
     softDeletedAt: toDateOrNull(row['soft_deleted_at']),

@@ -7,7 +7,7 @@ import { DateTime } from 'luxon';
 import { invalidArgument } from './errors.js';
 import { decodeParameters, encodeParameters } from './params.js';
 import { nextScheduleRunAt, validateScheduleTiming, type RecurrenceRule, type ScheduleTiming } from './recurrence.js';
-import { toDate, toDateOrNull } from './rows.js';
+import { str, strOrNull, toDate, toDateOrNull } from './rows.js';
 import { resolveQueueName } from './task-queue.js';
 import { SCHEDULE_STATUSES, type Schedule, type ScheduleStatus } from './types.js';
 import { assertInteger, assertNonEmptyString, assertOneOf, assertOptionalString } from './validate.js';
@@ -174,8 +174,6 @@ function decodeRule(text: unknown): RecurrenceRule | null {
   }
 }
 
-const str = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
-const strOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
 export function toSchedule(row: Row): Schedule {
   return {

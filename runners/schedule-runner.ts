@@ -5,11 +5,11 @@
  * process or many, enqueue every occurrence exactly once. Between passes it sleeps until
  * the earliest nextRunAt, at most intervalSeconds, and wakes when a schedule changes.
  */
-import { EventEmitter } from 'node:events';
 import { TaskStoreError } from '../lib/errors.js';
 import type { TaskStore } from '../lib/task-store.js';
 import type { Logger, Schedule, TaskQueueItem } from '../lib/types.js';
 import { assertKnownKeys, assertPlainObject, assertPositiveNumber } from '../lib/validate.js';
+import { SafeEmitter } from './safe-emitter.js';
 import { WakeSignal } from './wake-signal.js';
 
 export interface ScheduleRunnerOptions {
@@ -42,7 +42,7 @@ export function resolveScheduleRunnerOptions(options: ScheduleRunnerOptions, fal
   return Object.freeze({ pollIntervalMs: merged.intervalSeconds * 1000, logger: merged.logger ?? fallbackLogger });
 }
 
-export interface ScheduleRunnerEvents {
+export interface ScheduleRunnerEvents extends Record<string, unknown[]> {
   /** A task was enqueued; `schedule` is the row after the run (status 'completed' when it was the last). */
   'schedule:fired': [schedule: Schedule, item: TaskQueueItem];
   /** The schedule has no further run: its rule ended, or endAt or maxExecutionCount was reached. */
@@ -61,8 +61,9 @@ export interface ScheduleRunResult {
   failed: number;
 }
 
-export class ScheduleRunner extends EventEmitter {
+export class ScheduleRunner extends SafeEmitter<ScheduleRunnerEvents> {
   readonly options: ResolvedScheduleRunnerOptions;
+
   readonly #store: TaskStore;
   readonly #wake = new WakeSignal();
   /** Passes in flight, the loop's and direct runOnce() calls alike: stop() waits for them. */
@@ -71,6 +72,14 @@ export class ScheduleRunner extends EventEmitter {
   #loop: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #unsubscribe: (() => void) | null = null;
+
+  protected get emitterLogger(): Logger {
+    return this.options.logger;
+  }
+
+  protected get emitterName(): string {
+    return 'schedule runner';
+  }
 
   constructor(store: TaskStore, options: ScheduleRunnerOptions = {}) {
     super();
@@ -148,7 +157,7 @@ export class ScheduleRunner extends EventEmitter {
       } catch (error) {
         // Database trouble: report, back off (up to the interval), keep going.
         failures += 1;
-        this.#emitError(error);
+        this.emitError(error);
         waitMs = backoffMs(failures, waitMs);
       }
       await this.#wake.wait(waitMs, signal);
@@ -185,54 +194,31 @@ export class ScheduleRunner extends EventEmitter {
       switch (fired.outcome) {
         case 'fired':
           result.fired += 1;
-          this.#emit('schedule:fired', fired.schedule, fired.item);
+          this.emitSafely('schedule:fired', fired.schedule, fired.item);
           if (fired.schedule.status === 'completed') {
             result.completed += 1;
-            this.#emit('schedule:completed', fired.schedule);
+            this.emitSafely('schedule:completed', fired.schedule);
           }
           break;
         case 'completed':
           result.completed += 1;
-          this.#emit('schedule:completed', fired.schedule);
+          this.emitSafely('schedule:completed', fired.schedule);
           break;
         case 'deactivated':
           // Logged here, once: the schedule is inactive now, so no later pass sees it.
           result.deactivated += 1;
           this.options.logger.warn(`schedule '${schedule.name}' (${schedule.id}) set inactive: ${fired.reason}`);
-          this.#emit('schedule:deactivated', fired.schedule, fired.reason);
+          this.emitSafely('schedule:deactivated', fired.schedule, fired.reason);
           break;
         case 'skipped':
           break;
       }
     } catch (error) {
       result.failed += 1;
-      this.#emitError(error);
+      this.emitError(error);
     }
-  }
-
-  /** Calls each listener on its own: one that throws is logged and cannot stop the runner. */
-  #emit<K extends keyof ScheduleRunnerEvents>(event: K, ...args: ScheduleRunnerEvents[K]): void {
-    for (const listener of this.rawListeners(event)) {
-      try {
-        (listener as (...values: unknown[]) => void).apply(this, args);
-      } catch (error) {
-        this.options.logger.error(`a '${event}' listener of the schedule runner threw`, error);
-      }
-    }
-  }
-
-  #emitError(error: unknown): void {
-    const wrapped = error instanceof Error ? error : new Error(String(error));
-    if (this.listenerCount('error') === 0) this.options.logger.error(`schedule runner: ${wrapped.message}`, wrapped);
-    else this.#emit('error', wrapped);
   }
 }
 
+/** Back-off after database trouble: 50 ms doubling, at most the poll interval. */
 const backoffMs = (failures: number, maxMs: number): number => Math.min(maxMs, 50 * 2 ** Math.min(failures, 7));
-
-// Typed listeners for the runner's events.
-export interface ScheduleRunner {
-  on<K extends keyof ScheduleRunnerEvents>(event: K, listener: (...args: ScheduleRunnerEvents[K]) => void): this;
-  once<K extends keyof ScheduleRunnerEvents>(event: K, listener: (...args: ScheduleRunnerEvents[K]) => void): this;
-  off<K extends keyof ScheduleRunnerEvents>(event: K, listener: (...args: ScheduleRunnerEvents[K]) => void): this;
-}

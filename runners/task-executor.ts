@@ -226,9 +226,18 @@ class ExecutionContext {
   }
 }
 
+/** taskstore's own compiled folders: their frames say nothing about the handler's failure. */
+const OWN_FRAMES = ['runners/', 'lib/'].map((folder) => new URL(`../${folder}`, import.meta.url).pathname);
+
+/** The message and the first three stack frames outside taskstore itself. */
 function describeError(error: Error): string {
-  const stack = error.stack?.split('\n').slice(1, 4).map((line) => line.trim()).join(' | ');
-  return stack ? `${error.message} (${stack})` : error.message;
+  const frames = (error.stack ?? '')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('at ') && !OWN_FRAMES.some((own) => line.includes(own)))
+    .slice(0, 3);
+  return frames.length > 0 ? `${error.message} (${frames.join(' | ')})` : error.message;
 }
 
 function formatDelay(ms: number): string {

@@ -4,12 +4,12 @@
  * handler settles. Heartbeats keep its items' claims alive; each poll sweeps stuck items
  * back; enqueues through the same store wake it at once.
  */
-import { EventEmitter } from 'node:events';
 import { TaskStoreError } from '../lib/errors.js';
 import { MAX_CLAIM_BATCH, type TaskStore } from '../lib/task-store.js';
 import { resolveQueueName } from '../lib/task-queue.js';
 import type { Logger, TaskQueueItem } from '../lib/types.js';
 import { assertInteger, assertKnownKeys, assertNonNegativeNumber, assertPlainObject, assertPositiveNumber } from '../lib/validate.js';
+import { SafeEmitter } from './safe-emitter.js';
 import { Semaphore } from './semaphore.js';
 import { WakeSignal } from './wake-signal.js';
 
@@ -67,7 +67,7 @@ export function resolveRunnerOptions(options: TaskQueueRunnerOptions, fallbackLo
   });
 }
 
-export interface TaskQueueRunnerEvents {
+export interface TaskQueueRunnerEvents extends Record<string, unknown[]> {
   'task:start': [item: TaskQueueItem];
   'task:success': [item: TaskQueueItem];
   'task:failure': [item: TaskQueueItem, error: Error];
@@ -80,7 +80,7 @@ export interface StopOptions {
   graceMs?: number;
 }
 
-export class TaskQueueRunner extends EventEmitter {
+export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
   readonly options: ResolvedTaskQueueRunnerOptions;
   readonly #store: TaskStore;
   readonly #slots: Semaphore;
@@ -119,6 +119,14 @@ export class TaskQueueRunner extends EventEmitter {
 
   get queueName(): string {
     return this.options.queueName;
+  }
+
+  protected get emitterLogger(): Logger {
+    return this.options.logger;
+  }
+
+  protected get emitterName(): string {
+    return `runner for queue '${this.queueName}'`;
   }
 
   /** Starts polling; a second call is a no-op. */
@@ -196,7 +204,7 @@ export class TaskQueueRunner extends EventEmitter {
     this.#unsubscribe = null;
     await this.#loop;
     if (this.#buffer.length > 0) {
-      await this.#store.taskQueueRelease(this.#buffer.splice(0)).catch((error: unknown) => this.#emitError(error));
+      await this.#store.taskQueueRelease(this.#buffer.splice(0)).catch((error: unknown) => this.emitError(error));
     }
     const timer = graceMs === undefined ? null : setTimeout(() => this.#handlerAbort.abort(new Error('runner stopped')), graceMs);
     while (this.#executions.size > 0) await Promise.allSettled([...this.#executions]);
@@ -216,7 +224,7 @@ export class TaskQueueRunner extends EventEmitter {
       } catch (error) {
         // Database trouble: report, back off (up to the poll interval), keep going.
         failures += 1;
-        this.#emitError(error);
+        this.emitError(error);
         await this.#wake.wait(Math.min(this.options.pollIntervalMs, 50 * 2 ** Math.min(failures, 7)), signal);
       }
     }
@@ -282,18 +290,18 @@ export class TaskQueueRunner extends EventEmitter {
       this.#startBuffered();
       this.#changed.notify();
     };
-    this.#emit('task:start', item);
+    this.emitSafely('task:start', item);
     const execution = this.#store
       .taskQueueExecute(item, { signal: this.#handlerAbort.signal, heartbeatIntervalMs: 0, onHandlerDone: release, batchFinish: true })
       .then((result) => {
         // A result that was not recorded belongs to a reclaimed task: its new owner reports it.
         if (!result || !result.recorded) return;
         const { outcome } = result;
-        if (outcome.status === 'success') this.#emit('task:success', item);
-        else if (outcome.status === 'retry') this.#emit('task:retry', item, outcome.error, outcome.availableAt);
-        else this.#emit('task:failure', item, outcome.error);
+        if (outcome.status === 'success') this.emitSafely('task:success', item);
+        else if (outcome.status === 'retry') this.emitSafely('task:retry', item, outcome.error, outcome.availableAt);
+        else this.emitSafely('task:failure', item, outcome.error);
       })
-      .catch((error: unknown) => this.#emitError(error))
+      .catch((error: unknown) => this.emitError(error))
       .finally(() => {
         release();
         this.#inFlight.delete(item);
@@ -317,31 +325,7 @@ export class TaskQueueRunner extends EventEmitter {
     try {
       await this.#store.taskQueueHeartbeat(items);
     } catch (error) {
-      this.#emitError(error);
+      this.emitError(error);
     }
   }
-
-  /** Calls each listener on its own: one that throws is logged and cannot stop the runner. */
-  #emit<K extends keyof TaskQueueRunnerEvents>(event: K, ...args: TaskQueueRunnerEvents[K]): void {
-    for (const listener of this.rawListeners(event)) {
-      try {
-        (listener as (...values: unknown[]) => void).apply(this, args);
-      } catch (error) {
-        this.options.logger.error(`a '${event}' listener of the runner for queue '${this.queueName}' threw`, error);
-      }
-    }
-  }
-
-  #emitError(error: unknown): void {
-    const wrapped = error instanceof Error ? error : new Error(String(error));
-    if (this.listenerCount('error') === 0) this.options.logger.error(`runner for queue '${this.queueName}': ${wrapped.message}`, wrapped);
-    else this.#emit('error', wrapped);
-  }
-}
-
-// Typed listeners for the runner's events.
-export interface TaskQueueRunner {
-  on<K extends keyof TaskQueueRunnerEvents>(event: K, listener: (...args: TaskQueueRunnerEvents[K]) => void): this;
-  once<K extends keyof TaskQueueRunnerEvents>(event: K, listener: (...args: TaskQueueRunnerEvents[K]) => void): this;
-  off<K extends keyof TaskQueueRunnerEvents>(event: K, listener: (...args: TaskQueueRunnerEvents[K]) => void): this;
 }
