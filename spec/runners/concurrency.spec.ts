@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import { defineTask } from '../../lib/index.js';
-import type { TaskHandlerDefinition } from '../../lib/index.js';
-import { deferred, forEachDialect, uniqueAlias, uniqueQueue, waitFor, within } from '../support/index.js';
-import { RunnerSet, recordEvents } from '../support/runner-helpers.js';
+import { deferred, forEachDialect, waitFor, within } from '../support/index.js';
+import { handlerRegistrar, recordEvents, RunnerSet, useFreshQueueAndRunners } from '../support/runner-helpers.js';
 
 /** A few turns of the event loop and one timer: enough for handlers to overlap if they could. */
 const briefly = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 2));
@@ -11,19 +9,11 @@ forEachDialect('TaskQueueRunner concurrency', (t) => {
   const runners = new RunnerSet();
   let queue: string;
 
-  beforeEach(function () {
-    queue = uniqueQueue();
+  useFreshQueueAndRunners(runners, (name) => {
+    queue = name;
   });
 
-  afterEach(async function () {
-    await runners.stopAll();
-  });
-
-  async function register(definition: Omit<TaskHandlerDefinition, 'alias'>): Promise<string> {
-    const alias = uniqueAlias('Conc');
-    await t.store.taskHandlerAdd(defineTask({ ...definition, alias }), true);
-    return alias;
-  }
+  const register = handlerRegistrar(t, 'Conc');
 
   it('maxConcurrency 1 runs handlers one at a time, in claim order (priority, then creation order)', async function () {
     const log: string[] = [];

@@ -1,26 +1,17 @@
 import { expect } from 'chai';
-import { PermanentError, defineTask } from '../../lib/index.js';
-import type { TaskHandlerDefinition } from '../../lib/index.js';
-import { forEachDialect, uniqueAlias, uniqueQueue, waitFor } from '../support/index.js';
-import { RunnerSet, recordEvents, recordingLogger } from '../support/runner-helpers.js';
+import { PermanentError } from '../../lib/index.js';
+import { forEachDialect, waitFor } from '../support/index.js';
+import { handlerRegistrar, recordEvents, recordingLogger, RunnerSet, useFreshQueueAndRunners } from '../support/runner-helpers.js';
 
 forEachDialect('TaskQueueRunner events', (t) => {
   const runners = new RunnerSet();
   let queue: string;
 
-  beforeEach(function () {
-    queue = uniqueQueue();
+  useFreshQueueAndRunners(runners, (name) => {
+    queue = name;
   });
 
-  afterEach(async function () {
-    await runners.stopAll();
-  });
-
-  async function register(definition: Omit<TaskHandlerDefinition, 'alias'>): Promise<string> {
-    const alias = uniqueAlias('Evt');
-    await t.store.taskHandlerAdd(defineTask({ ...definition, alias }), true);
-    return alias;
-  }
+  const register = handlerRegistrar(t, 'Evt');
 
   it('a task failing on attempt 1 then succeeding emits task:start, task:retry, task:start, task:success', async function () {
     const attempts: number[] = [];

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { defineTask } from '../../lib/index.js';
 import type { TaskHandler, TaskStore } from '../../lib/index.js';
-import { deferred, detailMessages, forEachDialect, uniqueAlias, uniqueQueue, waitFor, within } from '../support/index.js';
-import { RunnerSet, recordEvents, sleep } from '../support/runner-helpers.js';
+import { deferred, detailMessages, forEachDialect, uniqueAlias, waitFor, within } from '../support/index.js';
+import { recordEvents, RunnerSet, sleep, useFreshQueueAndRunners } from '../support/runner-helpers.js';
 
 /** 0.03 minutes = a 1.8 s unstuck window; runners heartbeat four times per window. */
 const UNSTUCK_MINUTES = 0.03;
@@ -12,12 +12,8 @@ forEachDialect('TaskQueueRunner heartbeats', (t) => {
   const runners = new RunnerSet();
   let queue: string;
 
-  beforeEach(function () {
-    queue = uniqueQueue();
-  });
-
-  afterEach(async function () {
-    await runners.stopAll();
+  useFreshQueueAndRunners(runners, (name) => {
+    queue = name;
   });
 
   /**

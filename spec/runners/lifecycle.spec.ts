@@ -1,26 +1,16 @@
 import { expect } from 'chai';
-import { defineTask } from '../../lib/index.js';
-import type { TaskHandlerDefinition } from '../../lib/index.js';
-import { backdateRunning, deferred, detailMessages, forEachDialect, uniqueAlias, uniqueQueue, waitFor, within } from '../support/index.js';
-import { RunnerSet, recordEvents, sleep } from '../support/runner-helpers.js';
+import { backdateRunning, deferred, detailMessages, forEachDialect, uniqueQueue, waitFor, within } from '../support/index.js';
+import { handlerRegistrar, recordEvents, RunnerSet, sleep, useFreshQueueAndRunners } from '../support/runner-helpers.js';
 
 forEachDialect('TaskQueueRunner lifecycle', (t) => {
   const runners = new RunnerSet();
   let queue: string;
 
-  beforeEach(function () {
-    queue = uniqueQueue();
+  useFreshQueueAndRunners(runners, (name) => {
+    queue = name;
   });
 
-  afterEach(async function () {
-    await runners.stopAll();
-  });
-
-  async function register(definition: Omit<TaskHandlerDefinition, 'alias'>): Promise<string> {
-    const alias = uniqueAlias('Life');
-    await t.store.taskHandlerAdd(defineTask({ ...definition, alias }), true);
-    return alias;
-  }
+  const register = handlerRegistrar(t, 'Life');
 
   async function statuses(ids: string[]): Promise<{ status: string; attempts: number }[]> {
     const rows = await Promise.all(ids.map((id) => t.store.taskQueueFindById(id)));

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { defineTask } from '../../lib/index.js';
-import { TABLES, detailMessages, forEachDialect, uniqueAlias, uniqueQueue, waitFor, within } from '../support/index.js';
-import { RunnerSet, recordEvents } from '../support/runner-helpers.js';
+import { TABLES, detailMessages, forEachDialect, uniqueAlias, waitFor, within } from '../support/index.js';
+import { recordEvents, RunnerSet, useFreshQueueAndRunners } from '../support/runner-helpers.js';
 
 const RUNNER_WORKER = fileURLToPath(new URL('../support/runner-worker.js', import.meta.url));
 
@@ -33,12 +33,8 @@ forEachDialect('TaskQueueRunner across processes', (t) => {
   const runners = new RunnerSet();
   let queue: string;
 
-  beforeEach(function () {
-    queue = uniqueQueue();
-  });
-
-  afterEach(async function () {
-    await runners.stopAll();
+  useFreshQueueAndRunners(runners, (name) => {
+    queue = name;
   });
 
   it('4 processes × 2 runners run each of 5,000 tasks exactly once', async function () {

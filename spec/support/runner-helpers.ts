@@ -4,8 +4,10 @@
  * letting time pass where a test proves that something did NOT happen (or holds a handler
  * past a window). Sleeps never decide how fast something must be.
  */
-import { TaskQueueRunner } from '../../lib/index.js';
-import type { Logger, TaskQueueItem, TaskQueueRunnerOptions, TaskStore } from '../../lib/index.js';
+import { TaskQueueRunner, defineTask } from '../../lib/index.js';
+import type { Logger, TaskHandlerDefinition, TaskQueueItem, TaskQueueRunnerOptions, TaskStore } from '../../lib/index.js';
+import type { DialectContext } from './dialects.js';
+import { uniqueAlias, uniqueQueue } from './fixtures.js';
 import { trackRunner } from './hooks.js';
 import { within } from './wait.js';
 
@@ -24,6 +26,25 @@ export class RunnerSet {
     const runners = this.#runners.splice(0);
     await within(Promise.all(runners.map((runner) => runner.stop({ graceMs: 0 }))), 30_000, 'stopping the runners of the test');
   }
+}
+
+/** Installs the hooks every runner suite shares: a fresh queue name per test, runners stopped after it. */
+export function useFreshQueueAndRunners(runners: RunnerSet, setQueue: (queue: string) => void): void {
+  beforeEach(function () {
+    setQueue(uniqueQueue());
+  });
+  afterEach(async function () {
+    await runners.stopAll();
+  });
+}
+
+/** Registers a handler (and its definition) under a fresh alias; resolves with the alias. */
+export function handlerRegistrar(t: DialectContext, prefix: string): (definition: Omit<TaskHandlerDefinition, 'alias'>) => Promise<string> {
+  return async (definition) => {
+    const alias = uniqueAlias(prefix);
+    await t.store.taskHandlerAdd(defineTask({ ...definition, alias }), true);
+    return alias;
+  };
 }
 
 export interface RecordedEvents {
