@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { retryTransient } from '../adapters/adapter.js';
-import { TaskStoreError, invalidArgument, notFound } from './errors.js';
+import { TaskStoreError, notFound } from './errors.js';
 import { formatDetailsLine } from './details.js';
 import { newId } from './ids.js';
 import { encodeParameters } from './params.js';
@@ -16,9 +16,7 @@ import {
   TASK_STATUSES,
   type TaskQueueCreateInput,
   type TaskQueueItem,
-  type TaskQueuePurgeOptions,
   type TaskQueueQuery,
-  type TaskQueueStats,
   type TaskQueueUpdateInput,
   type TaskStatus,
 } from './types.js';
@@ -31,14 +29,12 @@ import {
   assertOneOf,
   assertOptionalString,
   assertPlainObject,
-  assertPositiveNumber,
 } from './validate.js';
 
 export const DEFAULT_QUEUE = 'default';
 export const PRIORITY_LIMIT = 1_000_000;
 /** Statuses that hold a unique key: the item is still pending or in flight. */
 const PENDING_STATUSES: readonly TaskStatus[] = ['queued', 'running', 'paused'];
-const FINISHED_STATUSES: TaskStatus[] = ['success', 'failed', 'canceled'];
 
 const QUEUE_QUERY: QuerySpec = {
   name: 'task queue',
@@ -253,7 +249,7 @@ export class TaskQueue {
     if (input.priority !== undefined) changes['priority'] = input.priority;
     if (input.maxAttempts !== undefined) changes['max_attempts'] = input.maxAttempts;
     if (input.availableAt !== undefined) changes['available_at'] = input.availableAt;
-    await this.#guardUnique(() => this.table().where('id', current.id).update(changes));
+    await guardUnique(this.#ctx, () => this.table().where('id', current.id).update(changes));
     return (await this.findById(current.id, { includeSoftDeleted: true })) as TaskQueueItem;
   }
 
@@ -287,7 +283,7 @@ export class TaskQueue {
     const current = await this.findById(id, { includeSoftDeleted: true });
     if (!current) throw notFound(`task queue item '${id}' not found`);
     if (!current.softDeletedAt) return current;
-    await this.#guardUnique(() =>
+    await guardUnique(this.#ctx, () =>
       this.table()
         .where('id', id)
         .update({
@@ -318,7 +314,7 @@ export class TaskQueue {
   async claimById(id: string): Promise<TaskQueueItem | null> {
     const now = this.#ctx.now();
     const token = newId();
-    const changed = await this.#stateWrite(this.table())
+    const changed = await stateWrite(this.#ctx, this.table())
       .where({ id, status: 'queued' })
       .whereNull('soft_deleted_at')
       .update({
@@ -403,7 +399,7 @@ export class TaskQueue {
       if (!item.claimToken) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' holds no claim`);
       return [item.id, item.claimToken];
     });
-    return this.#stateWrite(
+    return stateWrite(this.#ctx, 
       this.table()
         .whereIn('id', pairs.map(([id]) => id as string))
         .whereIn(['id', 'claim_token'], pairs)
@@ -411,136 +407,23 @@ export class TaskQueue {
     );
   }
 
-  /** Marks a state transition of claimed items as one that may commit asynchronously. */
-  #stateWrite(builder: Knex.QueryBuilder): Knex.QueryBuilder {
-    const condition = this.#ctx.asyncStateCommits ? this.#ctx.adapter.asyncCommitCondition(this.#ctx.knex) : null;
-    return condition ? builder.where(condition) : builder;
-  }
 
-  /**
-   * Running items whose heartbeat (or start) is older than `minutes`: back to queued while
-   * attempts remain, else failed. `queueName` null means every queue.
-   */
-  async unstuck(queueName: string | null, minutes: number): Promise<number> {
-    assertPositiveNumber(minutes, 'minutes');
-    const now = this.#ctx.now();
-    const cutoff = new Date(now.getTime() - minutes * 60_000);
-    const stale = () => {
-      const builder = this.#stateWrite(this.table())
-        .where('status', 'running')
-        .whereNull('soft_deleted_at')
-        .where((where) =>
-          where.where('heartbeat_at', '<', cutoff).orWhere((noBeat) => noBeat.whereNull('heartbeat_at').where('started_at', '<', cutoff)),
-        );
-      return queueName === null ? builder : builder.where('queue_name', queueName);
-    };
-    const shown = Number.isInteger(minutes) ? String(minutes) : String(Math.round(minutes * 1000) / 1000);
-    const { knex, adapter } = this.#ctx;
-    const requeued = await this.#retry(() => stale()
-      .whereRaw('attempts < max_attempts')
-      .update({
-        status: 'queued',
-        claim_token: null,
-        available_at: now,
-        updated_at: now,
-        details: adapter.appendLine(knex, 'details', formatDetailsLine(`Task reclaimed: no heartbeat for ${shown} minutes`, now)),
-      }));
-    const failed = await this.#retry(() => stale()
-      .whereRaw('attempts >= max_attempts')
-      .update({
-        status: 'failed',
-        claim_token: null,
-        completed_at: now,
-        updated_at: now,
-        unique_key_active: null,
-        details: adapter.appendLine(knex, 'details', formatDetailsLine(`Failed forcefully after ${shown} minutes timeout`, now)),
-      }));
-    return requeued + failed;
-  }
+}
 
-  /** failed/canceled → queued now, with a fresh set of attempts. */
-  async requeueById(id: string): Promise<TaskQueueItem> {
-    return this.#transition(id, ['failed', 'canceled'], 'requeue', (current, now) => ({
-      status: 'queued',
-      attempts: 0,
-      available_at: now,
-      completed_at: null,
-      claim_token: null,
-      unique_key_active: current.uniqueKey,
-      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task requeued', now)),
-    }));
-  }
+/** Marks a state transition of claimed items as one that may commit asynchronously. */
+export function stateWrite(context: StoreContext, builder: Knex.QueryBuilder): Knex.QueryBuilder {
+  const condition = context.asyncStateCommits ? context.adapter.asyncCommitCondition(context.knex) : null;
+  return condition ? builder.where(condition) : builder;
+}
 
-  /** queued/paused → canceled. A running task cannot be canceled here. */
-  async cancelById(id: string): Promise<TaskQueueItem> {
-    return this.#transition(id, ['queued', 'paused'], 'cancel', (_current, now) => ({
-      status: 'canceled',
-      completed_at: now,
-      unique_key_active: null,
-      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task canceled', now)),
-    }));
-  }
-
-  async #transition(
-    id: string,
-    from: TaskStatus[],
-    verb: string,
-    changes: (current: TaskQueueItem, now: Date) => Record<string, unknown>,
-  ): Promise<TaskQueueItem> {
-    assertNonEmptyString(id, 'id');
-    const current = await this.findById(id);
-    if (!current) throw notFound(`task queue item '${id}' not found`);
-    // The real clock for the transition itself; updated_at only ever moves forward.
-    const now = this.#ctx.now();
-    const changed = await this.#guardUnique(() =>
-      this.table()
-        .where({ id, status: current.status })
-        .whereIn('status', from)
-        .update({ ...changes(current, now), updated_at: laterThan(current.updatedAt, now) }),
-    );
-    if (changed === 0) {
-      throw new TaskStoreError(
-        'INVALID_STATE',
-        `cannot ${verb} task queue item '${id}': it is ${current.status} (only ${from.join(' or ')} can be ${verb === 'cancel' ? 'canceled' : 'requeued'})`,
-      );
+/** Runs a write that may collide on the unique-key index; a collision is ALREADY_EXISTS. */
+export async function guardUnique<T>(context: StoreContext, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (context.adapter.isUniqueViolation(error)) {
+      throw new TaskStoreError('ALREADY_EXISTS', 'another queued or running task holds the same unique key', { cause: error });
     }
-    return (await this.findById(id)) as TaskQueueItem;
-  }
-
-  async stats(options: { queueName?: string } = {}): Promise<TaskQueueStats> {
-    assertPlainObject(options, 'taskQueueStats: options');
-    assertKnownKeys(options, ['queueName'], 'taskQueueStats: options');
-    const builder = this.table().select('status').count({ count: '*' }).whereNull('soft_deleted_at').groupBy('status');
-    if (options.queueName !== undefined) builder.where('queue_name', resolveQueueName(options.queueName, 'taskQueueStats: options.queueName'));
-    const stats = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
-    for (const row of (await builder) as { status: TaskStatus; count: unknown }[]) {
-      if (row.status in stats) stats[row.status] = Number(row.count);
-    }
-    return stats;
-  }
-
-  /** Hard-deletes items last changed before `olderThan` (default: the finished ones). */
-  async purge(options: TaskQueuePurgeOptions): Promise<number> {
-    const name = 'taskQueuePurge: options';
-    assertPlainObject(options, name);
-    assertKnownKeys(options, ['olderThan', 'statuses', 'queueName'], name);
-    assertDate(options.olderThan, `${name}.olderThan`);
-    const statuses = options.statuses ?? FINISHED_STATUSES;
-    if (!Array.isArray(statuses) || statuses.length === 0) throw invalidArgument(`${name}.statuses must be a non-empty array`);
-    statuses.forEach((status, index) => assertOneOf(status, TASK_STATUSES, `${name}.statuses[${index}]`));
-    const builder = this.table().where('updated_at', '<', options.olderThan).whereIn('status', statuses);
-    if (options.queueName !== undefined) builder.where('queue_name', resolveQueueName(options.queueName, `${name}.queueName`));
-    return builder.delete();
-  }
-
-  async #guardUnique<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      if (this.#ctx.adapter.isUniqueViolation(error)) {
-        throw new TaskStoreError('ALREADY_EXISTS', 'another queued or running task holds the same unique key', { cause: error });
-      }
-      throw error;
-    }
+    throw error;
   }
 }

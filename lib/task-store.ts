@@ -19,6 +19,7 @@ import { paramAsString } from './params.js';
 import type { StoreContext } from './store-context.js';
 import { TaskDefinitions } from './task-definitions.js';
 import { TaskQueue, resolveQueueName } from './task-queue.js';
+import { TaskQueueMaintenance } from './task-queue-maintenance.js';
 // schedules
 import { ScheduleFiring, type DueCursor } from './schedule-firing.js';
 import { Schedules } from './schedules.js';
@@ -66,6 +67,7 @@ export class TaskStore {
   readonly #ownsKnex: boolean;
   readonly #definitions: TaskDefinitions;
   readonly #queue: TaskQueue;
+  readonly #maintenance: TaskQueueMaintenance;
   readonly #handlers = new HandlerRegistry();
   readonly #definitionCache = new Map<string, { definition: Promise<TaskDefinition | null>; at: number }>();
   /** When this store claimed an item it has not processed yet; a claim this fresh needs no check. */
@@ -93,6 +95,7 @@ export class TaskStore {
     };
     this.#definitions = new TaskDefinitions(context);
     this.#queue = new TaskQueue(context);
+    this.#maintenance = new TaskQueueMaintenance(context, this.#queue);
     this.#batcher = new FinishBatcher(this.#queue, options.logger);
     this.#events.setMaxListeners(0);
   }
@@ -489,7 +492,7 @@ export class TaskStore {
    */
   taskQueueUnstuck(queueName: string | null, minutes: number): Promise<number> {
     return this.#run('taskQueueUnstuck', async () => {
-      const count = await this.#queue.unstuck(queueName === null ? null : resolveQueueName(queueName), minutes);
+      const count = await this.#maintenance.unstuck(queueName === null ? null : resolveQueueName(queueName), minutes);
       if (count > 0) this.#events.emit('enqueued', queueName ?? '*');
       return count;
     });
@@ -497,22 +500,22 @@ export class TaskStore {
 
   taskQueueRequeueById(id: string): Promise<TaskQueueItem> {
     return this.#run('taskQueueRequeueById', async () => {
-      const item = await this.#queue.requeueById(id);
+      const item = await this.#maintenance.requeueById(id);
       this.#events.emit('enqueued', item.queueName);
       return item;
     });
   }
 
   taskQueueCancelById(id: string): Promise<TaskQueueItem> {
-    return this.#run('taskQueueCancelById', () => this.#queue.cancelById(id));
+    return this.#run('taskQueueCancelById', () => this.#maintenance.cancelById(id));
   }
 
   taskQueueStats(options?: { queueName?: string }): Promise<TaskQueueStats> {
-    return this.#run('taskQueueStats', () => this.#queue.stats(options));
+    return this.#run('taskQueueStats', () => this.#maintenance.stats(options));
   }
 
   taskQueuePurge(options: TaskQueuePurgeOptions): Promise<number> {
-    return this.#run('taskQueuePurge', () => this.#queue.purge(options));
+    return this.#run('taskQueuePurge', () => this.#maintenance.purge(options));
   }
 
   // --- schedules ----------------------------------------------------------------------

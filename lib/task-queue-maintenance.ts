@@ -1,0 +1,139 @@
+/**
+ * Operations on queue items outside the claim path: the unstuck sweep, requeue and cancel
+ * (guarded status transitions), stats and purge.
+ */
+import { retryTransient } from '../adapters/adapter.js';
+import { formatDetailsLine } from './details.js';
+import { TaskStoreError, invalidArgument, notFound } from './errors.js';
+import { laterThan, type StoreContext } from './store-context.js';
+import { guardUnique, resolveQueueName, stateWrite, type TaskQueue } from './task-queue.js';
+import { TASK_STATUSES, type TaskQueueItem, type TaskQueuePurgeOptions, type TaskQueueStats, type TaskStatus } from './types.js';
+import { assertDate, assertKnownKeys, assertNonEmptyString, assertOneOf, assertPlainObject, assertPositiveNumber } from './validate.js';
+
+const FINISHED_STATUSES: TaskStatus[] = ['success', 'failed', 'canceled'];
+
+export class TaskQueueMaintenance {
+  readonly #ctx: StoreContext;
+  readonly #queue: TaskQueue;
+
+  constructor(context: StoreContext, queue: TaskQueue) {
+    this.#ctx = context;
+    this.#queue = queue;
+  }
+
+  /**
+   * Running items whose heartbeat (or start) is older than `minutes`: back to queued while
+   * attempts remain, else failed. `queueName` null means every queue.
+   */
+  async unstuck(queueName: string | null, minutes: number): Promise<number> {
+    assertPositiveNumber(minutes, 'minutes');
+    const now = this.#ctx.now();
+    const cutoff = new Date(now.getTime() - minutes * 60_000);
+    const stale = () => {
+      const builder = stateWrite(this.#ctx, this.#queue.table())
+        .where('status', 'running')
+        .whereNull('soft_deleted_at')
+        .where((where) =>
+          where.where('heartbeat_at', '<', cutoff).orWhere((noBeat) => noBeat.whereNull('heartbeat_at').where('started_at', '<', cutoff)),
+        );
+      return queueName === null ? builder : builder.where('queue_name', queueName);
+    };
+    const shown = Number.isInteger(minutes) ? String(minutes) : String(Math.round(minutes * 1000) / 1000);
+    const { knex, adapter } = this.#ctx;
+    const requeued = await retryTransient(this.#ctx.adapter, () => stale()
+      .whereRaw('attempts < max_attempts')
+      .update({
+        status: 'queued',
+        claim_token: null,
+        available_at: now,
+        updated_at: now,
+        details: adapter.appendLine(knex, 'details', formatDetailsLine(`Task reclaimed: no heartbeat for ${shown} minutes`, now)),
+      }));
+    const failed = await retryTransient(this.#ctx.adapter, () => stale()
+      .whereRaw('attempts >= max_attempts')
+      .update({
+        status: 'failed',
+        claim_token: null,
+        completed_at: now,
+        updated_at: now,
+        unique_key_active: null,
+        details: adapter.appendLine(knex, 'details', formatDetailsLine(`Failed forcefully after ${shown} minutes timeout`, now)),
+      }));
+    return requeued + failed;
+  }
+
+  /** failed/canceled → queued now, with a fresh set of attempts. */
+  async requeueById(id: string): Promise<TaskQueueItem> {
+    return this.#transition(id, ['failed', 'canceled'], 'requeue', (current, now) => ({
+      status: 'queued',
+      attempts: 0,
+      available_at: now,
+      completed_at: null,
+      claim_token: null,
+      unique_key_active: current.uniqueKey,
+      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task requeued', now)),
+    }));
+  }
+
+  /** queued/paused → canceled. A running task cannot be canceled here. */
+  async cancelById(id: string): Promise<TaskQueueItem> {
+    return this.#transition(id, ['queued', 'paused'], 'cancel', (_current, now) => ({
+      status: 'canceled',
+      completed_at: now,
+      unique_key_active: null,
+      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task canceled', now)),
+    }));
+  }
+
+  async #transition(
+    id: string,
+    from: TaskStatus[],
+    verb: string,
+    changes: (current: TaskQueueItem, now: Date) => Record<string, unknown>,
+  ): Promise<TaskQueueItem> {
+    assertNonEmptyString(id, 'id');
+    const current = await this.#queue.findById(id);
+    if (!current) throw notFound(`task queue item '${id}' not found`);
+    // The real clock for the transition itself; updated_at only ever moves forward.
+    const now = this.#ctx.now();
+    const changed = await guardUnique(this.#ctx, () =>
+      this.#queue.table()
+        .where({ id, status: current.status })
+        .whereIn('status', from)
+        .update({ ...changes(current, now), updated_at: laterThan(current.updatedAt, now) }),
+    );
+    if (changed === 0) {
+      throw new TaskStoreError(
+        'INVALID_STATE',
+        `cannot ${verb} task queue item '${id}': it is ${current.status} (only ${from.join(' or ')} can be ${verb === 'cancel' ? 'canceled' : 'requeued'})`,
+      );
+    }
+    return (await this.#queue.findById(id)) as TaskQueueItem;
+  }
+
+  async stats(options: { queueName?: string } = {}): Promise<TaskQueueStats> {
+    assertPlainObject(options, 'taskQueueStats: options');
+    assertKnownKeys(options, ['queueName'], 'taskQueueStats: options');
+    const builder = this.#queue.table().select('status').count({ count: '*' }).whereNull('soft_deleted_at').groupBy('status');
+    if (options.queueName !== undefined) builder.where('queue_name', resolveQueueName(options.queueName, 'taskQueueStats: options.queueName'));
+    const stats = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
+    for (const row of (await builder) as { status: TaskStatus; count: unknown }[]) {
+      if (row.status in stats) stats[row.status] = Number(row.count);
+    }
+    return stats;
+  }
+
+  /** Hard-deletes items last changed before `olderThan` (default: the finished ones). */
+  async purge(options: TaskQueuePurgeOptions): Promise<number> {
+    const name = 'taskQueuePurge: options';
+    assertPlainObject(options, name);
+    assertKnownKeys(options, ['olderThan', 'statuses', 'queueName'], name);
+    assertDate(options.olderThan, `${name}.olderThan`);
+    const statuses = options.statuses ?? FINISHED_STATUSES;
+    if (!Array.isArray(statuses) || statuses.length === 0) throw invalidArgument(`${name}.statuses must be a non-empty array`);
+    statuses.forEach((status, index) => assertOneOf(status, TASK_STATUSES, `${name}.statuses[${index}]`));
+    const builder = this.#queue.table().where('updated_at', '<', options.olderThan).whereIn('status', statuses);
+    if (options.queueName !== undefined) builder.where('queue_name', resolveQueueName(options.queueName, `${name}.queueName`));
+    return builder.delete();
+  }
+}
