@@ -2,7 +2,7 @@
  * Everything the dashboard changes, shared by the HTML forms and the JSON API. Bodies come
  * from forms (strings) or JSON (typed); both are checked here, the rest by the store.
  */
-import { parseDuration, UsageError } from '../cli/args.js';
+import { parseDuration } from '../duration.js';
 import type { TaskStore } from '../task-store.js';
 import { TASK_DEFINITION_STATUSES, type EnqueueOptions, type JsonObject, type TaskDefinition, type TaskDefinitionStatus, type TaskQueueItem } from '../types.js';
 import { definitionById } from './data.js';
@@ -130,12 +130,7 @@ export async function enqueueDefinition(store: TaskStore, id: string, body: Body
   if (maxAttempts !== undefined) options.maxAttempts = maxAttempts;
   const delay = stringField(body, 'delay', 40)?.trim();
   if (delay) {
-    try {
-      options.delayMs = parseDuration(delay, 'delay');
-    } catch (error) {
-      if (error instanceof UsageError) throw badRequest(error.message);
-      throw error;
-    }
+    options.delayMs = parseDuration(delay, 'delay'); // INVALID_ARGUMENT answers 400
   }
   const uniqueKey = stringField(body, 'uniqueKey', 255);
   if (uniqueKey) options.uniqueKey = uniqueKey;

@@ -2,6 +2,8 @@
  * Parse helpers of the CLI: usage errors, durations ('5m', '7d'), key=value parameters and
  * the free `--key=value` parameters of `taskstore run`.
  */
+import { parseDuration as parseDurationMs } from '../duration.js';
+import { TaskStoreError } from '../errors.js';
 import { TASK_STATUSES, type JsonObject, type TaskStatus } from '../types.js';
 
 /** A mistake on the command line: printed as one line, exit code 2. */
@@ -14,25 +16,13 @@ export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
-/** '500ms', '30s', '5m', '2h', '7d', '1w', '1h30m'; a bare number is seconds. */
+/** A duration option ('30s', '5m', '7d', …) in milliseconds; a bad one is a usage error. */
 export function parseDuration(text: string, option: string): number {
-  const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)];
-  const consumed = parts.map((part) => part[0]).join('');
-  if (parts.length === 0 || consumed !== trimmed) {
-    throw new UsageError(`${option}: '${text}' is not a duration (examples: 30s, 5m, 2h, 7d)`);
+  try {
+    return parseDurationMs(text, option);
+  } catch (error) {
+    throw error instanceof TaskStoreError ? new UsageError(error.message) : error;
   }
-  return Math.round(parts.reduce((sum, part) => sum + Number(part[1]) * (DURATION_UNITS[part[2] as string] as number), 0));
 }
 
 /** A whole number within bounds, for options such as --limit and --priority. */
