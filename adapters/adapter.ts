@@ -84,6 +84,14 @@ export interface Adapter {
    */
   asyncCommitCondition(knex: Knex): Knex.Raw | null;
 
+  /**
+   * Optional: inserts new task_queue rows (all with the same columns) in one statement, and
+   * returns how many landed. With `skipConflicts`, a row whose unique key is already held is
+   * skipped instead of failing the statement. Without this method, knex's multi-row INSERT is
+   * used.
+   */
+  insertQueueRows?(knex: Knex, table: string, rows: readonly QueueRow[], options: { skipConflicts: boolean }): Promise<number>;
+
   /** Ends the attempts of claimed items that still hold their claim; returns the ids it wrote. */
   finish(knex: Knex, table: string, request: FinishRequest): Promise<Set<string>>;
 

@@ -4,7 +4,7 @@
  * so a worker whose task was reclaimed changes nothing.
  */
 import type { Knex } from 'knex';
-import { retryTransient } from '../adapters/adapter.js';
+import { retryTransient, type QueueRow } from '../adapters/adapter.js';
 import { TaskStoreError, notFound } from './errors.js';
 import { formatDetailsLine } from './details.js';
 import { newId } from './ids.js';
@@ -184,8 +184,14 @@ export class TaskQueue {
     const write = async (trx: Knex.Transaction) => {
       for (let start = 0; start < rows.length; start += 500) {
         const chunk = rows.slice(start, start + 500);
-        if (chunk.some((row) => row.unique_key_active !== null)) await this.#insertUnique(trx, chunk);
-        else await this.table(trx).insert(chunk);
+        const unique = chunk.some((row) => row.unique_key_active !== null);
+        // A unique key that is taken skips its row (ON CONFLICT DO NOTHING, INSERT IGNORE on
+        // MySQL, which keeps a PostgreSQL transaction usable); a short count is the conflict.
+        const landed = await this.#insertChunk(trx, chunk, unique);
+        if (unique && landed !== chunk.length) {
+          const keys = chunk.map((row) => row.unique_key_active).filter((key) => key !== null);
+          throw new TaskStoreError('ALREADY_EXISTS', `a queued or running task already holds unique key ${keys.map((k) => `'${k}'`).join(', ')}`);
+        }
       }
     };
     if (transaction) {
@@ -198,15 +204,16 @@ export class TaskQueue {
     }
   }
 
-  async #insertUnique(trx: Knex.Transaction, rows: NewQueueRow[]): Promise<void> {
-    // ON CONFLICT DO NOTHING (INSERT IGNORE on MySQL) keeps a PostgreSQL transaction usable;
-    // then whatever did not land is a conflict.
-    await this.table(trx).insert(rows).onConflict().ignore();
-    const landed = await this.table(trx).whereIn('id', rows.map((row) => row.id)).count({ count: '*' });
-    if (countOf(landed) !== rows.length) {
-      const keys = rows.map((row) => row.unique_key_active).filter((key) => key !== null);
-      throw new TaskStoreError('ALREADY_EXISTS', `a queued or running task already holds unique key ${keys.map((k) => `'${k}'`).join(', ')}`);
+  /** Inserts one chunk; returns how many rows landed (all of them unless `skipConflicts`). */
+  async #insertChunk(trx: Knex.Transaction, rows: NewQueueRow[], skipConflicts: boolean): Promise<number> {
+    const { adapter, tables } = this.#ctx;
+    if (adapter.insertQueueRows) return adapter.insertQueueRows(trx, tables.taskQueue, rows as unknown as QueueRow[], { skipConflicts });
+    if (!skipConflicts) {
+      await this.table(trx).insert(rows);
+      return rows.length;
     }
+    await this.table(trx).insert(rows).onConflict().ignore();
+    return countOf(await this.table(trx).whereIn('id', rows.map((row) => row.id)).count({ count: '*' }));
   }
 
   async findById(id: string, options: { includeSoftDeleted?: boolean } = {}): Promise<TaskQueueItem | null> {

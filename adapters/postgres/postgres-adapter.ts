@@ -24,10 +24,22 @@ const ASYNC_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) IS 
 
 /** Timestamps come back as epoch milliseconds: far cheaper to read than pg's date text. */
 const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::float8 AS ${column}`;
+/**
+ * Only what the claim does not already know: the columns it sets (status, claim token,
+ * timestamps) are filled in from the request, so fewer values cross the wire and get parsed.
+ */
 const CLAIM_RETURNING = [
-  'id, task_id, queue_name, status, parameters, output, details, attempts, max_attempts, priority, unique_key, claim_token',
-  ...['available_at', 'started_at', 'completed_at', 'heartbeat_at', 'created_at', 'updated_at', 'soft_deleted_at'].map(epochMs),
+  'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key',
+  ...['available_at', 'created_at'].map(epochMs),
 ].join(', ');
+
+/** The SQL type of each task_queue column, for rows read back out of one JSON parameter. */
+const QUEUE_COLUMN_TYPES: Readonly<Record<string, string>> = {
+  id: 'text', task_id: 'text', queue_name: 'text', status: 'text', parameters: 'text', output: 'text', details: 'text',
+  attempts: 'integer', max_attempts: 'integer', priority: 'integer', unique_key: 'text', unique_key_active: 'text',
+  available_at: 'timestamptz', started_at: 'timestamptz', completed_at: 'timestamptz', heartbeat_at: 'timestamptz',
+  claim_token: 'text', created_at: 'timestamptz', updated_at: 'timestamptz', soft_deleted_at: 'timestamptz',
+};
 
 const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03', '57P01', '08006', '08003', '08001']);
 
@@ -46,7 +58,32 @@ export const postgresAdapter: Adapter = {
        RETURNING ${CLAIM_RETURNING}`;
     const values = [now, token, startedLine, `\n${startedLine}`, queueName, limit];
     const rows = await preparedQuery(knex, `taskstore_claim_${table}_${asyncCommit ? 'a' : 's'}`, text, values);
+    for (const row of rows) {
+      Object.assign(row, {
+        queue_name: queueName, status: 'running', started_at: now, heartbeat_at: now, updated_at: now,
+        completed_at: null, claim_token: token, soft_deleted_at: null,
+      });
+    }
     return rows.sort(compareClaimOrder);
+  },
+
+  async insertQueueRows(knex: Knex, table: string, rows: readonly QueueRow[], { skipConflicts }): Promise<number> {
+    if (rows.length === 0) return 0;
+    // One JSON parameter instead of a parameter per value: a 1,000-row batch is one short
+    // statement for the server to parse, not 20,000 placeholders.
+    const columns = Object.keys(rows[0] as QueueRow);
+    const definitions = columns.map((column) => {
+      const type = QUEUE_COLUMN_TYPES[column];
+      if (!type) throw new Error(`insertQueueRows: unknown column '${column}'`);
+      return `"${column}" ${type}`;
+    });
+    const list = columns.map((column) => `"${column}"`).join(', ');
+    const result = await knex.raw(
+      `INSERT INTO "${table}" (${list}) SELECT ${list} FROM json_to_recordset(?::json) AS r(${definitions.join(', ')})
+       ${skipConflicts ? 'ON CONFLICT DO NOTHING' : ''} RETURNING 1`,
+      [JSON.stringify(rows)],
+    );
+    return (result as { rowCount: number }).rowCount;
   },
 
   async finish(knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> {
