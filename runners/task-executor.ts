@@ -165,8 +165,11 @@ class ExecutionContext {
   /**
    * Every run gets a signal of its own, never a shared one: listeners a handler adds to
    * ctx.signal and forgets must go away with the run, not pile up on the runner's signal.
+   * Made on first use: most handlers never look at it, and an AbortController is not free.
    */
-  readonly #controller = new AbortController();
+  #controller: AbortController | null = null;
+  #abortReason: unknown = undefined;
+  #aborted = false;
   #writes: Promise<unknown> = Promise.resolve();
   #closed = false;
   #detach = (): void => {};
@@ -174,20 +177,12 @@ class ExecutionContext {
   constructor(
     private readonly deps: ExecutorDependencies,
     private readonly item: TaskQueueItem,
-    outer: AbortSignal | undefined,
+    private readonly outer: AbortSignal | undefined,
   ) {
     this.output = item.output;
-    const controller = this.#controller;
-    if (outer) {
-      if (outer.aborted) controller.abort(outer.reason);
-      else {
-        const forward = () => controller.abort(outer.reason);
-        outer.addEventListener('abort', forward, { once: true });
-        this.#detach = () => outer.removeEventListener('abort', forward);
-      }
-    }
     const params = item.parameters;
     const log = (message: string) => this.#log(message);
+    const signal = () => this.#signal();
     this.context = Object.freeze({
       params,
       getParam: (key: string) => paramAsString(params, key),
@@ -197,11 +192,28 @@ class ExecutionContext {
       setOutput: (text: string) => {
         if (!this.#closed) this.output = String(text);
       },
-      signal: controller.signal,
+      get signal() {
+        return signal();
+      },
       attempt: item.attempts,
       task: item,
       hasQueuedTask: () => true,
     });
+  }
+
+  #signal(): AbortSignal {
+    if (this.#controller) return this.#controller.signal;
+    const controller = new AbortController();
+    this.#controller = controller;
+    const outer = this.outer;
+    if (this.#aborted) controller.abort(this.#abortReason);
+    else if (outer?.aborted) controller.abort(outer.reason);
+    else if (outer && !this.#closed) {
+      const forward = () => controller.abort(outer.reason);
+      outer.addEventListener('abort', forward, { once: true });
+      this.#detach = () => outer.removeEventListener('abort', forward);
+    }
+    return controller.signal;
   }
 
   #log(message: string): Promise<void> {
@@ -213,7 +225,9 @@ class ExecutionContext {
   }
 
   abort(reason: Error): void {
-    this.#controller.abort(reason);
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
   }
 
   close(): void {

@@ -242,7 +242,10 @@ export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
     while (!signal.aborted && !exhausted && failure === undefined) {
       this.#startBuffered();
       const capacity = this.#slots.available + this.options.prefetch - this.#buffer.length - this.#reserved;
-      const launch = capacity > 0 && claims.size < this.#parallelClaims && (claims.size === 0 || capacity >= this.#claimChunk);
+      // A full chunk at a time; a smaller claim only when nothing else will feed a free slot
+      // (no claim in flight, nothing prefetched): fewer, larger statements.
+      const idle = claims.size === 0 && this.#buffer.length === 0;
+      const launch = capacity > 0 && claims.size < this.#parallelClaims && (capacity >= this.#claimChunk || idle);
       if (!launch) {
         await this.#changed.wait(this.options.pollIntervalMs, signal);
         continue;
