@@ -175,6 +175,25 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
       expect(ran.sort()).to.deep.equal([first, ...whileStopped].map((item) => item.id).sort());
     });
 
+    it('a handler that first reads ctx.signal after the grace period finds it aborted', async function () {
+      const started = deferred();
+      const late = deferred<boolean>();
+      const alias = await register({
+        async handle(ctx) {
+          started.resolve();
+          await sleep(300);
+          late.resolve(ctx.signal.aborted);
+          return true;
+        },
+      });
+      const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1 });
+      runner.start();
+      await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
+      await within(started.promise, 20_000, 'the handler started');
+      await within(runner.stop({ graceMs: 20 }), 20_000, 'stop({ graceMs: 20 })');
+      expect(await late.promise).to.equal(true);
+    });
+
     it('after stop({ graceMs: 0 }) aborted a handler, a restart hands out a fresh ctx.signal', async function () {
       const signals: AbortSignal[] = [];
       const alias = await register({

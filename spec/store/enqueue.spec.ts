@@ -192,6 +192,25 @@ forEachDialect('enqueue', (t) => {
       expect(await queued()).to.equal(0);
     });
 
+    it('stores every value of a batch exactly as returned: awkward text, priority, attempts, run time to the millisecond', async function () {
+      const runAt = new Date(Date.UTC(2031, 4, 6, 7, 8, 9, 123));
+      const awkward = ['quote \' and "double"', 'back\\slash', 'new\nline\ttab', 'emoji 🚀 and \u2028 separator', '{"looks": "like json"}', ''];
+      const items = await t.store.taskDefinitionEnqueueManyByAlias(
+        queue,
+        'SendEmail',
+        awkward.map((text, n) => ({ text, n, nested: { list: [n, text] } })),
+        { priority: -7, maxAttempts: 5, runAt },
+      );
+      expect(items).to.have.length(awkward.length);
+      for (const [n, item] of items.entries()) {
+        const stored = await t.store.taskQueueFindById(item.id);
+        expect(stored).to.deep.equal(item);
+        expect(stored).to.include({ priority: -7, maxAttempts: 5, queueName: queue, status: 'queued', output: '', details: '' });
+        expect(stored?.availableAt.getTime()).to.equal(runAt.getTime());
+        expect(stored?.parameters).to.deep.equal({ text: awkward[n], n, nested: { list: [n, awkward[n]] }, task_alias: 'SendEmail' });
+      }
+    });
+
     it('handles a large batch', async function () {
       const items = await t.store.taskDefinitionEnqueueManyByAlias(
         queue,

@@ -187,6 +187,21 @@ forEachDialect('processing', (t) => {
     expect(signal?.aborted).to.equal(true);
   });
 
+  it('a handler that first reads ctx.signal after its timeout finds it already aborted', async function () {
+    const late = deferred<boolean>();
+    const alias = await register({
+      timeoutMs: 30,
+      async handle(ctx) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        late.resolve(ctx.signal.aborted);
+        return true;
+      },
+    });
+    await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
+    expect((await within(t.store.taskQueueProcessNext(queue), 10_000, 'processNext'))?.status).to.equal('failed');
+    expect(await within(late.promise, 10_000, 'the late read of ctx.signal')).to.equal(true);
+  });
+
   it('a handler that honours the abort fails on timeout as well', async function () {
     const alias = await register({
       timeoutMs: 30,
