@@ -4,7 +4,7 @@
  *
  * - `taskstore`: the runner's defaults, with maxConcurrency = the bench concurrency.
  * - `taskstore:fast`: the documented fast settings for many short tasks (docs/runners.md):
- *   prefetch of 4 × the concurrency, so claims are larger and fewer.
+ *   prefetch of 9 × the concurrency, so claims are larger and fewer.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +45,7 @@ export class TaskstoreSystem implements BenchSystem {
   }
 
   #runnerExtras(concurrency: number): { prefetch?: number } {
-    return this.#variant === 'fast' ? { prefetch: concurrency * 4 } : {};
+    return this.#variant === 'fast' ? { prefetch: concurrency * 9 } : {};
   }
 
   #requireStore(): TaskStore {
