@@ -207,7 +207,11 @@ export class TaskQueue {
   /** Inserts one chunk; returns how many rows landed (all of them unless `skipConflicts`). */
   async #insertChunk(trx: Knex.Transaction, rows: NewQueueRow[], skipConflicts: boolean): Promise<number> {
     const { adapter, tables } = this.#ctx;
-    if (adapter.insertQueueRows) return adapter.insertQueueRows(trx, tables.taskQueue, rows as unknown as QueueRow[], { skipConflicts });
+    // The adapter's bulk path pays off for many rows, or for a unique key (one statement
+    // instead of INSERT plus count); a plain single row goes through knex as well.
+    if (adapter.insertQueueRows && (rows.length > 1 || skipConflicts)) {
+      return adapter.insertQueueRows(trx, tables.taskQueue, rows as unknown as QueueRow[], { skipConflicts });
+    }
     if (!skipConflicts) {
       await this.table(trx).insert(rows);
       return rows.length;
