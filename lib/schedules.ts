@@ -49,9 +49,15 @@ const SCHEDULE_QUERY: QuerySpec = {
     updatedAt: 'updated_at',
   },
   filters: {
-    name: (builder, name) => builder.where('name', name),
-    queueName: (builder, queueName) => builder.where('queue_name', queueName),
-    taskDefinitionId: (builder, id) => builder.where('task_definition_id', id),
+    name: (builder, name) => {
+      builder.where('name', name);
+    },
+    queueName: (builder, queueName) => {
+      builder.where('queue_name', queueName);
+    },
+    taskDefinitionId: (builder, id) => {
+      builder.where('task_definition_id', id);
+    },
   },
 };
 

@@ -52,8 +52,12 @@ const QUEUE_QUERY: QuerySpec = {
     updatedAt: 'updated_at',
   },
   filters: {
-    queueName: (builder, queueName) => builder.where('queue_name', queueName),
-    taskId: (builder, taskId) => builder.where('task_id', taskId),
+    queueName: (builder, queueName) => {
+      builder.where('queue_name', queueName);
+    },
+    taskId: (builder, taskId) => {
+      builder.where('task_id', taskId);
+    },
   },
 };
 

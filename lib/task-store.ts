@@ -194,6 +194,7 @@ export class TaskStore {
    * definition exists: created when `createIfMissing`, else NOT_FOUND. An existing
    * definition gets the handler's title, description and maxAttempts.
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a handler of any params type
   taskHandlerAdd(handler: TaskHandler<any>, createIfMissing = false): Promise<TaskDefinition> {
     return this.#run('taskHandlerAdd', async () => {
       if (handler === null || typeof handler !== 'object' || typeof handler.handle !== 'function') {
@@ -351,7 +352,9 @@ export class TaskStore {
       if (!subscribed) return;
       subscribed = false;
       this.#events.off('enqueued', listener);
-      if (this.#events.listenerCount('enqueued') === 0) this.#closeChangeFeed();
+      if (this.#events.listenerCount('enqueued') === 0) {
+        this.#closeChangeFeed().catch((error: unknown) => this.#options.logger.warn('closing the change feed failed', error));
+      }
     };
   }
 

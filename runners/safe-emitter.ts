@@ -8,6 +8,7 @@ import type { Logger } from '../lib/types.js';
 
 export type EventMap = Record<string, unknown[]> & { error: [error: Error] };
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface below
 export abstract class SafeEmitter<Events extends EventMap> extends EventEmitter {
   /** Where listener failures and unheard errors go. */
   protected abstract get emitterLogger(): Logger;
@@ -31,7 +32,7 @@ export abstract class SafeEmitter<Events extends EventMap> extends EventEmitter 
   }
 }
 
-// Typed listeners for subclasses' events.
+// Typed listeners for subclasses' events: the interface narrows EventEmitter's own methods.
 export interface SafeEmitter<Events extends EventMap> {
   on<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this;
   once<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this;

@@ -37,6 +37,7 @@ export function formatDuration(ms: number | null): string {
 
 /** One line, control characters made visible, cut to `max` characters. */
 export function oneLine(text: string, max = 60): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it replaces
   const flat = text.replace(/[\r\n\t]+/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '?');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -159,7 +159,7 @@ forEachDialect('processing', (t) => {
   it('fails on a thrown non-Error value', async function () {
     const alias = await register({
       handle() {
-        throw 'just a string'; // eslint-disable-line @typescript-eslint/only-throw-error
+        throw 'just a string';
       },
     });
     await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});

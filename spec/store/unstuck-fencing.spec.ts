@@ -176,7 +176,7 @@ forEachDialect('unstuck and fencing', (t) => {
       );
       const item = await t.store.taskDefinitionEnqueueByAlias(queue, lateAlias, {});
       const late = t.store.taskQueueProcessNext(queue);
-      let fresh: TaskQueueItem | null = null;
+      let fresh: TaskQueueItem | null;
       try {
         await within(reached.promise, 10_000, 'first attempt start');
         await backdateRunning(t.store, item.id, TEN_MINUTES);
