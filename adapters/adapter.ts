@@ -173,8 +173,14 @@ export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string
     changes['unique_key_active'] = null;
   }
   const builder = knex(table)
-    .whereIn('id', items.map((item) => item.id))
-    .whereIn(['id', 'claim_token'], items.map((item) => [item.id, item.token]))
+    .whereIn(
+      'id',
+      items.map((item) => item.id),
+    )
+    .whereIn(
+      ['id', 'claim_token'],
+      items.map((item) => [item.id, item.token]),
+    )
     .where('status', 'running');
   const condition = asyncCommit ? adapter.asyncCommitCondition(knex) : null;
   if (condition) builder.where(condition);
@@ -186,6 +192,8 @@ export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string
   const written = (await builder.update(changes)) as number;
   if (written === items.length) return new Set(ids);
   if (written === 0) return new Set();
-  const rows = (await knex(table).whereIn('id', ids).where({ status, updated_at: now }).whereNull('claim_token').select('id')) as { id: string }[];
+  const rows = (await knex(table).whereIn('id', ids).where({ status, updated_at: now }).whereNull('claim_token').select('id')) as {
+    id: string;
+  }[];
   return new Set(rows.map((row) => row.id));
 }

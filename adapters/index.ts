@@ -59,7 +59,8 @@ function dialectOfClient(client: Knex.Config['client']): Dialect {
 
 /** Builds a Knex.Config from 'sqlite:…', 'postgres://…' or 'mysql://…'. */
 export function configFromUrl(url: string): Knex.Config {
-  if (typeof url !== 'string' || url.trim() === '') throw invalidArgument('database must be a non-empty URL, a Knex.Config or a Knex instance');
+  if (typeof url !== 'string' || url.trim() === '')
+    throw invalidArgument('database must be a non-empty URL, a Knex.Config or a Knex instance');
   if (url.startsWith('sqlite:')) return sqliteConfig(url.slice('sqlite:'.length).replace(/^\/\/(?=[^/])/, ''));
   let parsed: URL;
   try {
@@ -153,7 +154,11 @@ function withSafeDefaults(config: Knex.Config): Knex.Config {
   }
   if (dialect === 'sqlite' && !config.pool?.afterCreate) {
     const filename = (config.connection as { filename?: string } | undefined)?.filename ?? '';
-    return { useNullAsDefault: true, ...config, pool: { min: 1, max: 1, ...config.pool, afterCreate: sqliteAfterCreate(filename === ':memory:') } };
+    return {
+      useNullAsDefault: true,
+      ...config,
+      pool: { min: 1, max: 1, ...config.pool, afterCreate: sqliteAfterCreate(filename === ':memory:') },
+    };
   }
   return config;
 }

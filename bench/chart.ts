@@ -28,9 +28,7 @@ const escapeXml = (text: string): string =>
 function panel(metric: Metric, systems: readonly SystemResult[], top: number): { svg: string; height: number } {
   const rows = systems.filter((s) => s.median[metric] !== undefined);
   const direction = HIGHER_IS_BETTER[metric] ? 'higher is better' : 'lower is better';
-  const parts = [
-    `<text x="0" y="${top + 17}" class="title">${escapeXml(`${METRIC_LABELS[metric]}, ${direction}`)}</text>`,
-  ];
+  const parts = [`<text x="0" y="${top + 17}" class="title">${escapeXml(`${METRIC_LABELS[metric]}, ${direction}`)}</text>`];
   if (rows.length === 0) {
     parts.push(`<text x="${LABEL_WIDTH}" y="${top + TITLE_HEIGHT + 16}" class="label">no data</text>`);
     return { svg: parts.join('\n'), height: TITLE_HEIGHT + ROW_HEIGHT };

@@ -77,10 +77,14 @@ export const nowMs = (): number => performance.now();
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -114,7 +118,12 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 }
 
 /** Polls `check` every `intervalMs` until it returns true. */
-export async function waitUntil(check: () => Promise<boolean> | boolean, intervalMs: number, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  intervalMs: number,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = nowMs() + timeoutMs;
   while (!(await check())) {
     if (nowMs() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -152,7 +161,12 @@ export class StartCounter {
  * The drain measurement every system shares: wait for n handler starts, then poll the store
  * (cheaply, only now) until it shows no unfinished task, and time from the first start.
  */
-export async function timeDrain(n: number, counter: StartCounter, unfinished: () => Promise<number>, timeoutMs = 600_000): Promise<DrainResult> {
+export async function timeDrain(
+  n: number,
+  counter: StartCounter,
+  unfinished: () => Promise<number>,
+  timeoutMs = 600_000,
+): Promise<DrainResult> {
   await withTimeout(counter.all, timeoutMs, `drain of ${n} tasks`);
   await waitUntil(async () => (await unfinished()) === 0, 2, timeoutMs, 'the last completions to commit');
   const end = nowMs();

@@ -24,7 +24,15 @@ import { PgBossSystem } from './systems/pg-boss.js';
 import { RawSqlSystem } from './systems/raw-sql.js';
 import { TaskstoreSystem } from './systems/taskstore.js';
 
-const SYSTEM_IDS = ['taskstore', 'taskstore:fast', 'graphile-worker', 'graphile-worker:batched', 'pg-boss', 'pg-boss:10x10', 'raw-sql'] as const;
+const SYSTEM_IDS = [
+  'taskstore',
+  'taskstore:fast',
+  'graphile-worker',
+  'graphile-worker:batched',
+  'pg-boss',
+  'pg-boss:10x10',
+  'raw-sql',
+] as const;
 
 const USAGE = `usage: node dist/bench/run.js [options]
   --systems LIST         comma-separated ids or families (default: all)
@@ -52,7 +60,12 @@ function positiveInt(name: string, text: string | undefined, fallback: number, a
 }
 
 function list(text: string | undefined): string[] | undefined {
-  return text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter(Boolean);
+  return text === undefined
+    ? undefined
+    : text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 function selectSystems(wanted: string[] | undefined, dialects: readonly Dialect[], settings: BenchSettings): BenchSystem[] {
@@ -148,7 +161,10 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   const log = (line: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   log(`measuring ${systems.map((s) => `${s.id}/${s.dialect}`).join(', ')}: ${JSON.stringify(settings)}`);
-  const loadAt = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadAt = (): string =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
   environment.loadAverageAtStart = loadAt();
   const measured = await runRounds(systems, settings, log);
   environment.loadAverageAtEnd = loadAt();

@@ -3,7 +3,15 @@ import { invalidArgument } from './errors.js';
 import { encodeParameters } from './params.js';
 import { PRIORITY_LIMIT, newQueueRow, type NewQueueRow } from './task-queue.js';
 import type { EnqueueOptions, TaskDefinition } from './types.js';
-import { MAX_ATTEMPTS_LIMIT, assertDate, assertInteger, assertKnownKeys, assertNonEmptyString, assertNonNegativeNumber, assertPlainObject } from './validate.js';
+import {
+  MAX_ATTEMPTS_LIMIT,
+  assertDate,
+  assertInteger,
+  assertKnownKeys,
+  assertNonEmptyString,
+  assertNonNegativeNumber,
+  assertPlainObject,
+} from './validate.js';
 
 const KNOWN = ['delayMs', 'runAt', 'priority', 'maxAttempts', 'uniqueKey', 'transaction'];
 

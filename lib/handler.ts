@@ -104,12 +104,7 @@ function resolveBackoff(options: BackoffOptions | undefined, alias: string): Req
 /** Delay before the next attempt after `attempt` (1-based) failed. */
 export function backoffDelayMs(backoff: Required<BackoffOptions>, attempt: number): number {
   const n = Math.max(1, attempt);
-  const raw =
-    backoff.type === 'fixed'
-      ? backoff.delayMs
-      : backoff.type === 'linear'
-        ? backoff.delayMs * n
-        : backoff.delayMs * 2 ** (n - 1);
+  const raw = backoff.type === 'fixed' ? backoff.delayMs : backoff.type === 'linear' ? backoff.delayMs * n : backoff.delayMs * 2 ** (n - 1);
   return Math.min(raw, backoff.maxDelayMs);
 }
 

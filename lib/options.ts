@@ -25,7 +25,16 @@ const DEFAULTS = Object.freeze({
   synchronousStateWrites: false,
 });
 
-const KNOWN = ['database', 'taskDefinitionTableName', 'taskQueueTableName', 'scheduleTableName', 'automigrate', 'logger', 'heartbeatIntervalMs', 'synchronousStateWrites'];
+const KNOWN = [
+  'database',
+  'taskDefinitionTableName',
+  'taskQueueTableName',
+  'scheduleTableName',
+  'automigrate',
+  'logger',
+  'heartbeatIntervalMs',
+  'synchronousStateWrites',
+];
 
 /** A plain SQL identifier short enough that every index name derived from it fits in 63 characters. */
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
@@ -38,7 +47,9 @@ export function resolveStoreOptions(options: TaskStoreOptions = {}, env: NodeJS.
   for (const name of names) {
     const value: unknown = merged[name];
     if (typeof value !== 'string' || !TABLE_NAME.test(value)) {
-      throw invalidArgument(`${name} must be a plain SQL identifier of 1 to 40 letters, digits and underscores (got ${JSON.stringify(value)})`);
+      throw invalidArgument(
+        `${name} must be a plain SQL identifier of 1 to 40 letters, digits and underscores (got ${JSON.stringify(value)})`,
+      );
     }
   }
   if (new Set(names.map((name) => merged[name])).size !== names.length) {
@@ -49,7 +60,8 @@ export function resolveStoreOptions(options: TaskStoreOptions = {}, env: NodeJS.
   assertBoolean(merged.synchronousStateWrites, 'synchronousStateWrites');
   const logger: Logger = (options.logger as Logger | undefined) ?? SILENT_LOGGER;
   for (const method of ['debug', 'info', 'warn', 'error'] as const) {
-    if (typeof (logger as unknown as Record<string, unknown>)[method] !== 'function') throw invalidArgument(`logger.${method} must be a function`);
+    if (typeof (logger as unknown as Record<string, unknown>)[method] !== 'function')
+      throw invalidArgument(`logger.${method} must be a function`);
   }
   const database: string | Knex.Config | Knex = options.database ?? (env['TASKSTORE_DATABASE_URL'] || DEFAULT_DATABASE_URL);
   return Object.freeze({

@@ -6,8 +6,17 @@
  */
 import { DateTime, IANAZone, type Zone } from 'luxon';
 import {
-  civilDateOf, dayNumberOf, daysInMonth, GREGORIAN_CYCLE_DAYS, HOUR_MS, instantOf, MINUTE_MS, SECOND_MS,
-  wallClockOf, weekdayOf, zoneOf,
+  civilDateOf,
+  dayNumberOf,
+  daysInMonth,
+  GREGORIAN_CYCLE_DAYS,
+  HOUR_MS,
+  instantOf,
+  MINUTE_MS,
+  SECOND_MS,
+  wallClockOf,
+  weekdayOf,
+  zoneOf,
 } from './calendar.js';
 import { nextCronRunAt, validateCron } from './cron.js';
 import { invalidArgument } from './errors.js';
@@ -20,8 +29,18 @@ export type Frequency = (typeof FREQUENCIES)[number];
 export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 export const MONTHS = [
-  'january', 'february', 'march', 'april', 'may', 'june',
-  'july', 'august', 'september', 'october', 'november', 'december',
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
 ] as const;
 export type Month = (typeof MONTHS)[number];
 
@@ -62,7 +81,13 @@ const ISO_WITH_OFFSET = /T\d{2}.*(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 // Validation
 
 const show = (value: unknown): string =>
-  typeof value === 'string' ? `'${value}'` : Array.isArray(value) ? 'an array' : value instanceof Date ? String(value) : JSON.stringify(value) ?? String(value);
+  typeof value === 'string'
+    ? `'${value}'`
+    : Array.isArray(value)
+      ? 'an array'
+      : value instanceof Date
+        ? String(value)
+        : (JSON.stringify(value) ?? String(value));
 
 function oneOfIgnoringCase<T extends string>(value: unknown, allowed: readonly T[], name: string): T {
   if (typeof value === 'string' && allowed.includes(value.toLowerCase() as T)) return value.toLowerCase() as T;
@@ -86,7 +111,12 @@ function optionalInstant(value: unknown, name: string): Date | undefined {
 }
 
 /** An optional list: absent or empty gives undefined; items are checked, de-duplicated and sorted. */
-function optionalList<T>(value: unknown, name: string, item: (value: unknown, name: string) => T, rank: (item: T) => number): T[] | undefined {
+function optionalList<T>(
+  value: unknown,
+  name: string,
+  item: (value: unknown, name: string) => T,
+  rank: (item: T) => number,
+): T[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) throw invalidArgument(`${name} must be an array (got ${show(value)})`);
   const items = [...new Set(value.map((entry, index) => item(entry, `${name}[${index}]`)))];
@@ -95,7 +125,9 @@ function optionalList<T>(value: unknown, name: string, item: (value: unknown, na
 
 function monthDay(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value === 0 || value < -31 || value > 31) {
-    throw invalidArgument(`${name} must be an integer from 1 to 31, or from -1 to -31 counting back from the month's end (got ${show(value)})`);
+    throw invalidArgument(
+      `${name} must be an integer from 1 to 31, or from -1 to -31 counting back from the month's end (got ${show(value)})`,
+    );
   }
   return value;
 }
@@ -121,9 +153,19 @@ export function validateRecurrenceRule(rule: unknown, field = 'recurrenceRule'):
     throw invalidArgument(`${field}.endsAt must not be before ${field}.startsAt (got ${endsAt.toISOString()} < ${startsAt.toISOString()})`);
   }
 
-  const daysOfWeek = optionalList(rule['daysOfWeek'], `${field}.daysOfWeek`, (v, n) => oneOfIgnoringCase(v, WEEKDAYS, n), (d) => WEEKDAYS.indexOf(d));
+  const daysOfWeek = optionalList(
+    rule['daysOfWeek'],
+    `${field}.daysOfWeek`,
+    (v, n) => oneOfIgnoringCase(v, WEEKDAYS, n),
+    (d) => WEEKDAYS.indexOf(d),
+  );
   const daysOfMonth = optionalList(rule['daysOfMonth'], `${field}.daysOfMonth`, monthDay, (d) => (d > 0 ? d : 100 - d));
-  const monthsOfYear = optionalList(rule['monthsOfYear'], `${field}.monthsOfYear`, (v, n) => oneOfIgnoringCase(v, MONTHS, n), (m) => MONTHS.indexOf(m));
+  const monthsOfYear = optionalList(
+    rule['monthsOfYear'],
+    `${field}.monthsOfYear`,
+    (v, n) => oneOfIgnoringCase(v, MONTHS, n),
+    (m) => MONTHS.indexOf(m),
+  );
   if (daysOfWeek) normalised.daysOfWeek = daysOfWeek;
   if (daysOfMonth) normalised.daysOfMonth = daysOfMonth;
   if (monthsOfYear) normalised.monthsOfYear = monthsOfYear;
@@ -136,7 +178,9 @@ export function validateRecurrenceRule(rule: unknown, field = 'recurrenceRule'):
   if (daysOfMonth && monthsOfYear) {
     const possible = daysOfMonth.some((day) => monthsOfYear.some((month) => Math.abs(day) <= MAX_MONTH_LENGTH[MONTHS.indexOf(month)]!));
     if (!possible) {
-      throw invalidArgument(`${field}.daysOfMonth [${daysOfMonth.join(', ')}] never occurs in ${field}.monthsOfYear [${monthsOfYear.join(', ')}]`);
+      throw invalidArgument(
+        `${field}.daysOfMonth [${daysOfMonth.join(', ')}] never occurs in ${field}.monthsOfYear [${monthsOfYear.join(', ')}]`,
+      );
     }
   }
   return normalised;
@@ -176,7 +220,12 @@ export function validateScheduleTiming(timing: ScheduleTiming): ScheduleTiming {
 type DatePeriod = 'daily' | 'weekly' | 'monthly' | 'yearly';
 const SUB_DAILY_MS = { secondly: SECOND_MS, minutely: MINUTE_MS, hourly: HOUR_MS } as const;
 /** Periods in one 400-year Gregorian cycle, after which every calendar pattern repeats. */
-const PERIODS_PER_CYCLE: Record<DatePeriod, number> = { daily: GREGORIAN_CYCLE_DAYS, weekly: GREGORIAN_CYCLE_DAYS / 7, monthly: 4800, yearly: 400 };
+const PERIODS_PER_CYCLE: Record<DatePeriod, number> = {
+  daily: GREGORIAN_CYCLE_DAYS,
+  weekly: GREGORIAN_CYCLE_DAYS / 7,
+  monthly: 4800,
+  yearly: 400,
+};
 /**
  * Hourly and shorter: how many times an occurrence may land on a day the filters reject before
  * the search gives up (null). Only an interval longer than a day can land on rejected days
@@ -259,10 +308,14 @@ function expandMonth(plan: Plan, year: number, month: number): number[] {
 function periodIndexOf(plan: Plan, period: DatePeriod, dayNumber: number): number {
   const n = plan.interval;
   switch (period) {
-    case 'daily': return Math.floor((dayNumber - plan.anchorDay) / n);
-    case 'weekly': return Math.floor((dayNumber - weekdayOf(dayNumber) - (plan.anchorDay - weekdayOf(plan.anchorDay))) / (7 * n));
-    case 'monthly': return Math.floor((monthIndexOf(dayNumber) - monthIndexOf(plan.anchorDay)) / n);
-    case 'yearly': return Math.floor((civilDateOf(dayNumber).year - civilDateOf(plan.anchorDay).year) / n);
+    case 'daily':
+      return Math.floor((dayNumber - plan.anchorDay) / n);
+    case 'weekly':
+      return Math.floor((dayNumber - weekdayOf(dayNumber) - (plan.anchorDay - weekdayOf(plan.anchorDay))) / (7 * n));
+    case 'monthly':
+      return Math.floor((monthIndexOf(dayNumber) - monthIndexOf(plan.anchorDay)) / n);
+    case 'yearly':
+      return Math.floor((civilDateOf(dayNumber).year - civilDateOf(plan.anchorDay).year) / n);
   }
 }
 
@@ -331,7 +384,8 @@ function nextByElapsedTime(plan: Plan, unitMs: number, lowerMs: number): number 
   for (let hop = 0; hop <= MAX_SKIPPED_DAYS && at <= plan.endMs; hop++) {
     let day = wallClockOf(at, plan.zone).dayNumber;
     if (matchesDay(plan, day)) return at;
-    do day++; while (day <= lastDay && !matchesDay(plan, day));
+    do day++;
+    while (day <= lastDay && !matchesDay(plan, day));
     if (day > lastDay) return null;
     at = firstAtOrAfter(instantOf(day, 0, plan.zone));
   }
@@ -359,7 +413,8 @@ export function nextRunAt(rule: RecurrenceRule | string, now: Date, options: { t
   const lowerMs = Math.max(now.getTime() + 1, plan.anchorMs);
   let next: number | null;
   if (plan.frequency === 'none') next = plan.anchorMs >= lowerMs && plan.anchorMs <= plan.endMs ? plan.anchorMs : null;
-  else if (plan.frequency in SUB_DAILY_MS) next = nextByElapsedTime(plan, SUB_DAILY_MS[plan.frequency as keyof typeof SUB_DAILY_MS], lowerMs);
+  else if (plan.frequency in SUB_DAILY_MS)
+    next = nextByElapsedTime(plan, SUB_DAILY_MS[plan.frequency as keyof typeof SUB_DAILY_MS], lowerMs);
   else next = nextByCalendar(plan, plan.frequency as DatePeriod, lowerMs);
   return next === null ? null : new Date(next);
 }

@@ -31,7 +31,16 @@ export const EDITABLE_KEYS = [
   'maxExecutionCount',
 ] as const;
 /** Entity fields `scheduleUpdate` accepts (so a whole entity can be passed back) and ignores. */
-export const READ_ONLY_KEYS = ['id', 'executionCount', 'lastRunAt', 'nextRunAt', 'lastError', 'createdAt', 'updatedAt', 'softDeletedAt'] as const;
+export const READ_ONLY_KEYS = [
+  'id',
+  'executionCount',
+  'lastRunAt',
+  'nextRunAt',
+  'lastError',
+  'createdAt',
+  'updatedAt',
+  'softDeletedAt',
+] as const;
 
 /** The checked, normalised form of the fields given (absent ones left out). */
 export interface CheckedFields {
@@ -91,7 +100,9 @@ function instantOrNull(value: unknown, name: string): Date | null {
     const parsed = DateTime.fromISO(value.trim(), { setZone: true });
     if (parsed.isValid) return parsed.toJSDate();
   }
-  throw invalidArgument(`${name} must be a valid Date, an ISO 8601 string with a UTC offset such as '2025-12-31T23:59:59Z', or null (got ${JSON.stringify(value) ?? String(value)})`);
+  throw invalidArgument(
+    `${name} must be a valid Date, an ISO 8601 string with a UTC offset such as '2025-12-31T23:59:59Z', or null (got ${JSON.stringify(value) ?? String(value)})`,
+  );
 }
 
 /** The timing of a schedule as stored: rule or cron, zone. */
@@ -173,7 +184,6 @@ function decodeRule(text: unknown): RecurrenceRule | null {
     return null;
   }
 }
-
 
 export function toSchedule(row: Row): Schedule {
   return {

@@ -60,7 +60,9 @@ export class ScheduleFiring {
     const builder = this.#table().where('status', 'active').whereNull('soft_deleted_at').where('next_run_at', '<=', now);
     if (after) {
       builder.where((later) =>
-        later.where('next_run_at', '>', after.nextRunAt).orWhere((same) => same.where('next_run_at', after.nextRunAt).where('id', '>', after.id)),
+        later
+          .where('next_run_at', '>', after.nextRunAt)
+          .orWhere((same) => same.where('next_run_at', after.nextRunAt).where('id', '>', after.id)),
       );
     }
     const rows = await builder.orderBy([{ column: 'next_run_at' }, { column: 'id' }]).limit(limit);
@@ -102,7 +104,11 @@ export class ScheduleFiring {
           this.#table()
             .where({ id: schedule.id, status: 'active', updated_at: schedule.updatedAt })
             .whereNull('next_run_at')
-            .update({ next_run_at: nextRunAt, status: nextRunAt === null ? 'completed' : 'active', updated_at: laterThan(schedule.updatedAt, now) }),
+            .update({
+              next_run_at: nextRunAt,
+              status: nextRunAt === null ? 'completed' : 'active',
+              updated_at: laterThan(schedule.updatedAt, now),
+            }),
         );
         changed += written;
       }
@@ -134,8 +140,10 @@ export class ScheduleFiring {
     }
     const definition = await this.#definitions.findById(schedule.taskDefinitionId, { includeSoftDeleted: true });
     if (!definition) return this.#deactivate(schedule, `task definition '${schedule.taskDefinitionId}' not found`, now);
-    if (definition.softDeletedAt) return this.#deactivate(schedule, `task definition '${definition.alias}' (${definition.id}) is soft-deleted`, now);
-    if (definition.status !== 'active') return this.#deactivate(schedule, `task definition '${definition.alias}' is ${definition.status}`, now);
+    if (definition.softDeletedAt)
+      return this.#deactivate(schedule, `task definition '${definition.alias}' (${definition.id}) is soft-deleted`, now);
+    if (definition.status !== 'active')
+      return this.#deactivate(schedule, `task definition '${definition.alias}' is ${definition.status}`, now);
 
     const claimed: Schedule = {
       ...schedule,

@@ -181,7 +181,10 @@ export class Schedules {
     if (!current) throw notFound(`schedule '${id}' not found`);
     if (current.softDeletedAt) return;
     const now = this.#ctx.now();
-    await this.#table.where('id', id).whereNull('soft_deleted_at').update({ soft_deleted_at: now, updated_at: laterThan(current.updatedAt, now) });
+    await this.#table
+      .where('id', id)
+      .whereNull('soft_deleted_at')
+      .update({ soft_deleted_at: now, updated_at: laterThan(current.updatedAt, now) });
   }
 
   /** Undoes a soft delete. An active schedule whose nextRunAt passed meanwhile fires once, as after downtime. */
@@ -220,7 +223,13 @@ function plan(schedule: Schedule, now: Date): void {
 }
 
 /** The schedule after an update: given fields over the current ones, then planned. */
-function merge(current: Schedule, input: ScheduleUpdateInput, fields: CheckedFields, definition: TaskDefinition | null, now: Date): Schedule {
+function merge(
+  current: Schedule,
+  input: ScheduleUpdateInput,
+  fields: CheckedFields,
+  definition: TaskDefinition | null,
+  now: Date,
+): Schedule {
   // Giving a cron replaces the rule and vice versa; null clears explicitly.
   const timing = checkTiming({
     recurrenceRule: input.recurrenceRule !== undefined ? input.recurrenceRule : input.cron != null ? null : current.recurrenceRule,

@@ -16,8 +16,15 @@ import {
   type TaskDefinitionQuery,
   type TaskDefinitionUpdateInput,
 } from './types.js';
-import { MAX_ATTEMPTS_LIMIT, assertInteger, assertKnownKeys, assertNonEmptyString, assertOneOf, assertOptionalString, assertPlainObject } from './validate.js';
-
+import {
+  MAX_ATTEMPTS_LIMIT,
+  assertInteger,
+  assertKnownKeys,
+  assertNonEmptyString,
+  assertOneOf,
+  assertOptionalString,
+  assertPlainObject,
+} from './validate.js';
 
 const DEFINITION_QUERY: QuerySpec = {
   name: 'task definition',
@@ -43,7 +50,8 @@ const EDITABLE = ['alias', 'title', 'description', 'memo', 'status', 'maxAttempt
 function validateFields(input: Record<string, unknown>, name: string): void {
   if (input['alias'] !== undefined) {
     assertNonEmptyString(input['alias'], `${name}.alias`, 100);
-    if (normalizeAlias(input['alias']) === '') throw invalidArgument(`${name}.alias must contain letters or digits (got '${input['alias']}')`);
+    if (normalizeAlias(input['alias']) === '')
+      throw invalidArgument(`${name}.alias must contain letters or digits (got '${input['alias']}')`);
   }
   assertOptionalString(input['title'], `${name}.title`, 255);
   assertOptionalString(input['description'], `${name}.description`, 10_000);

@@ -40,25 +40,29 @@ export class TaskQueueMaintenance {
     };
     const shown = Number.isInteger(minutes) ? String(minutes) : String(Math.round(minutes * 1000) / 1000);
     const { knex, adapter } = this.#ctx;
-    const requeued = await retryTransient(this.#ctx.adapter, () => stale()
-      .whereRaw('attempts < max_attempts')
-      .update({
-        status: 'queued',
-        claim_token: null,
-        available_at: now,
-        updated_at: now,
-        details: adapter.appendLine(knex, 'details', formatDetailsLine(`Task reclaimed: no heartbeat for ${shown} minutes`, now)),
-      }));
-    const failed = await retryTransient(this.#ctx.adapter, () => stale()
-      .whereRaw('attempts >= max_attempts')
-      .update({
-        status: 'failed',
-        claim_token: null,
-        completed_at: now,
-        updated_at: now,
-        unique_key_active: null,
-        details: adapter.appendLine(knex, 'details', formatDetailsLine(`Failed forcefully after ${shown} minutes timeout`, now)),
-      }));
+    const requeued = await retryTransient(this.#ctx.adapter, () =>
+      stale()
+        .whereRaw('attempts < max_attempts')
+        .update({
+          status: 'queued',
+          claim_token: null,
+          available_at: now,
+          updated_at: now,
+          details: adapter.appendLine(knex, 'details', formatDetailsLine(`Task reclaimed: no heartbeat for ${shown} minutes`, now)),
+        }),
+    );
+    const failed = await retryTransient(this.#ctx.adapter, () =>
+      stale()
+        .whereRaw('attempts >= max_attempts')
+        .update({
+          status: 'failed',
+          claim_token: null,
+          completed_at: now,
+          updated_at: now,
+          unique_key_active: null,
+          details: adapter.appendLine(knex, 'details', formatDetailsLine(`Failed forcefully after ${shown} minutes timeout`, now)),
+        }),
+    );
     return requeued + failed;
   }
 
@@ -97,7 +101,8 @@ export class TaskQueueMaintenance {
     // The real clock for the transition itself; updated_at only ever moves forward.
     const now = this.#ctx.now();
     const changed = await guardUnique(this.#ctx, () =>
-      this.#queue.table()
+      this.#queue
+        .table()
         .where({ id, status: current.status })
         .whereIn('status', from)
         .update({ ...changes(current, now), updated_at: laterThan(current.updatedAt, now) }),
@@ -115,7 +120,8 @@ export class TaskQueueMaintenance {
     assertPlainObject(options, 'taskQueueStats: options');
     assertKnownKeys(options, ['queueName'], 'taskQueueStats: options');
     const builder = this.#queue.table().select('status').count({ count: '*' }).whereNull('soft_deleted_at').groupBy('status');
-    if (options.queueName !== undefined) builder.where('queue_name', resolveQueueName(options.queueName, 'taskQueueStats: options.queueName'));
+    if (options.queueName !== undefined)
+      builder.where('queue_name', resolveQueueName(options.queueName, 'taskQueueStats: options.queueName'));
     const stats = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
     for (const row of (await builder) as { status: TaskStatus; count: unknown }[]) {
       if (row.status in stats) stats[row.status] = Number(row.count);

@@ -140,9 +140,32 @@ export type Finish =
   | { status: 'success' | 'failed' | 'canceled'; lines: string[]; output: string }
   | { status: 'queued'; lines: string[]; output: string; availableAt: Date };
 
-const CREATE_KEYS = ['taskId', 'queueName', 'parameters', 'status', 'priority', 'maxAttempts', 'availableAt', 'uniqueKey', 'output', 'details'];
+const CREATE_KEYS = [
+  'taskId',
+  'queueName',
+  'parameters',
+  'status',
+  'priority',
+  'maxAttempts',
+  'availableAt',
+  'uniqueKey',
+  'output',
+  'details',
+];
 const UPDATE_KEYS = ['queueName', 'status', 'parameters', 'output', 'details', 'priority', 'maxAttempts', 'availableAt'];
-const ENTITY_KEYS = ['id', 'taskId', 'attempts', 'uniqueKey', 'startedAt', 'completedAt', 'heartbeatAt', 'claimToken', 'createdAt', 'updatedAt', 'softDeletedAt'];
+const ENTITY_KEYS = [
+  'id',
+  'taskId',
+  'attempts',
+  'uniqueKey',
+  'startedAt',
+  'completedAt',
+  'heartbeatAt',
+  'claimToken',
+  'createdAt',
+  'updatedAt',
+  'softDeletedAt',
+];
 
 export class TaskQueue {
   readonly #ctx: StoreContext;
@@ -194,7 +217,10 @@ export class TaskQueue {
         const landed = await this.#insertChunk(trx, chunk, unique);
         if (unique && landed !== chunk.length) {
           const keys = chunk.map((row) => row.unique_key_active).filter((key) => key !== null);
-          throw new TaskStoreError('ALREADY_EXISTS', `a queued or running task already holds unique key ${keys.map((k) => `'${k}'`).join(', ')}`);
+          throw new TaskStoreError(
+            'ALREADY_EXISTS',
+            `a queued or running task already holds unique key ${keys.map((k) => `'${k}'`).join(', ')}`,
+          );
         }
       }
     };
@@ -221,7 +247,14 @@ export class TaskQueue {
       return rows.length;
     }
     await this.table(trx).insert(rows).onConflict().ignore();
-    return countOf(await this.table(trx).whereIn('id', rows.map((row) => row.id)).count({ count: '*' }));
+    return countOf(
+      await this.table(trx)
+        .whereIn(
+          'id',
+          rows.map((row) => row.id),
+        )
+        .count({ count: '*' }),
+    );
   }
 
   async findById(id: string, options: { includeSoftDeleted?: boolean } = {}): Promise<TaskQueueItem | null> {
@@ -395,13 +428,15 @@ export class TaskQueue {
   /** Gives claimed-but-unstarted items back to the queue (a stopping runner's prefetch). */
   async release(items: readonly TaskQueueItem[]): Promise<number> {
     if (items.length === 0) return 0;
-    return this.#retry(() => this.#leasedMany(items).update({
-      status: 'queued',
-      attempts: this.#ctx.knex.raw('attempts - 1'),
-      claim_token: null,
-      updated_at: this.#ctx.now(),
-      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task released unstarted')),
-    }));
+    return this.#retry(() =>
+      this.#leasedMany(items).update({
+        status: 'queued',
+        attempts: this.#ctx.knex.raw('attempts - 1'),
+        claim_token: null,
+        updated_at: this.#ctx.now(),
+        details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task released unstarted')),
+      }),
+    );
   }
 
   /** Guarded writes are idempotent: a deadlock or busy database is worth another go. */
@@ -414,15 +449,17 @@ export class TaskQueue {
       if (!item.claimToken) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' holds no claim`);
       return [item.id, item.claimToken];
     });
-    return stateWrite(this.#ctx, 
+    return stateWrite(
+      this.#ctx,
       this.table()
-        .whereIn('id', pairs.map(([id]) => id as string))
+        .whereIn(
+          'id',
+          pairs.map(([id]) => id as string),
+        )
         .whereIn(['id', 'claim_token'], pairs)
         .where('status', 'running'),
     );
   }
-
-
 }
 
 /** Marks a state transition of claimed items as one that may commit asynchronously. */

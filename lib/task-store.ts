@@ -450,7 +450,10 @@ export class TaskStore {
         claimed = await this.#queue.claimById(item.id);
         if (!claimed) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' is no longer queued`);
       } else if (item.status !== 'running' || !item.claimToken) {
-        throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' is ${item.status}; only queued or claimed items can be processed`);
+        throw new TaskStoreError(
+          'INVALID_STATE',
+          `task queue item '${item.id}' is ${item.status}; only queued or claimed items can be processed`,
+        );
       } else if (!this.#isFreshClaim(item) && (await this.#queue.heartbeat([item])) === 0) {
         this.#options.logger.warn(`task ${item.id} no longer holds its claim; not processing it`);
         return null;
@@ -659,5 +662,3 @@ export class TaskStore {
     }
   }
 }
-
-

@@ -122,10 +122,7 @@ export interface TaskQueueCreateInput {
 
 /** `taskQueueUpdate` takes the item (or any editable part of it) with its id. */
 export type TaskQueueUpdateInput = { id: string } & Partial<
-  Pick<
-    TaskQueueItem,
-    'queueName' | 'status' | 'parameters' | 'output' | 'details' | 'priority' | 'maxAttempts' | 'availableAt'
-  >
+  Pick<TaskQueueItem, 'queueName' | 'status' | 'parameters' | 'output' | 'details' | 'priority' | 'maxAttempts' | 'availableAt'>
 >;
 
 export const TASK_QUEUE_ORDER_BY = [

@@ -78,7 +78,12 @@ function groupAlike(batch: Pending[]): Map<string, Pending[]> {
   const groups = new Map<string, Pending[]>();
   for (const entry of batch) {
     const { finish } = entry;
-    const key = [finish.status, finish.output, finish.lines.join('\n'), finish.status === 'queued' ? finish.availableAt.getTime() : ''].join('\u0000');
+    const key = [
+      finish.status,
+      finish.output,
+      finish.lines.join('\n'),
+      finish.status === 'queued' ? finish.availableAt.getTime() : '',
+    ].join('\u0000');
     const group = groups.get(key);
     if (group) group.push(entry);
     else groups.set(key, [entry]);

@@ -25,7 +25,14 @@ const TRANSIENT_ERRNOS = new Set([1205, 1213, 2006, 2013, 4031]);
 
 export const mysqlAdapter: Adapter = {
   dialect: 'mysql',
-  capabilities: Object.freeze({ skipLocked: true, returning: false, notify: false, concurrentWriters: true, asyncCommit: false, partialIndexes: false }),
+  capabilities: Object.freeze({
+    skipLocked: true,
+    returning: false,
+    notify: false,
+    concurrentWriters: true,
+    asyncCommit: false,
+    partialIndexes: false,
+  }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
     const { queueName, limit, now, token, startedLine } = request;

@@ -35,17 +35,40 @@ const CLAIM_RETURNING = [
 
 /** The SQL type of each task_queue column, for rows read back out of one JSON parameter. */
 const QUEUE_COLUMN_TYPES: Readonly<Record<string, string>> = {
-  id: 'text', task_id: 'text', queue_name: 'text', status: 'text', parameters: 'text', output: 'text', details: 'text',
-  attempts: 'integer', max_attempts: 'integer', priority: 'integer', unique_key: 'text', unique_key_active: 'text',
-  available_at: 'timestamptz', started_at: 'timestamptz', completed_at: 'timestamptz', heartbeat_at: 'timestamptz',
-  claim_token: 'text', created_at: 'timestamptz', updated_at: 'timestamptz', soft_deleted_at: 'timestamptz',
+  id: 'text',
+  task_id: 'text',
+  queue_name: 'text',
+  status: 'text',
+  parameters: 'text',
+  output: 'text',
+  details: 'text',
+  attempts: 'integer',
+  max_attempts: 'integer',
+  priority: 'integer',
+  unique_key: 'text',
+  unique_key_active: 'text',
+  available_at: 'timestamptz',
+  started_at: 'timestamptz',
+  completed_at: 'timestamptz',
+  heartbeat_at: 'timestamptz',
+  claim_token: 'text',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  soft_deleted_at: 'timestamptz',
 };
 
 const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03', '57P01', '08006', '08003', '08001']);
 
 export const postgresAdapter: Adapter = {
   dialect: 'postgres',
-  capabilities: Object.freeze({ skipLocked: true, returning: true, notify: true, concurrentWriters: true, asyncCommit: true, partialIndexes: true }),
+  capabilities: Object.freeze({
+    skipLocked: true,
+    returning: true,
+    notify: true,
+    concurrentWriters: true,
+    asyncCommit: true,
+    partialIndexes: true,
+  }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
     const { queueName, limit, now, token, startedLine, asyncCommit } = request;
@@ -60,8 +83,14 @@ export const postgresAdapter: Adapter = {
     const rows = await preparedQuery(knex, `taskstore_claim_${table}_${asyncCommit ? 'a' : 's'}`, text, values);
     for (const row of rows) {
       Object.assign(row, {
-        queue_name: queueName, status: 'running', started_at: now, heartbeat_at: now, updated_at: now,
-        completed_at: null, claim_token: token, soft_deleted_at: null,
+        queue_name: queueName,
+        status: 'running',
+        started_at: now,
+        heartbeat_at: now,
+        updated_at: now,
+        completed_at: null,
+        claim_token: token,
+        soft_deleted_at: null,
       });
     }
     return rows.sort(compareClaimOrder);

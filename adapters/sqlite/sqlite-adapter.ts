@@ -22,7 +22,14 @@ import { pollingChangeFeed } from '../polling-change-feed.js';
 
 export const sqliteAdapter: Adapter = {
   dialect: 'sqlite',
-  capabilities: Object.freeze({ skipLocked: false, returning: true, notify: false, concurrentWriters: false, asyncCommit: false, partialIndexes: true }),
+  capabilities: Object.freeze({
+    skipLocked: false,
+    returning: true,
+    notify: false,
+    concurrentWriters: false,
+    asyncCommit: false,
+    partialIndexes: true,
+  }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
     const { queueName, limit, now, token, startedLine } = request;
@@ -68,8 +75,10 @@ export const sqliteAdapter: Adapter = {
 
   configureTable(): void {},
 
-  isUniqueViolation: (error: unknown): boolean => String(codeOf(error)).startsWith('SQLITE_CONSTRAINT_UNIQUE') || String(codeOf(error)) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
-  isTransient: (error: unknown): boolean => String(codeOf(error)).startsWith('SQLITE_BUSY') || String(codeOf(error)).startsWith('SQLITE_LOCKED'),
+  isUniqueViolation: (error: unknown): boolean =>
+    String(codeOf(error)).startsWith('SQLITE_CONSTRAINT_UNIQUE') || String(codeOf(error)) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
+  isTransient: (error: unknown): boolean =>
+    String(codeOf(error)).startsWith('SQLITE_BUSY') || String(codeOf(error)).startsWith('SQLITE_LOCKED'),
   rawRows: (result: unknown): Record<string, unknown>[] => (Array.isArray(result) ? (result as Record<string, unknown>[]) : []),
 };
 

@@ -97,7 +97,10 @@ export class PgBossSystem implements BenchSystem {
     }
     for (let from = 0; from < n; from += this.#bench.batchEnqueueSize) {
       const size = Math.min(this.#bench.batchEnqueueSize, n - from);
-      await boss.insert(QUEUE, Array.from({ length: size }, (_, k) => ({ data: { i: from + k } })));
+      await boss.insert(
+        QUEUE,
+        Array.from({ length: size }, (_, k) => ({ data: { i: from + k } })),
+      );
     }
   }
 

@@ -191,7 +191,8 @@ export class TaskstoreSystem implements BenchSystem {
     const table = store.tableNames.taskQueue;
     const definition = await store.taskDefinitionFindByAlias(TASKSTORE_ALIAS);
     const taskId = definition?.id ?? '';
-    const columns = 'id, task_id, queue_name, status, parameters, output, details, attempts, max_attempts, priority, available_at, completed_at, created_at, updated_at';
+    const columns =
+      'id, task_id, queue_name, status, parameters, output, details, attempts, max_attempts, priority, available_at, completed_at, created_at, updated_at';
     if (this.dialect === 'postgres') {
       await store.knex.raw(
         `INSERT INTO ?? (${columns}) SELECT gen_random_uuid()::text, ?, ?, 'success', '{}', '', '', 1, 1, 0, now(), now(), now(), now() FROM generate_series(1, ?)`,
@@ -208,11 +209,23 @@ export class TaskstoreSystem implements BenchSystem {
       // MySQL/MariaDB: seed a thousand rows, then double them until there are enough.
       const now = new Date();
       const seed = Array.from({ length: Math.min(1000, rows) }, (_, i) => ({
-        id: `history-${i}`, task_id: taskId, queue_name: TASKSTORE_QUEUE, status: 'success', parameters: '{}', output: '', details: '',
-        attempts: 1, max_attempts: 1, priority: 0, available_at: now, completed_at: now, created_at: now, updated_at: now,
+        id: `history-${i}`,
+        task_id: taskId,
+        queue_name: TASKSTORE_QUEUE,
+        status: 'success',
+        parameters: '{}',
+        output: '',
+        details: '',
+        attempts: 1,
+        max_attempts: 1,
+        priority: 0,
+        available_at: now,
+        completed_at: now,
+        created_at: now,
+        updated_at: now,
       }));
       await store.knex(table).insert(seed);
-      for (let have = seed.length; have < rows; ) {
+      for (let have = seed.length; have < rows;) {
         const add = Math.min(have, rows - have);
         await store.knex.raw(
           `INSERT INTO ?? (${columns}) SELECT UUID(), task_id, queue_name, status, parameters, output, details, attempts, max_attempts, priority, available_at, completed_at, created_at, updated_at FROM ?? WHERE status = 'success' LIMIT ?`,

@@ -4,7 +4,14 @@
  */
 import { parseDuration } from '../duration.js';
 import type { TaskStore } from '../task-store.js';
-import { TASK_DEFINITION_STATUSES, type EnqueueOptions, type JsonObject, type TaskDefinition, type TaskDefinitionStatus, type TaskQueueItem } from '../types.js';
+import {
+  TASK_DEFINITION_STATUSES,
+  type EnqueueOptions,
+  type JsonObject,
+  type TaskDefinition,
+  type TaskDefinitionStatus,
+  type TaskQueueItem,
+} from '../types.js';
 import { definitionById } from './data.js';
 import { HttpError } from './http.js';
 
@@ -31,7 +38,8 @@ export function stringField(body: Body, name: string, max = 10_000): string | un
 function integerField(body: Body, name: string, min: number): number | undefined {
   const text = stringField(body, name, 20)?.trim();
   if (text === undefined || text === '') return undefined;
-  if (!/^-?\d+$/.test(text) || Number(text) < min) throw badRequest(`${name} must be a whole number${min > Number.MIN_SAFE_INTEGER ? ` of at least ${min}` : ''}`);
+  if (!/^-?\d+$/.test(text) || Number(text) < min)
+    throw badRequest(`${name} must be a whole number${min > Number.MIN_SAFE_INTEGER ? ` of at least ${min}` : ''}`);
   return Number(text);
 }
 
@@ -47,7 +55,8 @@ function paramsField(body: Body): JsonObject {
       throw badRequest(`params is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('params must be a JSON object, like {"name": "Tom"}');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw badRequest('params must be a JSON object, like {"name": "Tom"}');
   return parsed as JsonObject;
 }
 

@@ -101,7 +101,8 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
       // 2. Static assets: cacheable, no cookie.
       const file = ASSETS[path];
       if (file && (method === 'GET' || method === 'HEAD')) {
-        if (req.headers['if-none-match'] === file.etag) return send(res, 304, file.contentType, '', { ETag: file.etag, 'Cache-Control': 'public, max-age=3600' });
+        if (req.headers['if-none-match'] === file.etag)
+          return send(res, 304, file.contentType, '', { ETag: file.etag, 'Cache-Control': 'public, max-age=3600' });
         return send(res, 200, file.contentType, file.body, { ETag: file.etag, 'Cache-Control': 'public, max-age=3600' });
       }
 
@@ -123,21 +124,52 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
         if (readOnly) return fail(403, 'READ_ONLY', 'taskstore dashboard: read-only; nothing can be changed here', headers, page);
         const header = req.headers[CSRF_HEADER];
         const token = Array.isArray(header) ? header[0] : header;
-        const request: AdminRequest = { req, res, store, options: resolved, method, path, query: url.searchParams, readOnly, queueNames, page, headers };
+        const request: AdminRequest = {
+          req,
+          res,
+          store,
+          options: resolved,
+          method,
+          path,
+          query: url.searchParams,
+          readOnly,
+          queueNames,
+          page,
+          headers,
+        };
         // Form posts carry the token in the body: read there by the route (verifyCsrf).
         const verify = (given: unknown) => csrf.verify(req, given);
         if (isApi) {
-          if (!verify(token)) return fail(403, 'CSRF', 'taskstore dashboard: missing or invalid CSRF token (send X-CSRF-Token; GET api/csrf gives one)', headers);
+          if (!verify(token))
+            return fail(
+              403,
+              'CSRF',
+              'taskstore dashboard: missing or invalid CSRF token (send X-CSRF-Token; GET api/csrf gives one)',
+              headers,
+            );
           return await apiRoute(request);
         }
         return await pageRoute(request, (body) => {
-          if (!verify(token ?? body[CSRF_FIELD])) throw new HttpError(403, 'missing or invalid CSRF token: reload the page and try again', 'CSRF');
+          if (!verify(token ?? body[CSRF_FIELD]))
+            throw new HttpError(403, 'missing or invalid CSRF token: reload the page and try again', 'CSRF');
         });
       } else if (method !== 'GET' && method !== 'HEAD') {
         return fail(405, 'METHOD_NOT_ALLOWED', `method ${method} is not allowed`, { ...headers, Allow: 'GET, HEAD, POST' }, page);
       }
 
-      const request: AdminRequest = { req, res, store, options: resolved, method, path, query: url.searchParams, readOnly, queueNames, page, headers };
+      const request: AdminRequest = {
+        req,
+        res,
+        store,
+        options: resolved,
+        method,
+        path,
+        query: url.searchParams,
+        readOnly,
+        queueNames,
+        page,
+        headers,
+      };
       if (isApi) {
         if (path === '/api/csrf') return sendJson(res, 200, { token: page.csrfToken, header: 'X-CSRF-Token' }, headers);
         return await apiRoute(request);

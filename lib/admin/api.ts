@@ -22,7 +22,10 @@ import { scheduleApiRoute } from './schedules.js';
 
 export function pathSegments(path: string): string[] {
   try {
-    return path.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+    return path
+      .split('/')
+      .filter(Boolean)
+      .map((segment) => decodeURIComponent(segment));
   } catch {
     throw new HttpError(400, 'malformed URL path', 'INVALID_ARGUMENT');
   }
@@ -58,9 +61,12 @@ export async function apiRoute(request: AdminRequest): Promise<void> {
   if (section === 'definitions') {
     if (segments.length === 1 && get) {
       const rows = await definitionList(store, request.query.get('deleted') === '1');
-      return ok({ definitions: rows.map(({ definition, queued, failed, total }) => ({ ...definition, counts: { queued, failed, total } })) });
+      return ok({
+        definitions: rows.map(({ definition, queued, failed, total }) => ({ ...definition, counts: { queued, failed, total } })),
+      });
     }
-    if (segments.length === 1 && method === 'POST') return ok({ definition: await createDefinition(store, await readBody(request.req)) }, 201);
+    if (segments.length === 1 && method === 'POST')
+      return ok({ definition: await createDefinition(store, await readBody(request.req)) }, 201);
     if (id && segments.length === 2 && get) {
       const definition = await definitionById(store, id);
       if (!definition) throw new HttpError(404, `no task definition with id '${id}'`, 'NOT_FOUND');

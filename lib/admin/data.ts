@@ -3,12 +3,7 @@
  * queue, throughput over the last hour, task lists with their aliases, definitions.
  */
 import type { TaskStore } from '../task-store.js';
-import {
-  TASK_STATUSES,
-  type TaskDefinition,
-  type TaskQueueItem,
-  type TaskQueueStats,
-} from '../types.js';
+import { TASK_STATUSES, type TaskDefinition, type TaskQueueItem, type TaskQueueStats } from '../types.js';
 import { taskQueryFor, type TaskFilters } from './filters.js';
 
 export interface QueueStats {
@@ -72,7 +67,11 @@ export async function throughput(store: TaskStore, now = new Date()): Promise<Ov
   const bucketMs = 60_000;
   const end = Math.floor(now.getTime() / bucketMs) * bucketMs + bucketMs;
   const since = new Date(end - 60 * bucketMs);
-  const buckets: ThroughputBucket[] = Array.from({ length: 60 }, (_, index) => ({ start: new Date(since.getTime() + index * bucketMs), success: 0, failed: 0 }));
+  const buckets: ThroughputBucket[] = Array.from({ length: 60 }, (_, index) => ({
+    start: new Date(since.getTime() + index * bucketMs),
+    success: 0,
+    failed: 0,
+  }));
   let truncated = false;
   let done = false;
   for (let offset = 0; !done; offset += THROUGHPUT_PAGE) {
@@ -80,7 +79,13 @@ export async function throughput(store: TaskStore, now = new Date()): Promise<Ov
       truncated = true;
       break;
     }
-    const page = await store.taskQueueList({ statuses: ['success', 'failed'], orderBy: 'completedAt', sortOrder: 'desc', limit: THROUGHPUT_PAGE, offset });
+    const page = await store.taskQueueList({
+      statuses: ['success', 'failed'],
+      orderBy: 'completedAt',
+      sortOrder: 'desc',
+      limit: THROUGHPUT_PAGE,
+      offset,
+    });
     for (const item of page) {
       const at = item.completedAt?.getTime();
       if (at === undefined) continue;
@@ -173,7 +178,10 @@ export async function definitionById(store: TaskStore, id: string): Promise<Task
 }
 
 /** Definitions (soft-deleted ones too, when asked) with how many tasks each has by status. */
-export async function definitionList(store: TaskStore, includeDeleted: boolean): Promise<{ definition: TaskDefinition; queued: number; failed: number; total: number }[]> {
+export async function definitionList(
+  store: TaskStore,
+  includeDeleted: boolean,
+): Promise<{ definition: TaskDefinition; queued: number; failed: number; total: number }[]> {
   const definitions = await store.taskDefinitionList({ orderBy: 'alias', includeSoftDeleted: includeDeleted, limit: 500 });
   const rows = [];
   for (const definition of definitions) {

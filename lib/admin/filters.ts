@@ -5,7 +5,17 @@
 import { TASK_STATUSES, type SortOrder, type TaskQueueOrderBy, type TaskQueueQuery, type TaskStatus } from '../types.js';
 import type { TaskStore } from '../task-store.js';
 
-export const TASK_SORT_KEYS = ['createdAt', 'updatedAt', 'completedAt', 'startedAt', 'availableAt', 'status', 'queueName', 'priority', 'attempts'] as const satisfies readonly TaskQueueOrderBy[];
+export const TASK_SORT_KEYS = [
+  'createdAt',
+  'updatedAt',
+  'completedAt',
+  'startedAt',
+  'availableAt',
+  'status',
+  'queueName',
+  'priority',
+  'attempts',
+] as const satisfies readonly TaskQueueOrderBy[];
 export type TaskSortKey = (typeof TASK_SORT_KEYS)[number];
 export const PAGE_SIZES = [20, 50, 100, 200] as const;
 const MAX_TEXT = 200;

@@ -23,7 +23,13 @@ const SECURITY_HEADERS: Record<string, string> = {
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
 
-export function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.end();
     return;
@@ -59,7 +65,11 @@ export function describeError(error: unknown): { status: number; code: string; m
 
 /** The request body as fields: a body parsed by a framework (req.body) is used as it is. */
 export async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const contentType = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const contentType =
+    String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      ?.trim()
+      .toLowerCase() ?? '';
   const preParsed = (req as IncomingMessage & { body?: unknown }).body;
   let text: string;
   if (preParsed !== undefined && (req.readableEnded || req.complete)) {
@@ -76,7 +86,8 @@ export async function readBody(req: IncomingMessage): Promise<Record<string, unk
     } catch {
       throw new HttpError(400, 'the request body is not valid JSON', 'INVALID_ARGUMENT');
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'the request body must be a JSON object', 'INVALID_ARGUMENT');
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new HttpError(400, 'the request body must be a JSON object', 'INVALID_ARGUMENT');
     return value as Record<string, unknown>;
   }
   if (contentType === 'application/x-www-form-urlencoded' || contentType === '') {

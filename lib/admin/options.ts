@@ -55,9 +55,11 @@ export function resolveAdminOptions(options: AdminHandlerOptions = {}): Resolved
     throw invalidArgument(`createAdminHandler: basePath must be '' or a path like '/admin' (got ${JSON.stringify(options.basePath)})`);
   }
   basePath = basePath.replace(/\/+$/, '');
-  if (options.authorize !== undefined && typeof options.authorize !== 'function') throw invalidArgument('createAdminHandler: authorize must be a function');
+  if (options.authorize !== undefined && typeof options.authorize !== 'function')
+    throw invalidArgument('createAdminHandler: authorize must be a function');
   for (const flag of ['readOnly', 'allowRemote'] as const) {
-    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw invalidArgument(`createAdminHandler: ${flag} must be a boolean`);
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
+      throw invalidArgument(`createAdminHandler: ${flag} must be a boolean`);
   }
   const queues = options.queues ?? [];
   if (!Array.isArray(queues) || queues.some((queue) => typeof queue !== 'string' || queue === '')) {

@@ -54,7 +54,11 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
     verifyCsrf(body);
     if (section === 'tasks' && id && action && (TASK_ACTIONS as readonly string[]).includes(action) && segments.length === 3) {
       await applyTaskAction(store, id, action as TaskAction);
-      return redirect(request.res, returnTo(request, body, `/tasks/${encodeURIComponent(id)}`, NOTICE_OF[action] ?? 'updated'), request.headers);
+      return redirect(
+        request.res,
+        returnTo(request, body, `/tasks/${encodeURIComponent(id)}`, NOTICE_OF[action] ?? 'updated'),
+        request.headers,
+      );
     }
     if (section === 'definitions' && segments.length === 1) {
       const definition = await createDefinition(store, body);

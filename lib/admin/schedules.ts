@@ -166,11 +166,19 @@ function scheduleActions(context: PageContext, schedule: Schedule): SafeHtml[] {
   const actions: SafeHtml[] = [];
   if (schedule.status === 'active') actions.push(actionForm(context, `${path}/pause`, 'Pause', { fields }));
   else if (schedule.status !== 'completed') actions.push(actionForm(context, `${path}/activate`, 'Activate', { fields }));
-  actions.push(actionForm(context, `${path}/delete`, 'Delete', { confirm: `Delete schedule ${schedule.name}? (soft delete)`, danger: true, fields }));
+  actions.push(
+    actionForm(context, `${path}/delete`, 'Delete', { confirm: `Delete schedule ${schedule.name}? (soft delete)`, danger: true, fields }),
+  );
   return actions;
 }
 
-function schedulesPage(context: PageContext, schedules: Schedule[], aliases: Map<string, string>, definitionAliases: string[], showDeleted: boolean): string {
+function schedulesPage(
+  context: PageContext,
+  schedules: Schedule[],
+  aliases: Map<string, string>,
+  definitionAliases: string[],
+  showDeleted: boolean,
+): string {
   const body = html`<h1>Schedules</h1>
 <p><a href="${href(context, '/schedules', showDeleted ? {} : { deleted: '1' })}">${showDeleted ? 'hide deleted' : 'show deleted'}</a></p>
 ${
@@ -223,7 +231,16 @@ export async function schedulePageRoute(request: AdminRequest, segments: string[
     const deleted = request.query.get('deleted') === '1';
     const { schedules, aliases } = await listSchedules(store, deleted);
     const definitions = await store.taskDefinitionList({ orderBy: 'alias', status: 'active', limit: 500 });
-    return htmlOut(200, schedulesPage(page, schedules, aliases, definitions.map((definition) => definition.alias), deleted));
+    return htmlOut(
+      200,
+      schedulesPage(
+        page,
+        schedules,
+        aliases,
+        definitions.map((definition) => definition.alias),
+        deleted,
+      ),
+    );
   }
   if (segments.length === 1) {
     await store.scheduleCreate(scheduleInput(body));
@@ -246,9 +263,11 @@ export async function scheduleApiRoute(request: AdminRequest, segments: string[]
     const { schedules } = await listSchedules(store, request.query.get('deleted') === '1');
     return ok({ schedules: schedules.map(scheduleJson) });
   }
-  if (segments.length === 1 && method === 'POST') return ok({ schedule: scheduleJson(await store.scheduleCreate(scheduleInput(await readBody(request.req)))) }, 201);
+  if (segments.length === 1 && method === 'POST')
+    return ok({ schedule: scheduleJson(await store.scheduleCreate(scheduleInput(await readBody(request.req)))) }, 201);
   if (id && segments.length === 2 && method === 'GET') return ok({ schedule: scheduleJson(await existingSchedule(store, id)) });
-  if (id && segments.length === 2 && method === 'DELETE') return ok({ schedule: scheduleJson(await applyScheduleAction(store, id, 'delete')) });
+  if (id && segments.length === 2 && method === 'DELETE')
+    return ok({ schedule: scheduleJson(await applyScheduleAction(store, id, 'delete')) });
   if (id && action && segments.length === 3 && method === 'POST' && (SCHEDULE_ACTIONS as readonly string[]).includes(action)) {
     return ok({ schedule: scheduleJson(await applyScheduleAction(store, id, action as ScheduleAction)) });
   }

@@ -52,13 +52,17 @@ export function parseJsonObject(text: string, option: string): JsonObject {
   } catch (error) {
     throw new UsageError(`${option}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${option}: expected a JSON object like '{"name":"Tom"}'`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new UsageError(`${option}: expected a JSON object like '{"name":"Tom"}'`);
   return value as JsonObject;
 }
 
 /** 'failed' or 'failed,canceled' (repeatable) into checked statuses. */
 export function parseStatuses(values: readonly string[], option = '--status'): TaskStatus[] {
-  const statuses = values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+  const statuses = values
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter(Boolean);
   for (const status of statuses) {
     if (!(TASK_STATUSES as readonly string[]).includes(status)) {
       throw new UsageError(`${option}: unknown status '${status}' (one of ${TASK_STATUSES.join(', ')})`);

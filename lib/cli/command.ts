@@ -70,7 +70,9 @@ export function parseCommand(args: string[], options: OptionSpec = {}, maxPositi
 export function cliLogger(stderr: NodeJS.WritableStream, verbose = false): Logger {
   const write = (level: string, message: string, meta: unknown[]) => {
     const extra = meta.map((value) => (value instanceof Error ? value.message : '')).filter(Boolean);
-    stderr.write(`taskstore: ${level}: ${message}${extra.length > 0 && !message.includes(extra[0] as string) ? ` (${extra.join('; ')})` : ''}\n`);
+    stderr.write(
+      `taskstore: ${level}: ${message}${extra.length > 0 && !message.includes(extra[0] as string) ? ` (${extra.join('; ')})` : ''}\n`,
+    );
   };
   return {
     debug: (message, ...meta) => verbose && write('debug', message, meta),

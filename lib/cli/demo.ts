@@ -127,7 +127,11 @@ export const demoCommand: Command = {
   summary: 'example tasks, runners and the dashboard on embedded SQLite',
   usage: USAGE,
   async run(context) {
-    const parsed = parseCommand(context.args, { port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'no-dashboard': { type: 'boolean' } }, 0);
+    const parsed = parseCommand(
+      context.args,
+      { port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'no-dashboard': { type: 'boolean' } },
+      0,
+    );
     if (helpRequested(context, parsed, USAGE)) return 0;
     const port = parseInteger(parsed.string('port') ?? '3000', '--port', 0, 65535);
     const database = parsed.string('database') ?? (context.env['TASKSTORE_DATABASE_URL'] || 'sqlite:./taskstore-demo.db');
@@ -137,15 +141,26 @@ export const demoCommand: Command = {
       const workers = new Workers(store, { queues: QUEUES, concurrency: 2, intervalSeconds: 1, progress });
       let dashboard: DashboardServer | null = null;
       if (!parsed.flag('no-dashboard')) {
-        dashboard = await startDashboardServer(store, { host: parsed.string('host') ?? '127.0.0.1', port, queues: QUEUES, title: 'taskstore demo' });
+        dashboard = await startDashboardServer(store, {
+          host: parsed.string('host') ?? '127.0.0.1',
+          port,
+          queues: QUEUES,
+          title: 'taskstore demo',
+        });
       }
-      line(context.out.stdout, `taskstore demo on ${store.dialect} (${database}): enqueued ${enqueued} tasks on ${QUEUES.join(' and ')}, a schedule every 20 s`);
+      line(
+        context.out.stdout,
+        `taskstore demo on ${store.dialect} (${database}): enqueued ${enqueued} tasks on ${QUEUES.join(' and ')}, a schedule every 20 s`,
+      );
       if (dashboard) line(context.out.stdout, `dashboard: ${dashboard.url}`);
       line(context.out.stdout, 'press Ctrl-C to stop');
       // A trickle of new work, so the dashboard has something to show.
       const trickle = setInterval(() => {
         void store
-          .taskDefinitionEnqueueByAlias('emails', 'SendEmailTask', { to: `user${Math.floor(Math.random() * 1000)}@example.com`, subject: 'News' })
+          .taskDefinitionEnqueueByAlias('emails', 'SendEmailTask', {
+            to: `user${Math.floor(Math.random() * 1000)}@example.com`,
+            subject: 'News',
+          })
           .catch(() => {});
       }, 3000);
       trickle.unref();

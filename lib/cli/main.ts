@@ -111,7 +111,9 @@ export async function main(argv: string[], out: Output, env: NodeJS.ProcessEnv =
   }
 }
 
-const isEntryPoint = process.argv[1] !== undefined && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
+const isEntryPoint =
+  process.argv[1] !== undefined &&
+  import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
 if (isEntryPoint) {
   const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, json: false });
   process.exitCode = code;

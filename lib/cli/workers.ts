@@ -39,11 +39,13 @@ export class Workers {
           intervalSeconds: options.intervalSeconds ?? 5,
         }),
     );
-    this.scheduler = options.schedules === false ? null : new ScheduleRunner(store, { intervalSeconds: Math.min(options.intervalSeconds ?? 5, 60) });
+    this.scheduler =
+      options.schedules === false ? null : new ScheduleRunner(store, { intervalSeconds: Math.min(options.intervalSeconds ?? 5, 60) });
     for (const runner of this.runners) this.#wire(runner);
     this.scheduler?.on('error', (error) => this.#report(`schedule runner: ${error.message}`));
     this.scheduler?.on('schedule:fired', (schedule, item) => {
-      if (this.#progress && !this.#progress.live) this.#progress.print(`schedule ${schedule.name}: enqueued ${item.id} on queue ${item.queueName}`);
+      if (this.#progress && !this.#progress.live)
+        this.#progress.print(`schedule ${schedule.name}: enqueued ${item.id} on queue ${item.queueName}`);
     });
     this.scheduler?.on('schedule:deactivated', (schedule, reason) => this.#report(`schedule ${schedule.name} deactivated: ${reason}`));
   }

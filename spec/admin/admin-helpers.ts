@@ -64,7 +64,12 @@ export class DashboardClient {
   }
 
   /** A JSON request with the CSRF header (unless csrf: false). */
-  async send<T = any>(method: string, path: string, body?: unknown, { csrf = true }: { csrf?: boolean } = {}): Promise<{ status: number; body: T }> {
+  async send<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    { csrf = true }: { csrf?: boolean } = {},
+  ): Promise<{ status: number; body: T }> {
     if (csrf && !this.token) await this.csrf();
     const response = await fetch(`${this.base}${path}`, {
       method,

@@ -43,7 +43,9 @@ forEachDialect('dashboard JSON API', (t) => {
     const { status, body } = await client.json('/api/stats');
     expect(status).to.equal(200);
     expect(body.totals).to.include({ queued: 2 });
-    const byName = Object.fromEntries((body.queues as { queueName: string; stats: Record<string, number> }[]).map((queue) => [queue.queueName, queue.stats]));
+    const byName = Object.fromEntries(
+      (body.queues as { queueName: string; stats: Record<string, number> }[]).map((queue) => [queue.queueName, queue.stats]),
+    );
     expect(Object.keys(byName)).to.include.members(['q1', 'q2', 'always-shown']);
     expect(byName['q1']).to.include({ queued: 1 });
     expect(body.throughput.buckets).to.have.length(60);
@@ -60,7 +62,8 @@ forEachDialect('dashboard JSON API', (t) => {
     const all = await client.json('/api/tasks');
     expect(all.body.total).to.equal(3);
     expect(all.body.aliases[c.id]).to.equal('Other');
-    const ids = (query: string) => client.json(`/api/tasks?${query}`).then(({ body }) => (body.items as TaskQueueItem[]).map((item) => item.id));
+    const ids = (query: string) =>
+      client.json(`/api/tasks?${query}`).then(({ body }) => (body.items as TaskQueueItem[]).map((item) => item.id));
     expect(await ids('status=canceled')).to.deep.equal([c.id]);
     expect(await ids('status=queued,canceled&queue=q2&sort=priority&order=desc')).to.deep.equal([b.id, c.id]);
     expect(await ids('alias=ApiEcho&sort=priority&order=asc')).to.deep.equal([a.id, b.id]);
@@ -137,7 +140,11 @@ forEachDialect('dashboard JSON API', (t) => {
     const updated = await client.send('PATCH', `/api/definitions/${id}`, { title: 'Renamed', memo: 'note' });
     expect(updated.body.definition).to.include({ title: 'Renamed', memo: 'note' });
 
-    const enqueued = await client.send('POST', `/api/definitions/${id}/enqueue`, { queue: 'special', params: { who: 'Ann', n: 2 }, priority: 5 });
+    const enqueued = await client.send('POST', `/api/definitions/${id}/enqueue`, {
+      queue: 'special',
+      params: { who: 'Ann', n: 2 },
+      priority: 5,
+    });
     expect(enqueued.status).to.equal(201);
     const item = (await t.store.taskQueueFindById(enqueued.body.task.id))!;
     expect(item).to.include({ queueName: 'special', priority: 5 });
@@ -151,13 +158,21 @@ forEachDialect('dashboard JSON API', (t) => {
     await client.send('POST', `/api/definitions/${id}/delete`);
     expect(await t.store.taskDefinitionFindById(id)).to.equal(null);
     const listed = await client.json('/api/definitions?deleted=1');
-    expect((listed.body.definitions as { id: string; counts: { total: number } }[]).find((entry) => entry.id === id)?.counts.total).to.equal(1);
+    expect(
+      (listed.body.definitions as { id: string; counts: { total: number } }[]).find((entry) => entry.id === id)?.counts.total,
+    ).to.equal(1);
     await client.send('POST', `/api/definitions/${id}/restore`);
     expect(await t.store.taskDefinitionFindById(id)).to.not.equal(null);
   });
 
   it('schedules: create, list with the next runs, pause and activate', async () => {
-    const created = await client.send('POST', '/api/schedules', { name: 'every-hour', alias: 'ApiEcho', cron: '0 * * * *', queue: 'cron', params: { from: 'schedule' } });
+    const created = await client.send('POST', '/api/schedules', {
+      name: 'every-hour',
+      alias: 'ApiEcho',
+      cron: '0 * * * *',
+      queue: 'cron',
+      params: { from: 'schedule' },
+    });
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     const id = created.body.schedule.id as string;
     expect(created.body.schedule.nextRuns).to.have.length(5);

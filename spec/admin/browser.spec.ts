@@ -55,7 +55,12 @@ describe('dashboard in a browser [sqlite]', function () {
       ctx.setOutput(JSON.stringify({ sent: true }));
     },
   });
-  const echo = defineTask({ alias: 'EchoParams', async handle(ctx) { await ctx.logInfo(`params: ${JSON.stringify(ctx.params)}`); } });
+  const echo = defineTask({
+    alias: 'EchoParams',
+    async handle(ctx) {
+      await ctx.logInfo(`params: ${JSON.stringify(ctx.params)}`);
+    },
+  });
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
@@ -68,15 +73,22 @@ describe('dashboard in a browser [sqlite]', function () {
     await store.taskHandlerAdd(echo, true);
     for (const customer of ['ACME', 'Globex', 'Initech']) await store.taskDefinitionEnqueueByAlias('billing', 'SendInvoice', { customer });
     for (let n = 0; n < 4; n += 1) await store.taskDefinitionEnqueueByAlias('default', 'EchoParams', { n });
-    evil = await store.taskDefinitionEnqueueByAlias('default', 'EchoParams', { note: '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">' });
+    evil = await store.taskDefinitionEnqueueByAlias('default', 'EchoParams', {
+      note: '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">',
+    });
     // everything runs once: the invoices fail (the mail server is "down")
     while (await store.taskQueueProcessNext('billing'));
     while (await store.taskQueueProcessNext('default'));
-    [failedReport] = await store.taskQueueList({ status: 'failed', limit: 1 }) as [TaskQueueItem];
+    [failedReport] = (await store.taskQueueList({ status: 'failed', limit: 1 })) as [TaskQueueItem];
     expect(failedReport, 'a failed task to retry').to.not.equal(undefined);
     dashboard = await serveDashboard(store, { basePath: '/admin' });
     profile = await mkdtemp(join(tmpdir(), 'taskstore-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+    });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(20_000);
   });
@@ -115,7 +127,11 @@ describe('dashboard in a browser [sqlite]', function () {
     await Promise.all([page.waitForURL(/status=failed/), page.click('#task-filters button[type=submit]')]);
     const rows = page.locator('#task-table tbody tr');
     expect(await rows.count()).to.equal(3);
-    expect(await rows.evaluateAll((elements) => elements.map((row) => row.getAttribute('data-status')))).to.deep.equal(['failed', 'failed', 'failed']);
+    expect(await rows.evaluateAll((elements) => elements.map((row) => row.getAttribute('data-status')))).to.deep.equal([
+      'failed',
+      'failed',
+      'failed',
+    ]);
     await Promise.all([page.waitForURL(new RegExp(`/tasks/${failedReport.id}$`)), page.click(`tr[data-task-id="${failedReport.id}"] a`)]);
     expect(await page.locator('h1 [data-field=status]').textContent()).to.equal('failed');
     expect(await page.locator('pre[data-field=details]').textContent()).to.include('the mail server is down');
@@ -129,23 +145,37 @@ describe('dashboard in a browser [sqlite]', function () {
     runner = trackRunner(new TaskQueueRunner(store, { queueName: 'billing', intervalSeconds: 0.2 }));
     runner.start();
     try {
-      await page.waitForFunction(() => (globalThis as unknown as { document: PageDocument }).document.querySelector('h1 [data-field=status]')?.textContent === 'success', undefined, { timeout: 30_000 });
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as { document: PageDocument }).document.querySelector('h1 [data-field=status]')?.textContent === 'success',
+        undefined,
+        { timeout: 30_000 },
+      );
     } finally {
       await runner.stop();
     }
     expect(await page.locator('pre[data-field=details]').textContent()).to.include('invoice sent');
     expect(await page.locator('pre[data-field=output]').textContent()).to.equal('{"sent":true}');
     await shoot('task-detail.png');
-    await waitFor(async () => (await store.taskQueueFindById(failedReport.id))?.status === 'success', { message: 'the task succeeded in the database' });
+    await waitFor(async () => (await store.taskQueueFindById(failedReport.id))?.status === 'success', {
+      message: 'the task succeeded in the database',
+    });
   });
 
   it('refuses a POST without the CSRF token (403) and changes nothing', async () => {
     const [other] = await store.taskQueueList({ status: 'failed', limit: 1 });
-    const statuses = await page.evaluate(async ({ base, id }) => {
-      const api = await fetch(`${base}/api/tasks/${id}/retry`, { method: 'POST' });
-      const form = await fetch(`${base}/tasks/${id}/retry`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'return=x' });
-      return [api.status, form.status];
-    }, { base: dashboard.url, id: other!.id });
+    const statuses = await page.evaluate(
+      async ({ base, id }) => {
+        const api = await fetch(`${base}/api/tasks/${id}/retry`, { method: 'POST' });
+        const form = await fetch(`${base}/tasks/${id}/retry`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: 'return=x',
+        });
+        return [api.status, form.status];
+      },
+      { base: dashboard.url, id: other!.id },
+    );
     expect(statuses).to.deep.equal([403, 403]);
     expect((await store.taskQueueFindById(other!.id))!.status).to.equal('failed');
   });

@@ -13,7 +13,8 @@ describe('CLI parse helpers', () => {
     expect(parseDuration('1h30m', 'x')).to.equal(5_400_000);
     expect(parseDuration('7d', 'x')).to.equal(604_800_000);
     expect(parseDuration('1.5', 'x')).to.equal(1500);
-    for (const bad of ['', 'soon', '5 m', '5x', 'm5', '-1s']) expect(() => parseDuration(bad, '--delay'), bad).to.throw(UsageError, /--delay/);
+    for (const bad of ['', 'soon', '5 m', '5x', 'm5', '-1s'])
+      expect(() => parseDuration(bad, '--delay'), bad).to.throw(UsageError, /--delay/);
   });
 
   it('keeps everything after the first = in key=value pairs', () => {
@@ -41,12 +42,25 @@ describe('CLI parse helpers', () => {
   });
 
   it('aligns table columns', () => {
-    expect(formatTable(['A', 'BB'], [['long', 'x'], ['s', 'yy']])).to.equal('A     BB\nlong  x\ns     yy');
+    expect(
+      formatTable(
+        ['A', 'BB'],
+        [
+          ['long', 'x'],
+          ['s', 'yy'],
+        ],
+      ),
+    ).to.equal('A     BB\nlong  x\ns     yy');
   });
 
   it('progress: one line per finished task when not live; counts and a rate', () => {
     let written = '';
-    const sink = new Writable({ write(chunk, _encoding, done) { written += String(chunk); done(); } });
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        written += String(chunk);
+        done();
+      },
+    });
     const progress = new ProgressLine(sink, false);
     progress.record({ kind: 'success', id: 'id1', alias: 'A', queueName: 'q', attempt: 1 });
     progress.record({ kind: 'retry', id: 'id2', alias: 'B', queueName: 'q', attempt: 1, message: 'line1\nline2' });

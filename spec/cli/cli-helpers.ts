@@ -41,7 +41,11 @@ export interface RunningCli {
 }
 
 export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunningCli {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? tmpdir(), env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? tmpdir(),
+    env: cleanEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -59,9 +63,12 @@ export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.P
         const match = stdout.match(pattern);
         if (match) return match;
         if (child.exitCode !== null || child.signalCode !== null) {
-          throw new Error(`the CLI exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`);
+          throw new Error(
+            `the CLI exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`,
+          );
         }
-        if (Date.now() > deadline) throw new Error(`the CLI did not print ${pattern} within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`);
+        if (Date.now() > deadline)
+          throw new Error(`the CLI did not print ${pattern} within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
@@ -69,7 +76,8 @@ export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.P
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       try {
         const result = await exited;
-        if (result.signal === 'SIGKILL') throw new Error(`the CLI did not exit within ${timeoutMs} ms\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+        if (result.signal === 'SIGKILL')
+          throw new Error(`the CLI did not exit within ${timeoutMs} ms\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
         return result;
       } finally {
         clearTimeout(timer);

@@ -20,7 +20,21 @@ describe('taskstore CLI: usage, errors and long-running commands', () => {
   it('prints help with every command; no command is a usage error (2)', async () => {
     const help = await runCli(['--help'], { cwd: dir });
     expect(help.code).to.equal(0);
-    for (const command of ['migrate', 'definitions', 'enqueue', 'list', 'show', 'stats', 'retry', 'cancel', 'purge', 'run', 'work', 'dashboard', 'demo']) {
+    for (const command of [
+      'migrate',
+      'definitions',
+      'enqueue',
+      'list',
+      'show',
+      'stats',
+      'retry',
+      'cancel',
+      'purge',
+      'run',
+      'work',
+      'dashboard',
+      'demo',
+    ]) {
       expect(help.stdout).to.match(new RegExp(`^  ${command}\\s`, 'm'));
     }
     expect((await runCli([], { cwd: dir })).code).to.equal(2);
@@ -44,7 +58,14 @@ describe('taskstore CLI: usage, errors and long-running commands', () => {
     await stat(join(dir, 'taskstore.db'));
     expect((await runCli(['migrate'], { cwd: dir, env: { TASKSTORE_DATABASE_URL: 'sqlite:./from-env.db' } })).code).to.equal(0);
     await stat(join(dir, 'from-env.db'));
-    expect((await runCli(['--database', 'sqlite:./from-option.db', 'migrate'], { cwd: dir, env: { TASKSTORE_DATABASE_URL: 'sqlite:./ignored.db' } })).code).to.equal(0);
+    expect(
+      (
+        await runCli(['--database', 'sqlite:./from-option.db', 'migrate'], {
+          cwd: dir,
+          env: { TASKSTORE_DATABASE_URL: 'sqlite:./ignored.db' },
+        })
+      ).code,
+    ).to.equal(0);
     await stat(join(dir, 'from-option.db'));
     const bad = await runCli(['stats', '--database', 'oracle://nope'], { cwd: dir });
     expect(bad.code).to.equal(2);

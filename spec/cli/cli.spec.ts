@@ -35,7 +35,22 @@ forEachDialect('taskstore CLI', (t) => {
 
   it('enqueue takes --param, --json, --delay and --priority, and prints the new id', async () => {
     await definition('Echo');
-    const result = await cli('enqueue', 'Echo', '--queue', 'mail', '--param', 'name=Tom', '--param', 'eq=a=b', '--json', '{"n":1,"name":"x"}', '--delay', '5m', '--priority', '7');
+    const result = await cli(
+      'enqueue',
+      'Echo',
+      '--queue',
+      'mail',
+      '--param',
+      'name=Tom',
+      '--param',
+      'eq=a=b',
+      '--json',
+      '{"n":1,"name":"x"}',
+      '--delay',
+      '5m',
+      '--priority',
+      '7',
+    );
     expect(result.code, result.stderr).to.equal(0);
     const id = /enqueued (\S+)/.exec(result.stdout)?.[1];
     expect(id, result.stdout).to.be.a('string');
@@ -164,7 +179,10 @@ forEachDialect('taskstore CLI', (t) => {
     this.timeout(60_000);
     await definition('Echo');
     await definition('Fail');
-    const child = startCli(['--database', t.url, 'work', '--handlers', fixture.path, '--queue', 'a', '--queue', 'b', '--interval', '200ms'], { cwd: fixture.dir });
+    const child = startCli(
+      ['--database', t.url, 'work', '--handlers', fixture.path, '--queue', 'a', '--queue', 'b', '--interval', '200ms'],
+      { cwd: fixture.dir },
+    );
     try {
       await child.waitForOutput(/working queues a, b/);
       const items = [

@@ -58,7 +58,11 @@ forEachDialect('TaskQueueRunner concurrency', (t) => {
         }
       },
     });
-    await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, Array.from({ length: 30 }, (_, n) => ({ n })));
+    await t.store.taskDefinitionEnqueueManyByAlias(
+      queue,
+      alias,
+      Array.from({ length: 30 }, (_, n) => ({ n })),
+    );
 
     const runner = runners.create(t.store, { queueName: queue, maxConcurrency: 3, intervalSeconds: 0.1 });
     const events = recordEvents(runner);
@@ -92,14 +96,21 @@ forEachDialect('TaskQueueRunner concurrency', (t) => {
       },
     });
     const longItem = await t.store.taskDefinitionEnqueueByAlias(queue, alias, { kind: 'long' }, { priority: 10 });
-    await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, Array.from({ length: 12 }, (_, n) => ({ kind: 'short', n })));
+    await t.store.taskDefinitionEnqueueManyByAlias(
+      queue,
+      alias,
+      Array.from({ length: 12 }, (_, n) => ({ kind: 'short', n })),
+    );
 
     const runner = runners.create(t.store, { queueName: queue, maxConcurrency: 2, intervalSeconds: 0.1 });
     const events = recordEvents(runner);
     runner.start();
     try {
       await within(longStarted.promise, 20_000, 'the long task starting');
-      await waitFor(() => events.succeeded.length === 12, { timeoutMs: 60_000, message: 'the 12 short tasks succeeded while the long one is held' });
+      await waitFor(() => events.succeeded.length === 12, {
+        timeoutMs: 60_000,
+        message: 'the 12 short tasks succeeded while the long one is held',
+      });
       expect(events.succeeded.map((item) => item.id)).to.not.include(longItem.id);
       expect((await t.store.taskQueueFindById(longItem.id))?.status, 'the long task is still running').to.equal('running');
       expect(shortPeak, 'short tasks had one slot between them').to.equal(1);

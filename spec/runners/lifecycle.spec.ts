@@ -163,7 +163,9 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
 
       const whileStopped = await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{}, {}, {}]);
       await sleep(200);
-      expect(await statuses(whileStopped.map((item) => item.id))).to.deep.equal(whileStopped.map(() => ({ status: 'queued', attempts: 0 })));
+      expect(await statuses(whileStopped.map((item) => item.id))).to.deep.equal(
+        whileStopped.map(() => ({ status: 'queued', attempts: 0 })),
+      );
 
       runner.start();
       expect(runner.isRunning()).to.equal(true);
@@ -229,7 +231,11 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
           finished.push(ctx.task!.id);
         },
       });
-      const due = await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, Array.from({ length: 12 }, (_, n) => ({ n })));
+      const due = await t.store.taskDefinitionEnqueueManyByAlias(
+        queue,
+        alias,
+        Array.from({ length: 12 }, (_, n) => ({ n })),
+      );
       const notYet = await t.store.taskDefinitionEnqueueByAlias(queue, alias, {}, { delayMs: 60_000 });
       const runner = runners.create(t.store, { queueName: queue, maxConcurrency: 3 });
       const events = recordEvents(runner);

@@ -54,7 +54,11 @@ forEachDialect('TaskQueueRunner options', (t) => {
   }
 
   it('throws INVALID_ARGUMENT naming an unknown option', function () {
-    expectThrows(() => new TaskQueueRunner(t.store, { concurrency: 2 } as unknown as TaskQueueRunnerOptions), 'INVALID_ARGUMENT', 'concurrency');
+    expectThrows(
+      () => new TaskQueueRunner(t.store, { concurrency: 2 } as unknown as TaskQueueRunnerOptions),
+      'INVALID_ARGUMENT',
+      'concurrency',
+    );
   });
 
   it('throws INVALID_ARGUMENT for options that are not a plain object', function () {
@@ -64,15 +68,30 @@ forEachDialect('TaskQueueRunner options', (t) => {
   });
 
   it('resolves documented defaults, and undefined values count as absent', function () {
-    for (const runner of [new TaskQueueRunner(t.store), new TaskQueueRunner(t.store, { intervalSeconds: undefined, maxConcurrency: undefined })]) {
+    for (const runner of [
+      new TaskQueueRunner(t.store),
+      new TaskQueueRunner(t.store, { intervalSeconds: undefined, maxConcurrency: undefined }),
+    ]) {
       expect(runner.queueName).to.equal('default');
-      expect(runner.options).to.include({ queueName: 'default', pollIntervalMs: 10_000, unstuckMinutes: 1, maxConcurrency: 1, prefetch: 0 });
+      expect(runner.options).to.include({
+        queueName: 'default',
+        pollIntervalMs: 10_000,
+        unstuckMinutes: 1,
+        maxConcurrency: 1,
+        prefetch: 0,
+      });
       expect(runner.isRunning()).to.equal(false);
     }
   });
 
   it('accepts fractions for intervalSeconds and unstuckMinutes', function () {
-    const runner = new TaskQueueRunner(t.store, { queueName: 'emails', intervalSeconds: 0.25, unstuckMinutes: 0.02, maxConcurrency: 7, prefetch: 3 });
+    const runner = new TaskQueueRunner(t.store, {
+      queueName: 'emails',
+      intervalSeconds: 0.25,
+      unstuckMinutes: 0.02,
+      maxConcurrency: 7,
+      prefetch: 3,
+    });
     expect(runner.options).to.include({ queueName: 'emails', pollIntervalMs: 250, unstuckMinutes: 0.02, maxConcurrency: 7, prefetch: 3 });
     // heartbeats stay well inside the unstuck window (1.2 s here)
     expect(runner.options.heartbeatIntervalMs).to.be.above(0).and.below(1200);

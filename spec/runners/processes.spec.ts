@@ -60,7 +60,10 @@ forEachDialect('TaskQueueRunner across processes', (t) => {
     const expected = enqueued.map((item) => item.id);
     expect(seen.length, `successes seen across processes (runner errors: ${JSON.stringify(errors)})`).to.equal(TASKS);
     expect([...seen].sort()).to.deep.equal([...expected].sort());
-    expect(reports.flatMap((report) => [...report.failures, ...report.retries]), 'failures and retries').to.deep.equal([]);
+    expect(
+      reports.flatMap((report) => [...report.failures, ...report.retries]),
+      'failures and retries',
+    ).to.deep.equal([]);
 
     const rows = (await t.store
       .knex(TABLES.queue)

@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { DateTime } from 'luxon';
 import { TaskStoreError } from '../../lib/errors.js';
 import {
-  nextRunAt, nextScheduleRunAt, validateCron, validateRecurrenceRule, validateScheduleTiming, validateTimezone,
+  nextRunAt,
+  nextScheduleRunAt,
+  validateCron,
+  validateRecurrenceRule,
+  validateScheduleTiming,
+  validateTimezone,
   type RecurrenceRule,
 } from '../../lib/recurrence.js';
 
@@ -107,7 +112,13 @@ const SEQUENCES: SequenceCase[] = [
     title: 'every 2 weeks on Monday and Wednesday (the Monday before startsAt is skipped)',
     rule: { frequency: 'weekly', interval: 2, startsAt: '2025-01-01T10:00:00Z', daysOfWeek: ['wednesday', 'monday'] },
     from: '2024-12-25T00:00:00Z',
-    expected: ['2025-01-01T10:00:00.000Z', '2025-01-13T10:00:00.000Z', '2025-01-15T10:00:00.000Z', '2025-01-27T10:00:00.000Z', '2025-01-29T10:00:00.000Z'],
+    expected: [
+      '2025-01-01T10:00:00.000Z',
+      '2025-01-13T10:00:00.000Z',
+      '2025-01-15T10:00:00.000Z',
+      '2025-01-27T10:00:00.000Z',
+      '2025-01-29T10:00:00.000Z',
+    ],
   },
   {
     title: 'weekly on Friday limited to daysOfMonth 13 (Friday the 13th)',
@@ -126,13 +137,25 @@ const SEQUENCES: SequenceCase[] = [
     title: 'every 3 months on the 15th',
     rule: { frequency: 'monthly', interval: 3, startsAt: '2025-01-10T12:00:00Z', daysOfMonth: [15] },
     from: '2025-01-01T00:00:00Z',
-    expected: ['2025-01-15T12:00:00.000Z', '2025-04-15T12:00:00.000Z', '2025-07-15T12:00:00.000Z', '2025-10-15T12:00:00.000Z', '2026-01-15T12:00:00.000Z'],
+    expected: [
+      '2025-01-15T12:00:00.000Z',
+      '2025-04-15T12:00:00.000Z',
+      '2025-07-15T12:00:00.000Z',
+      '2025-10-15T12:00:00.000Z',
+      '2026-01-15T12:00:00.000Z',
+    ],
   },
   {
     title: 'monthly from the 31st skips the months without one',
     rule: { frequency: 'monthly', startsAt: '2025-01-31T09:00:00Z' },
     from: '2025-01-31T09:00:00Z',
-    expected: ['2025-03-31T09:00:00.000Z', '2025-05-31T09:00:00.000Z', '2025-07-31T09:00:00.000Z', '2025-08-31T09:00:00.000Z', '2025-10-31T09:00:00.000Z'],
+    expected: [
+      '2025-03-31T09:00:00.000Z',
+      '2025-05-31T09:00:00.000Z',
+      '2025-07-31T09:00:00.000Z',
+      '2025-08-31T09:00:00.000Z',
+      '2025-10-31T09:00:00.000Z',
+    ],
   },
   {
     title: 'monthly on daysOfMonth 31 skips short months too',
@@ -156,7 +179,13 @@ const SEQUENCES: SequenceCase[] = [
     title: 'monthly on every Monday (daysOfWeek expands within the month)',
     rule: { frequency: 'monthly', startsAt: '2025-02-01T07:00:00Z', daysOfWeek: ['monday'] },
     from: '2025-02-01T00:00:00Z',
-    expected: ['2025-02-03T07:00:00.000Z', '2025-02-10T07:00:00.000Z', '2025-02-17T07:00:00.000Z', '2025-02-24T07:00:00.000Z', '2025-03-03T07:00:00.000Z'],
+    expected: [
+      '2025-02-03T07:00:00.000Z',
+      '2025-02-10T07:00:00.000Z',
+      '2025-02-17T07:00:00.000Z',
+      '2025-02-24T07:00:00.000Z',
+      '2025-03-03T07:00:00.000Z',
+    ],
   },
   {
     title: 'monthly with daysOfMonth and daysOfWeek: both must match',
@@ -205,7 +234,13 @@ const SEQUENCES: SequenceCase[] = [
     title: 'yearly on every Monday of February',
     rule: { frequency: 'yearly', startsAt: '2025-01-01T00:00:00Z', monthsOfYear: ['february'], daysOfWeek: ['monday'] },
     from: '2025-01-01T00:00:00Z',
-    expected: ['2025-02-03T00:00:00.000Z', '2025-02-10T00:00:00.000Z', '2025-02-17T00:00:00.000Z', '2025-02-24T00:00:00.000Z', '2026-02-02T00:00:00.000Z'],
+    expected: [
+      '2025-02-03T00:00:00.000Z',
+      '2025-02-10T00:00:00.000Z',
+      '2025-02-17T00:00:00.000Z',
+      '2025-02-24T00:00:00.000Z',
+      '2026-02-02T00:00:00.000Z',
+    ],
   },
   {
     title: 'every 2 years',
@@ -350,7 +385,9 @@ describe('nextRunAt', () => {
     });
 
     it('ignores the time zone', () => {
-      expect(nextRunAt(rule, new Date('2025-04-01T00:00:00Z'), { timezone: 'Asia/Tokyo' })?.toISOString()).to.equal('2025-05-01T12:00:00.000Z');
+      expect(nextRunAt(rule, new Date('2025-04-01T00:00:00Z'), { timezone: 'Asia/Tokyo' })?.toISOString()).to.equal(
+        '2025-05-01T12:00:00.000Z',
+      );
     });
   });
 
@@ -363,7 +400,11 @@ describe('nextRunAt', () => {
 
     it('returns null for a yearly rule whose interval never reaches a leap day', () => {
       const rule: RecurrenceRule = {
-        frequency: 'yearly', interval: 4, startsAt: '2021-01-01T00:00:00Z', monthsOfYear: ['february'], daysOfMonth: [29],
+        frequency: 'yearly',
+        interval: 4,
+        startsAt: '2021-01-01T00:00:00Z',
+        monthsOfYear: ['february'],
+        daysOfMonth: [29],
       };
       expect(nextRunAt(rule, new Date('2025-01-01T00:00:00Z'))).to.equal(null);
     });
@@ -380,7 +421,11 @@ describe('nextRunAt', () => {
 
     it('finds an occurrence decades away (29 February on a Monday)', () => {
       const rule: RecurrenceRule = {
-        frequency: 'daily', startsAt: '2025-01-01T00:00:00Z', monthsOfYear: ['february'], daysOfMonth: [29], daysOfWeek: ['monday'],
+        frequency: 'daily',
+        startsAt: '2025-01-01T00:00:00Z',
+        monthsOfYear: ['february'],
+        daysOfMonth: [29],
+        daysOfWeek: ['monday'],
       };
       expect(nextRunAt(rule, new Date('2025-01-01T00:00:00Z'))?.toISOString()).to.equal('2044-02-29T00:00:00.000Z');
     });
@@ -420,7 +465,10 @@ describe('nextRunAt', () => {
 
     it('hourly in Europe/Berlin counts real hours: 23 runs on spring-forward day, 25 on fall-back day', () => {
       const hourly: RecurrenceRule = { frequency: 'hourly', startsAt: '2025-01-01T00:15:00+01:00' };
-      for (const [day, count] of [['2025-03-30', 23], ['2025-10-26', 25]] as const) {
+      for (const [day, count] of [
+        ['2025-03-30', 23],
+        ['2025-10-26', 25],
+      ] as const) {
         const runs = occurrencesOnLocalDay(hourly, day, 'Europe/Berlin');
         expect(runs, day).to.have.length(count);
         runs.slice(1).forEach((run, i) => expect(run.toMillis() - runs[i]!.toMillis()).to.equal(3_600_000));
@@ -431,7 +479,12 @@ describe('nextRunAt', () => {
       const hourly: RecurrenceRule = { frequency: 'hourly', startsAt: '2025-01-01T00:00:00-05:00' };
       expect(occurrencesOnLocalDay(hourly, '2025-03-09', 'America/New_York')).to.have.length(23);
       const fallBack = occurrencesOnLocalDay(hourly, '2025-11-02', 'America/New_York');
-      expect(fallBack.map((run) => run.toFormat('HH:mm ZZ')).slice(0, 4)).to.deep.equal(['00:00 -04:00', '01:00 -04:00', '01:00 -05:00', '02:00 -05:00']);
+      expect(fallBack.map((run) => run.toFormat('HH:mm ZZ')).slice(0, 4)).to.deep.equal([
+        '00:00 -04:00',
+        '01:00 -04:00',
+        '01:00 -05:00',
+        '02:00 -05:00',
+      ]);
     });
 
     it('cron 30 2 * * * in Europe/Berlin fires once on both transition days', () => {
@@ -450,19 +503,29 @@ describe('nextRunAt', () => {
 describe('validateRecurrenceRule', () => {
   it('returns a normalised copy and leaves the input alone', () => {
     const input = {
-      frequency: 'WEEKLY', startsAt: '2025-01-01T09:00:00+01:00', daysOfWeek: ['Friday', 'monday', 'monday'], daysOfMonth: [],
+      frequency: 'WEEKLY',
+      startsAt: '2025-01-01T09:00:00+01:00',
+      daysOfWeek: ['Friday', 'monday', 'monday'],
+      daysOfMonth: [],
       monthsOfYear: ['JULY', 'january'],
     };
     const copy = structuredClone(input);
     expect(validateRecurrenceRule(input)).to.deep.equal({
-      frequency: 'weekly', interval: 1, startsAt: new Date('2025-01-01T08:00:00Z'), daysOfWeek: ['monday', 'friday'],
+      frequency: 'weekly',
+      interval: 1,
+      startsAt: new Date('2025-01-01T08:00:00Z'),
+      daysOfWeek: ['monday', 'friday'],
       monthsOfYear: ['january', 'july'],
     });
     expect(input).to.deep.equal(copy);
   });
 
   it('accepts Dates and round-trips through JSON', () => {
-    const rule = validateRecurrenceRule({ frequency: 'daily', startsAt: new Date('2025-01-01T09:00:00Z'), endsAt: new Date('2026-01-01T00:00:00Z') });
+    const rule = validateRecurrenceRule({
+      frequency: 'daily',
+      startsAt: new Date('2025-01-01T09:00:00Z'),
+      endsAt: new Date('2026-01-01T00:00:00Z'),
+    });
     expect(validateRecurrenceRule(JSON.parse(JSON.stringify(rule)))).to.deep.equal(rule);
   });
 
@@ -471,37 +534,96 @@ describe('validateRecurrenceRule', () => {
   });
 
   it('uses the field name it is given', () => {
-    expectInvalid(() => validateRecurrenceRule({ frequency: 'daily', interval: 0 }, 'schedule.recurrenceRule'), 'schedule.recurrenceRule.interval');
+    expectInvalid(
+      () => validateRecurrenceRule({ frequency: 'daily', interval: 0 }, 'schedule.recurrenceRule'),
+      'schedule.recurrenceRule.interval',
+    );
   });
 
   const INVALID: Array<[string, unknown, string | RegExp]> = [
     ['a non-object rule', null, 'recurrenceRule must be a plain object (got null)'],
     ['an unknown key', { frequency: 'daily', every: 2 }, "recurrenceRule: unknown option 'every'"],
     ['a missing frequency', {}, 'recurrenceRule.frequency must be one of none, secondly'],
-    ['an unknown frequency', { frequency: 'fortnightly' }, "recurrenceRule.frequency must be one of none, secondly, minutely, hourly, daily, weekly, monthly, yearly (got 'fortnightly')"],
+    [
+      'an unknown frequency',
+      { frequency: 'fortnightly' },
+      "recurrenceRule.frequency must be one of none, secondly, minutely, hourly, daily, weekly, monthly, yearly (got 'fortnightly')",
+    ],
     ['interval 0', { frequency: 'daily', interval: 0 }, 'recurrenceRule.interval must be a positive integer (got 0)'],
     ['a negative interval', { frequency: 'daily', interval: -2 }, 'recurrenceRule.interval must be a positive integer (got -2)'],
     ['a fractional interval', { frequency: 'daily', interval: 1.5 }, 'recurrenceRule.interval must be a positive integer (got 1.5)'],
     ['a string interval', { frequency: 'daily', interval: '2' }, "recurrenceRule.interval must be a positive integer (got '2')"],
-    ['daysOfMonth 0', { frequency: 'monthly', daysOfMonth: [1, 0] }, 'recurrenceRule.daysOfMonth[1] must be an integer from 1 to 31, or from -1 to -31 counting back from the month\'s end (got 0)'],
+    [
+      'daysOfMonth 0',
+      { frequency: 'monthly', daysOfMonth: [1, 0] },
+      "recurrenceRule.daysOfMonth[1] must be an integer from 1 to 31, or from -1 to -31 counting back from the month's end (got 0)",
+    ],
     ['daysOfMonth 32', { frequency: 'monthly', daysOfMonth: [32] }, 'recurrenceRule.daysOfMonth[0] must be an integer from 1 to 31'],
     ['daysOfMonth -32', { frequency: 'monthly', daysOfMonth: [-32] }, '(got -32)'],
-    ['a string in daysOfMonth', { frequency: 'monthly', daysOfMonth: ['1'] }, "recurrenceRule.daysOfMonth[0] must be an integer from 1 to 31, or from -1 to -31 counting back from the month's end (got '1')"],
+    [
+      'a string in daysOfMonth',
+      { frequency: 'monthly', daysOfMonth: ['1'] },
+      "recurrenceRule.daysOfMonth[0] must be an integer from 1 to 31, or from -1 to -31 counting back from the month's end (got '1')",
+    ],
     ['daysOfMonth not an array', { frequency: 'monthly', daysOfMonth: 15 }, 'recurrenceRule.daysOfMonth must be an array (got 15)'],
-    ['daysOfWeek funday', { frequency: 'weekly', daysOfWeek: ['monday', 'funday'] }, "recurrenceRule.daysOfWeek[1] must be one of monday, tuesday, wednesday, thursday, friday, saturday, sunday (got 'funday')"],
-    ['monthsOfYear smarch', { frequency: 'yearly', monthsOfYear: ['smarch'] }, "recurrenceRule.monthsOfYear[0] must be one of january, february"],
-    ['startsAt not a date', { frequency: 'daily', startsAt: 'tomorrow' }, "recurrenceRule.startsAt must be a valid Date or an ISO 8601 string with a UTC offset, such as '2025-01-01T09:00:00Z' or '2025-01-01T09:00:00+01:00' (got 'tomorrow')"],
-    ['startsAt month 13', { frequency: 'daily', startsAt: '2025-13-01T00:00:00Z' }, "recurrenceRule.startsAt must be a valid Date or an ISO 8601 string"],
+    [
+      'daysOfWeek funday',
+      { frequency: 'weekly', daysOfWeek: ['monday', 'funday'] },
+      "recurrenceRule.daysOfWeek[1] must be one of monday, tuesday, wednesday, thursday, friday, saturday, sunday (got 'funday')",
+    ],
+    [
+      'monthsOfYear smarch',
+      { frequency: 'yearly', monthsOfYear: ['smarch'] },
+      'recurrenceRule.monthsOfYear[0] must be one of january, february',
+    ],
+    [
+      'startsAt not a date',
+      { frequency: 'daily', startsAt: 'tomorrow' },
+      "recurrenceRule.startsAt must be a valid Date or an ISO 8601 string with a UTC offset, such as '2025-01-01T09:00:00Z' or '2025-01-01T09:00:00+01:00' (got 'tomorrow')",
+    ],
+    [
+      'startsAt month 13',
+      { frequency: 'daily', startsAt: '2025-13-01T00:00:00Z' },
+      'recurrenceRule.startsAt must be a valid Date or an ISO 8601 string',
+    ],
     ['startsAt without an offset', { frequency: 'daily', startsAt: '2025-01-01T09:00:00' }, "(got '2025-01-01T09:00:00')"],
     ['startsAt date only', { frequency: 'daily', startsAt: '2025-01-01' }, "(got '2025-01-01')"],
-    ['startsAt an invalid Date', { frequency: 'daily', startsAt: new Date(Number.NaN) }, 'recurrenceRule.startsAt must be a valid Date (got Invalid Date)'],
-    ['startsAt a number', { frequency: 'daily', startsAt: 1735689600000 }, 'recurrenceRule.startsAt must be a valid Date or an ISO 8601 string'],
-    ['endsAt not a date', { frequency: 'daily', endsAt: 'never' }, "recurrenceRule.endsAt must be a valid Date or an ISO 8601 string"],
-    ['endsAt before startsAt', { frequency: 'daily', startsAt: '2025-02-01T00:00:00Z', endsAt: '2025-01-01T00:00:00Z' }, 'recurrenceRule.endsAt must not be before recurrenceRule.startsAt (got 2025-01-01T00:00:00.000Z < 2025-02-01T00:00:00.000Z)'],
-    ['frequency none without startsAt', { frequency: 'none' }, "recurrenceRule.startsAt is required when recurrenceRule.frequency is 'none'"],
-    ['frequency none with a filter', { frequency: 'none', startsAt: '2025-01-01T00:00:00Z', daysOfWeek: ['monday'] }, "recurrenceRule.daysOfWeek cannot be used with frequency 'none'"],
-    ['daysOfMonth that never occur in monthsOfYear', { frequency: 'yearly', daysOfMonth: [31, 30], monthsOfYear: ['february'] }, 'recurrenceRule.daysOfMonth [30, 31] never occurs in recurrenceRule.monthsOfYear [february]'],
-    ['-31 in 30-day months', { frequency: 'monthly', daysOfMonth: [-31], monthsOfYear: ['april', 'june'] }, 'recurrenceRule.daysOfMonth [-31] never occurs'],
+    [
+      'startsAt an invalid Date',
+      { frequency: 'daily', startsAt: new Date(Number.NaN) },
+      'recurrenceRule.startsAt must be a valid Date (got Invalid Date)',
+    ],
+    [
+      'startsAt a number',
+      { frequency: 'daily', startsAt: 1735689600000 },
+      'recurrenceRule.startsAt must be a valid Date or an ISO 8601 string',
+    ],
+    ['endsAt not a date', { frequency: 'daily', endsAt: 'never' }, 'recurrenceRule.endsAt must be a valid Date or an ISO 8601 string'],
+    [
+      'endsAt before startsAt',
+      { frequency: 'daily', startsAt: '2025-02-01T00:00:00Z', endsAt: '2025-01-01T00:00:00Z' },
+      'recurrenceRule.endsAt must not be before recurrenceRule.startsAt (got 2025-01-01T00:00:00.000Z < 2025-02-01T00:00:00.000Z)',
+    ],
+    [
+      'frequency none without startsAt',
+      { frequency: 'none' },
+      "recurrenceRule.startsAt is required when recurrenceRule.frequency is 'none'",
+    ],
+    [
+      'frequency none with a filter',
+      { frequency: 'none', startsAt: '2025-01-01T00:00:00Z', daysOfWeek: ['monday'] },
+      "recurrenceRule.daysOfWeek cannot be used with frequency 'none'",
+    ],
+    [
+      'daysOfMonth that never occur in monthsOfYear',
+      { frequency: 'yearly', daysOfMonth: [31, 30], monthsOfYear: ['february'] },
+      'recurrenceRule.daysOfMonth [30, 31] never occurs in recurrenceRule.monthsOfYear [february]',
+    ],
+    [
+      '-31 in 30-day months',
+      { frequency: 'monthly', daysOfMonth: [-31], monthsOfYear: ['april', 'june'] },
+      'recurrenceRule.daysOfMonth [-31] never occurs',
+    ],
   ];
   for (const [title, rule, message] of INVALID) {
     it(`rejects ${title}`, () => {
@@ -510,12 +632,20 @@ describe('validateRecurrenceRule', () => {
   }
 
   it('accepts daysOfMonth that occur in at least one of the months', () => {
-    const rule: RecurrenceRule = { frequency: 'yearly', startsAt: '2025-01-01T00:00:00Z', daysOfMonth: [30], monthsOfYear: ['february', 'april'] };
+    const rule: RecurrenceRule = {
+      frequency: 'yearly',
+      startsAt: '2025-01-01T00:00:00Z',
+      daysOfMonth: [30],
+      monthsOfYear: ['february', 'april'],
+    };
     expect(occurrences(rule, '2025-01-01T00:00:00Z', 2)).to.deep.equal(['2025-04-30T00:00:00.000Z', '2026-04-30T00:00:00.000Z']);
   });
 
   it('nextRunAt validates the rule it is given', () => {
-    expectInvalid(() => nextRunAt({ frequency: 'daily', interval: 0 }, new Date()), 'recurrenceRule.interval must be a positive integer (got 0)');
+    expectInvalid(
+      () => nextRunAt({ frequency: 'daily', interval: 0 }, new Date()),
+      'recurrenceRule.interval must be a positive integer (got 0)',
+    );
   });
 });
 
@@ -527,11 +657,19 @@ describe('validateCron', () => {
   });
 
   const INVALID: Array<[string, unknown, string | RegExp]> = [
-    ['4 fields', '* * * *', "cron must have 5 fields (minute hour day-of-month month day-of-week) or 6 (a leading seconds field) (got 4 fields: '* * * *')"],
+    [
+      '4 fields',
+      '* * * *',
+      "cron must have 5 fields (minute hour day-of-month month day-of-week) or 6 (a leading seconds field) (got 4 fields: '* * * *')",
+    ],
     ['7 fields', '0 0 0 * * * 2025', '(got 7 fields'],
     ['an alias', '@daily', "(got 1 field: '@daily')"],
     ['words', 'every day', '(got 2 fields'],
-    ['an out-of-range minute', '61 * * * *', "cron is not a valid cron expression: Constraint error, got value 61 expected range 0-59 (got '61 * * * *')"],
+    [
+      'an out-of-range minute',
+      '61 * * * *',
+      "cron is not a valid cron expression: Constraint error, got value 61 expected range 0-59 (got '61 * * * *')",
+    ],
     ['a day that never exists', '0 0 30 2 *', 'cron is not a valid cron expression'],
     ['the random H value', 'H * * * *', "cron must not use the random 'H' value"],
     ['an empty string', '', 'cron must be a non-empty string'],
@@ -556,13 +694,25 @@ describe('validateTimezone and nextRunAt arguments', () => {
   });
 
   const INVALID: Array<[string, () => unknown, string]> = [
-    ['an unknown zone', () => validateTimezone('Mars/Olympus'), "timezone must be an IANA time zone such as 'UTC', 'Europe/Berlin' or 'America/New_York' (got 'Mars/Olympus')"],
+    [
+      'an unknown zone',
+      () => validateTimezone('Mars/Olympus'),
+      "timezone must be an IANA time zone such as 'UTC', 'Europe/Berlin' or 'America/New_York' (got 'Mars/Olympus')",
+    ],
     ['an empty zone', () => validateTimezone(''), 'timezone must be a non-empty string'],
     ['a custom field name', () => validateTimezone('Nowhere', 'schedule.timezone'), 'schedule.timezone must be an IANA time zone'],
-    ['an unknown zone in nextRunAt', () => nextRunAt({ frequency: 'daily' }, new Date(), { timezone: 'Europe/Atlantis' }), "timezone must be an IANA time zone such as 'UTC', 'Europe/Berlin' or 'America/New_York' (got 'Europe/Atlantis')"],
+    [
+      'an unknown zone in nextRunAt',
+      () => nextRunAt({ frequency: 'daily' }, new Date(), { timezone: 'Europe/Atlantis' }),
+      "timezone must be an IANA time zone such as 'UTC', 'Europe/Berlin' or 'America/New_York' (got 'Europe/Atlantis')",
+    ],
     ['an unknown zone with cron', () => nextRunAt('0 * * * *', new Date(), { timezone: 'Nowhere' }), "(got 'Nowhere')"],
     ['an invalid now', () => nextRunAt({ frequency: 'daily' }, new Date(Number.NaN)), 'now must be a valid Date (got Invalid Date)'],
-    ['a string now', () => nextRunAt({ frequency: 'daily' }, '2025-01-01' as unknown as Date), "now must be a valid Date (got '2025-01-01')"],
+    [
+      'a string now',
+      () => nextRunAt({ frequency: 'daily' }, '2025-01-01' as unknown as Date),
+      "now must be a valid Date (got '2025-01-01')",
+    ],
     ['an unknown option', () => nextRunAt({ frequency: 'daily' }, new Date(), { tz: 'UTC' } as never), "options: unknown option 'tz'"],
   ];
   for (const [title, action, message] of INVALID) {
@@ -575,19 +725,29 @@ describe('validateTimezone and nextRunAt arguments', () => {
 describe('validateScheduleTiming and nextScheduleRunAt', () => {
   it('needs exactly one of recurrenceRule and cron', () => {
     expectInvalid(() => validateScheduleTiming({}), 'a schedule needs a recurrenceRule or a cron expression');
-    expectInvalid(() => validateScheduleTiming({ cron: '* * * * *', recurrenceRule: { frequency: 'daily' } }), 'give either recurrenceRule or cron, not both');
+    expectInvalid(
+      () => validateScheduleTiming({ cron: '* * * * *', recurrenceRule: { frequency: 'daily' } }),
+      'give either recurrenceRule or cron, not both',
+    );
   });
 
   it('validates and normalises each field', () => {
-    expect(validateScheduleTiming({ cron: ' 0 9 * * * ', timezone: 'Europe/Berlin' })).to.deep.equal({ cron: '0 9 * * *', timezone: 'Europe/Berlin' });
-    expect(validateScheduleTiming({ recurrenceRule: { frequency: 'daily' } })).to.deep.equal({ recurrenceRule: { frequency: 'daily', interval: 1 } });
+    expect(validateScheduleTiming({ cron: ' 0 9 * * * ', timezone: 'Europe/Berlin' })).to.deep.equal({
+      cron: '0 9 * * *',
+      timezone: 'Europe/Berlin',
+    });
+    expect(validateScheduleTiming({ recurrenceRule: { frequency: 'daily' } })).to.deep.equal({
+      recurrenceRule: { frequency: 'daily', interval: 1 },
+    });
     expectInvalid(() => validateScheduleTiming({ cron: '0 9 * * *', timezone: 'Nowhere' }), 'timezone must be an IANA time zone');
   });
 
   it('evaluates the timing in its zone', () => {
     const now = new Date('2025-01-01T00:00:00Z');
     expect(nextScheduleRunAt({ cron: '0 9 * * *', timezone: 'Europe/Berlin' }, now)?.toISOString()).to.equal('2025-01-01T08:00:00.000Z');
-    expect(nextScheduleRunAt({ recurrenceRule: { frequency: 'daily' }, timezone: 'Asia/Tokyo' }, now)?.toISOString()).to.equal('2025-01-01T15:00:00.000Z');
+    expect(nextScheduleRunAt({ recurrenceRule: { frequency: 'daily' }, timezone: 'Asia/Tokyo' }, now)?.toISOString()).to.equal(
+      '2025-01-01T15:00:00.000Z',
+    );
   });
 
   it('rejects a timing with both or neither rule', () => {

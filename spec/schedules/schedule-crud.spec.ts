@@ -42,9 +42,17 @@ forEachDialect('schedules: create, find, update, delete', (t) => {
       endAt: '2099-12-31T23:59:59Z',
       maxExecutionCount: 10,
     });
-    expect(created).to.include({ taskDefinitionId: def.id, queueName: 'reports', cron: '0 9 * * 1-5', timezone: 'America/New_York', recurrenceRule: null });
+    expect(created).to.include({
+      taskDefinitionId: def.id,
+      queueName: 'reports',
+      cron: '0 9 * * 1-5',
+      timezone: 'America/New_York',
+      recurrenceRule: null,
+    });
     expect(created.endAt?.toISOString()).to.equal('2099-12-31T23:59:59.000Z');
-    expect(created.nextRunAt?.toISOString()).to.equal(nextRunAt('0 9 * * 1-5', created.createdAt, { timezone: 'America/New_York' })?.toISOString());
+    expect(created.nextRunAt?.toISOString()).to.equal(
+      nextRunAt('0 9 * * 1-5', created.createdAt, { timezone: 'America/New_York' })?.toISOString(),
+    );
     expect(await t.store.scheduleFindById(created.id)).to.deep.equal(created);
   });
 
@@ -103,7 +111,13 @@ forEachDialect('schedules: create, find, update, delete', (t) => {
     const def = await definition(t.store);
     const other = await t.store.taskDefinitionCreate({ alias: 'Other' });
     const schedule = await createSchedule(t.store, def);
-    const renamed = await t.store.scheduleUpdate({ id: schedule.id, name: 'renamed', parameters: { a: 1 }, queueName: 'q2', alias: 'other' });
+    const renamed = await t.store.scheduleUpdate({
+      id: schedule.id,
+      name: 'renamed',
+      parameters: { a: 1 },
+      queueName: 'q2',
+      alias: 'other',
+    });
     expect(renamed).to.include({ name: 'renamed', queueName: 'q2', taskDefinitionId: other.id });
     expect(renamed.parameters).to.deep.equal({ a: 1 });
     expect(renamed.nextRunAt?.getTime()).to.equal(schedule.nextRunAt?.getTime());
@@ -188,8 +202,14 @@ forEachDialect('schedules: queries', (t) => {
   it('orders by name, createdAt and nextRunAt, with limit and offset', async function () {
     const def = await definition(t.store);
     const later = await createSchedule(t.store, def, { name: 'b', cron: '0 0 1 1 *', recurrenceRule: undefined });
-    const sooner = await createSchedule(t.store, def, { name: 'c', recurrenceRule: { frequency: 'none', startsAt: new Date(Date.now() + 60_000) } });
-    const middle = await createSchedule(t.store, def, { name: 'a', recurrenceRule: { frequency: 'none', startsAt: new Date(Date.now() + 3_600_000) } });
+    const sooner = await createSchedule(t.store, def, {
+      name: 'c',
+      recurrenceRule: { frequency: 'none', startsAt: new Date(Date.now() + 60_000) },
+    });
+    const middle = await createSchedule(t.store, def, {
+      name: 'a',
+      recurrenceRule: { frequency: 'none', startsAt: new Date(Date.now() + 3_600_000) },
+    });
     const names = async (query: Parameters<typeof t.store.scheduleList>[0]) => (await t.store.scheduleList(query)).map((s) => s.name);
     expect(await names({ orderBy: 'name' })).to.deep.equal(['a', 'b', 'c']);
     expect(await names({ orderBy: 'name', sortOrder: 'desc' })).to.deep.equal(['c', 'b', 'a']);

@@ -17,12 +17,16 @@ export function createSchedule(store: TaskStore, def: TaskDefinition, fields: Pa
 
 /** Writes next_run_at directly (and status, when given), as downtime or an old row would leave it. */
 export async function setNextRunAt(store: TaskStore, id: string, at: Date | null, status?: string): Promise<void> {
-  const changed = await store.knex(TABLES.schedule).where({ id }).update({ next_run_at: at, ...(status && { status }) });
+  const changed = await store
+    .knex(TABLES.schedule)
+    .where({ id })
+    .update({ next_run_at: at, ...(status && { status }) });
   expect(changed, `schedule ${id} exists`).to.equal(1);
 }
 
 /** Makes a schedule due `msAgo` milliseconds ago. */
-export const makeDue = (store: TaskStore, id: string, msAgo = 60_000): Promise<void> => setNextRunAt(store, id, new Date(Date.now() - msAgo));
+export const makeDue = (store: TaskStore, id: string, msAgo = 60_000): Promise<void> =>
+  setNextRunAt(store, id, new Date(Date.now() - msAgo));
 
 export async function reload(store: TaskStore, id: string): Promise<Schedule> {
   const schedule = await store.scheduleFindById(id);

@@ -12,7 +12,11 @@ forEachDialect('ScheduleRunner: exactly once across runners', (t) => {
     const def = await definition(t.store);
     const ids: string[] = [];
     for (let n = 0; n < 20; n++) ids.push((await createSchedule(t.store, def, { name: `s${n}`, parameters: { n } })).id);
-    const makeAllDue = () => t.store.knex('task_schedule').whereIn('id', ids).update({ next_run_at: new Date(Date.now() - 60_000) });
+    const makeAllDue = () =>
+      t.store
+        .knex('task_schedule')
+        .whereIn('id', ids)
+        .update({ next_run_at: new Date(Date.now() - 60_000) });
     const runners = [new ScheduleRunner(await t.openStore()), new ScheduleRunner(await t.openStore())];
     const errors: Error[] = [];
     for (const runner of runners) runner.on('error', (error) => errors.push(error));
@@ -130,7 +134,8 @@ forEachDialect('ScheduleRunner: start and stop', (t) => {
 
   it('a throwing listener is logged and does not stop the pass', async function () {
     const def = await definition(t.store);
-    for (const name of ['a', 'b']) await createSchedule(t.store, def, { name, recurrenceRule: { frequency: 'none', startsAt: new Date(Date.now() - 1000) } });
+    for (const name of ['a', 'b'])
+      await createSchedule(t.store, def, { name, recurrenceRule: { frequency: 'none', startsAt: new Date(Date.now() - 1000) } });
     const logger = recordingLogger();
     const runner = new ScheduleRunner(t.store, { logger });
     runner.on('schedule:fired', () => {

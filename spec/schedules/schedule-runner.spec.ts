@@ -93,7 +93,10 @@ forEachDialect('ScheduleRunner: firing', (t) => {
 
   it('completes without enqueueing a schedule whose due occurrence is already past endAt', async function () {
     const schedule = await createSchedule(t.store, await definition(t.store));
-    await t.store.knex('task_schedule').where({ id: schedule.id }).update({ end_at: new Date(Date.now() - DAY_MS) });
+    await t.store
+      .knex('task_schedule')
+      .where({ id: schedule.id })
+      .update({ end_at: new Date(Date.now() - DAY_MS) });
     await makeDue(t.store, schedule.id, 1000);
     expect(await new ScheduleRunner(t.store).runOnce()).to.deep.equal({ fired: 0, completed: 1, deactivated: 0, failed: 0 });
     expect(await t.store.taskQueueCount()).to.equal(0);
@@ -124,7 +127,10 @@ forEachDialect('ScheduleRunner: firing', (t) => {
     const def = await definition(t.store);
     const ids: string[] = [];
     for (let i = 0; i < 130; i++) ids.push((await createSchedule(t.store, def, { name: `s${i}` })).id);
-    await t.store.knex('task_schedule').whereIn('id', ids).update({ next_run_at: new Date(Date.now() - 60_000) });
+    await t.store
+      .knex('task_schedule')
+      .whereIn('id', ids)
+      .update({ next_run_at: new Date(Date.now() - 60_000) });
     expect((await new ScheduleRunner(t.store).runOnce()).fired).to.equal(130);
     expect(await t.store.taskQueueCount()).to.equal(130);
   });

@@ -13,7 +13,11 @@ forEachDialect('schedules: bad input', (t) => {
     ['interval 0', { recurrenceRule: { frequency: 'daily', interval: 0 } }, 'recurrenceRule.interval'],
     ['daysOfMonth 32', { recurrenceRule: { frequency: 'monthly', daysOfMonth: [32] } }, 'recurrenceRule.daysOfMonth[0]'],
     ['an unknown frequency', { recurrenceRule: { frequency: 'fortnightly' } }, 'recurrenceRule.frequency'],
-    ['endsAt before startsAt', { recurrenceRule: { frequency: 'daily', startsAt: '2025-02-01T00:00:00Z', endsAt: '2025-01-01T00:00:00Z' } }, 'recurrenceRule.endsAt'],
+    [
+      'endsAt before startsAt',
+      { recurrenceRule: { frequency: 'daily', startsAt: '2025-02-01T00:00:00Z', endsAt: '2025-01-01T00:00:00Z' } },
+      'recurrenceRule.endsAt',
+    ],
     ['a startsAt without offset', { recurrenceRule: { frequency: 'daily', startsAt: '2025-01-01T09:00:00' } }, 'recurrenceRule.startsAt'],
     ["'none' without startsAt", { recurrenceRule: { frequency: 'none' } }, 'recurrenceRule.startsAt'],
     ['an invalid cron', { recurrenceRule: undefined, cron: '61 * * * *' }, 'cron'],
@@ -52,9 +56,21 @@ forEachDialect('schedules: bad input', (t) => {
 
   it('rejects a bad update with INVALID_ARGUMENT and leaves the row as it was', async function () {
     const schedule = await createSchedule(t.store, await definition(t.store));
-    await expectError(() => t.store.scheduleUpdate({ id: schedule.id, recurrenceRule: { frequency: 'daily', interval: 0 } }), 'INVALID_ARGUMENT', 'recurrenceRule.interval');
-    await expectError(() => t.store.scheduleUpdate({ id: schedule.id, recurrenceRule: DAILY, cron: '* * * * *' }), 'INVALID_ARGUMENT', 'not both');
-    await expectError(() => t.store.scheduleUpdate({ id: schedule.id, recurrenceRule: null }), 'INVALID_ARGUMENT', 'recurrenceRule or a cron');
+    await expectError(
+      () => t.store.scheduleUpdate({ id: schedule.id, recurrenceRule: { frequency: 'daily', interval: 0 } }),
+      'INVALID_ARGUMENT',
+      'recurrenceRule.interval',
+    );
+    await expectError(
+      () => t.store.scheduleUpdate({ id: schedule.id, recurrenceRule: DAILY, cron: '* * * * *' }),
+      'INVALID_ARGUMENT',
+      'not both',
+    );
+    await expectError(
+      () => t.store.scheduleUpdate({ id: schedule.id, recurrenceRule: null }),
+      'INVALID_ARGUMENT',
+      'recurrenceRule or a cron',
+    );
     await expectError(() => t.store.scheduleUpdate({ id: schedule.id, timezone: 'Nowhere/Land' }), 'INVALID_ARGUMENT', 'timezone');
     await expectError(() => t.store.scheduleUpdate({ id: schedule.id, status: 'running' as never }), 'INVALID_ARGUMENT', 'status');
     await expectError(() => t.store.scheduleUpdate({ id: '', name: 'x' }), 'INVALID_ARGUMENT', 'id');

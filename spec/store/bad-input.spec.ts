@@ -52,9 +52,11 @@ forEachDialect('bad input', (t) => {
         throw new Error(`taskDefinitionList(${JSON.stringify(query)}): ${error.message}`);
       });
       if (!('limit' in query || 'offset' in query || 'orderBy' in query || 'sortOrder' in query)) {
-        await expectError(() => t.store.taskDefinitionCount(query as TaskDefinitionQuery), 'INVALID_ARGUMENT', name).catch((error: Error) => {
-          throw new Error(`taskDefinitionCount(${JSON.stringify(query)}): ${error.message}`);
-        });
+        await expectError(() => t.store.taskDefinitionCount(query as TaskDefinitionQuery), 'INVALID_ARGUMENT', name).catch(
+          (error: Error) => {
+            throw new Error(`taskDefinitionCount(${JSON.stringify(query)}): ${error.message}`);
+          },
+        );
       }
     }
     await tablesIntact();
@@ -62,7 +64,9 @@ forEachDialect('bad input', (t) => {
 
   it('queue list and count reject bad queries with INVALID_ARGUMENT naming the option', async function () {
     const cases: [AnyQuery, string][] = [
-      ...BAD_COMMON.map(([query, name]): [AnyQuery, string] => (query['orderBy'] === 'alias; drop table x' ? [{ orderBy: 'priority; drop table x' }, name] : [query, name])),
+      ...BAD_COMMON.map(([query, name]): [AnyQuery, string] =>
+        query['orderBy'] === 'alias; drop table x' ? [{ orderBy: 'priority; drop table x' }, name] : [query, name],
+      ),
       [{ status: 'active' }, 'status'],
       [{ orderBy: 'alias' }, 'orderBy'],
       [{ alias: 'Victim' }, 'alias'],
@@ -86,7 +90,18 @@ forEachDialect('bad input', (t) => {
         expect(await t.store.taskDefinitionList({ orderBy, sortOrder }), `${orderBy} ${sortOrder}`).to.have.length(1);
       }
     }
-    for (const orderBy of ['id', 'queueName', 'status', 'priority', 'attempts', 'availableAt', 'startedAt', 'completedAt', 'createdAt', 'updatedAt'] as const) {
+    for (const orderBy of [
+      'id',
+      'queueName',
+      'status',
+      'priority',
+      'attempts',
+      'availableAt',
+      'startedAt',
+      'completedAt',
+      'createdAt',
+      'updatedAt',
+    ] as const) {
       for (const sortOrder of ['asc', 'desc'] as const) {
         expect(await t.store.taskQueueList({ orderBy, sortOrder }), `${orderBy} ${sortOrder}`).to.have.length(1);
       }
@@ -104,8 +119,12 @@ forEachDialect('bad input', (t) => {
     const created = await t.store.taskDefinitionCreate({ alias: "Robert'); DROP TABLE task_definition;--", title: evil, memo: '\\"\'`' });
     const found = await t.store.taskDefinitionFindById(created.id);
     expect(found).to.include({ alias: "Robert'); DROP TABLE task_definition;--", title: evil, memo: '\\"\'`' });
-    const item = await t.store.taskDefinitionEnqueueByAlias(evil, created.alias, { evil, "key'with\"quotes": evil });
-    expect((await t.store.taskQueueFindById(item.id))?.parameters).to.deep.equal({ evil, "key'with\"quotes": evil, task_alias: created.alias });
+    const item = await t.store.taskDefinitionEnqueueByAlias(evil, created.alias, { evil, 'key\'with"quotes': evil });
+    expect((await t.store.taskQueueFindById(item.id))?.parameters).to.deep.equal({
+      evil,
+      'key\'with"quotes': evil,
+      task_alias: created.alias,
+    });
     expect(await t.store.taskDefinitionCount()).to.equal(2);
     expect(await t.store.taskQueueCount()).to.equal(2);
   });

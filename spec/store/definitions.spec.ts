@@ -182,7 +182,10 @@ forEachDialect('task definitions', (t) => {
 
     it('filters by id, ids, alias (normalised), status and statuses', async function () {
       expect((await t.store.taskDefinitionList({ id: ids['Charlie']! })).map((d) => d.alias)).to.deep.equal(['Charlie']);
-      expect((await t.store.taskDefinitionList({ ids: [ids['Alpha']!, ids['Echo']!] })).map((d) => d.alias)).to.deep.equal(['Alpha', 'Echo']);
+      expect((await t.store.taskDefinitionList({ ids: [ids['Alpha']!, ids['Echo']!] })).map((d) => d.alias)).to.deep.equal([
+        'Alpha',
+        'Echo',
+      ]);
       expect((await t.store.taskDefinitionList({ alias: 'DELTA' })).map((d) => d.alias)).to.deep.equal(['Delta']);
       expect((await t.store.taskDefinitionList({ status: 'canceled' })).map((d) => d.alias)).to.deep.equal(['Bravo', 'Echo']);
       expect((await t.store.taskDefinitionList({ statuses: ['active'] })).map((d) => d.alias)).to.deep.equal(['Alpha', 'Charlie', 'Delta']);
@@ -193,7 +196,9 @@ forEachDialect('task definitions', (t) => {
       const third = created[2]!;
       expect((await t.store.taskDefinitionList({ createdFrom: third.createdAt })).map((d) => d.id)).to.include(third.id);
       expect((await t.store.taskDefinitionList({ createdTo: third.createdAt })).map((d) => d.id)).to.include(third.id);
-      expect((await t.store.taskDefinitionList({ createdFrom: third.createdAt, createdTo: third.createdAt })).map((d) => d.id)).to.include(third.id);
+      expect((await t.store.taskDefinitionList({ createdFrom: third.createdAt, createdTo: third.createdAt })).map((d) => d.id)).to.include(
+        third.id,
+      );
       expect(await t.store.taskDefinitionCount({ createdFrom: new Date(Date.now() + 60_000) })).to.equal(0);
       expect(await t.store.taskDefinitionCount({ createdTo: new Date(Date.now() - 3_600_000) })).to.equal(0);
       expect(await t.store.taskDefinitionCount({ createdFrom: created[0]!.createdAt, createdTo: created[4]!.createdAt })).to.equal(5);

@@ -93,17 +93,36 @@ forEachDialect('enqueue', (t) => {
     const count = await queued();
     await expectError(() => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { delayMs: 10, runAt }), 'INVALID_ARGUMENT');
     await expectError(() => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { delayMs: -1 }), 'INVALID_ARGUMENT', 'delayMs');
-    await expectError(() => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { delayMs: Number.NaN }), 'INVALID_ARGUMENT', 'delayMs');
-    await expectError(() => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { runAt: new Date('nope') }), 'INVALID_ARGUMENT', 'runAt');
+    await expectError(
+      () => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { delayMs: Number.NaN }),
+      'INVALID_ARGUMENT',
+      'delayMs',
+    );
+    await expectError(
+      () => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { runAt: new Date('nope') }),
+      'INVALID_ARGUMENT',
+      'runAt',
+    );
     expect(await queued()).to.equal(count);
   });
 
   it('takes priority and maxAttempts, validating them', async function () {
     const item = await t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { priority: -7, maxAttempts: 9 });
     expect(item).to.include({ priority: -7, maxAttempts: 9 });
-    await expectError(() => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { priority: 1.5 }), 'INVALID_ARGUMENT', 'priority');
-    await expectError(() => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { maxAttempts: 0 }), 'INVALID_ARGUMENT', 'maxAttempts');
-    await expectError(() => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { unknownOption: 1 } as never), 'INVALID_ARGUMENT');
+    await expectError(
+      () => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { priority: 1.5 }),
+      'INVALID_ARGUMENT',
+      'priority',
+    );
+    await expectError(
+      () => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { maxAttempts: 0 }),
+      'INVALID_ARGUMENT',
+      'maxAttempts',
+    );
+    await expectError(
+      () => t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', {}, { unknownOption: 1 } as never),
+      'INVALID_ARGUMENT',
+    );
     expect(await queued()).to.equal(1);
   });
 
@@ -177,13 +196,20 @@ forEachDialect('enqueue', (t) => {
     });
 
     it('is all or nothing: one bad params object rejects the batch', async function () {
-      await expectError(() => t.store.taskDefinitionEnqueueManyByAlias(queue, 'SendEmail', [{ n: 1 }, [] as never, { n: 3 }]), 'INVALID_ARGUMENT');
+      await expectError(
+        () => t.store.taskDefinitionEnqueueManyByAlias(queue, 'SendEmail', [{ n: 1 }, [] as never, { n: 3 }]),
+        'INVALID_ARGUMENT',
+      );
       await expectError(() => t.store.taskDefinitionEnqueueManyByAlias(queue, 'SendEmail', [{ n: 1 }, { big: 2n }]), 'INVALID_ARGUMENT');
       expect(await queued()).to.equal(0);
     });
 
     it('rejects uniqueKey', async function () {
-      await expectError(() => t.store.taskDefinitionEnqueueManyByAlias(queue, 'SendEmail', [{}, {}], { uniqueKey: 'k' } as never), 'INVALID_ARGUMENT', 'uniqueKey');
+      await expectError(
+        () => t.store.taskDefinitionEnqueueManyByAlias(queue, 'SendEmail', [{}, {}], { uniqueKey: 'k' } as never),
+        'INVALID_ARGUMENT',
+        'uniqueKey',
+      );
       expect(await queued()).to.equal(0);
     });
 
@@ -194,7 +220,14 @@ forEachDialect('enqueue', (t) => {
 
     it('stores every value of a batch exactly as returned: awkward text, priority, attempts, run time to the millisecond', async function () {
       const runAt = new Date(Date.UTC(2031, 4, 6, 7, 8, 9, 123));
-      const awkward = ['quote \' and "double"', 'back\\slash', 'new\nline\ttab', 'emoji 🚀 and \u2028 separator', '{"looks": "like json"}', ''];
+      const awkward = [
+        'quote \' and "double"',
+        'back\\slash',
+        'new\nline\ttab',
+        'emoji 🚀 and \u2028 separator',
+        '{"looks": "like json"}',
+        '',
+      ];
       const items = await t.store.taskDefinitionEnqueueManyByAlias(
         queue,
         'SendEmail',
@@ -227,7 +260,11 @@ forEachDialect('enqueue', (t) => {
       const trx = await t.store.knex.transaction();
       let item: TaskQueueItem | undefined;
       try {
-        item = await within(t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', { n: 1 }, { transaction: trx }), 10_000, 'enqueue in a transaction');
+        item = await within(
+          t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', { n: 1 }, { transaction: trx }),
+          10_000,
+          'enqueue in a transaction',
+        );
       } finally {
         await trx.rollback();
       }
@@ -239,7 +276,11 @@ forEachDialect('enqueue', (t) => {
       const trx = await t.store.knex.transaction();
       let item: TaskQueueItem | undefined;
       try {
-        item = await within(t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', { n: 1 }, { transaction: trx }), 10_000, 'enqueue in a transaction');
+        item = await within(
+          t.store.taskDefinitionEnqueueByAlias(queue, 'SendEmail', { n: 1 }, { transaction: trx }),
+          10_000,
+          'enqueue in a transaction',
+        );
         await trx.commit();
       } catch (error) {
         await trx.rollback();
@@ -251,7 +292,11 @@ forEachDialect('enqueue', (t) => {
     it('enqueueMany inside a rolled-back transaction leaves no rows', async function () {
       const trx = await t.store.knex.transaction();
       try {
-        const items = await within(t.store.taskDefinitionEnqueueManyByAlias(queue, 'SendEmail', [{}, {}], { transaction: trx }), 10_000, 'enqueueMany in a transaction');
+        const items = await within(
+          t.store.taskDefinitionEnqueueManyByAlias(queue, 'SendEmail', [{}, {}], { transaction: trx }),
+          10_000,
+          'enqueueMany in a transaction',
+        );
         expect(items).to.have.length(2);
       } finally {
         await trx.rollback();

@@ -57,7 +57,12 @@ forEachDialect('task handlers', (t) => {
     const ran: string[] = [];
     await t.store.taskHandlerAdd(defineTask({ alias, handle: () => void ran.push('first') }), true);
     await t.store.taskHandlerAdd(defineTask({ alias: alias.toLowerCase(), handle: () => void ran.push('second') }), true);
-    expect(t.store.taskHandlerList().map(aliasOf).filter((listed) => listed.toLowerCase() === alias.toLowerCase())).to.have.length(1);
+    expect(
+      t.store
+        .taskHandlerList()
+        .map(aliasOf)
+        .filter((listed) => listed.toLowerCase() === alias.toLowerCase()),
+    ).to.have.length(1);
     expect(await t.store.taskDefinitionCount()).to.equal(1);
     await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
     const done = await t.store.taskQueueProcessNext(queue);

@@ -33,7 +33,13 @@ forEachDialect('processing', (t) => {
     expect(done?.id).to.equal(enqueued.id);
     expect(done).to.include({ status: 'success', attempts: 1, output: '{"sent":true}', claimToken: null });
     expect(done?.completedAt?.getTime()).to.be.within(before - 1000, Date.now() + 1000);
-    expect(detailMessages(done!.details)).to.deep.equal(['Task started', 'Hello Tom!', 'an error line', 'a success line', 'Task completed']);
+    expect(detailMessages(done!.details)).to.deep.equal([
+      'Task started',
+      'Hello Tom!',
+      'an error line',
+      'a success line',
+      'Task completed',
+    ]);
     expect(await t.store.taskQueueFindById(enqueued.id)).to.deep.equal(done);
   });
 
@@ -57,7 +63,8 @@ forEachDialect('processing', (t) => {
   });
 
   it('gives the handler a per-run context', async function () {
-    let seen: { params: unknown; strings: string[]; attempt: number; hasQueued: boolean; taskId: string | undefined; aborted: boolean } | undefined;
+    let seen:
+      { params: unknown; strings: string[]; attempt: number; hasQueued: boolean; taskId: string | undefined; aborted: boolean } | undefined;
     const alias = await register({
       handle(ctx) {
         seen = {
@@ -70,7 +77,15 @@ forEachDialect('processing', (t) => {
         };
       },
     });
-    const item = await t.store.taskDefinitionEnqueueByAlias(queue, alias, { n: 42, f: 1.5, yes: true, no: false, s: 'text', obj: { a: 1 }, nil: null });
+    const item = await t.store.taskDefinitionEnqueueByAlias(queue, alias, {
+      n: 42,
+      f: 1.5,
+      yes: true,
+      no: false,
+      s: 'text',
+      obj: { a: 1 },
+      nil: null,
+    });
     await t.store.taskQueueProcessNext(queue);
     expect(seen).to.not.equal(undefined);
     expect(seen!.params).to.deep.equal({ n: 42, f: 1.5, yes: true, no: false, s: 'text', obj: { a: 1 }, nil: null, task_alias: alias });

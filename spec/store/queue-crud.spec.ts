@@ -57,7 +57,15 @@ forEachDialect('task queue CRUD', (t) => {
     const found = await t.store.taskQueueFindById(created.id);
     expect(found?.availableAt.getTime()).to.equal(availableAt.getTime());
     expect(found).to.deep.equal(created);
-    expect(found).to.include({ queueName: 'reports', status: 'paused', priority: 12, maxAttempts: 3, uniqueKey: 'u-1', output: 'out', details: 'det' });
+    expect(found).to.include({
+      queueName: 'reports',
+      status: 'paused',
+      priority: 12,
+      maxAttempts: 3,
+      uniqueKey: 'u-1',
+      output: 'out',
+      details: 'det',
+    });
     expect(found?.parameters).to.deep.equal({ a: 'b', list: [1, 'two', null], nested: { deep: true }, unicode: 'zß水🚀' });
   });
 
@@ -101,7 +109,15 @@ forEachDialect('task queue CRUD', (t) => {
       maxAttempts: 4,
       availableAt,
     });
-    expect(updated).to.include({ id: item.id, queueName: 'moved', status: 'paused', output: 'o', details: 'd', priority: 3, maxAttempts: 4 });
+    expect(updated).to.include({
+      id: item.id,
+      queueName: 'moved',
+      status: 'paused',
+      output: 'o',
+      details: 'd',
+      priority: 3,
+      maxAttempts: 4,
+    });
     expect(updated.parameters).to.deep.equal({ x: 1 });
     expect(updated.availableAt.getTime()).to.equal(availableAt.getTime());
     expect(updated.updatedAt.getTime()).to.be.greaterThan(item.updatedAt.getTime());
@@ -195,7 +211,9 @@ forEachDialect('task queue CRUD', (t) => {
     });
 
     it('orders by an allowlisted column in either direction', async function () {
-      expect((await t.store.taskQueueList({ orderBy: 'priority', sortOrder: 'desc' })).map((item) => item.priority)).to.deep.equal([5, 4, 3, 2, 1]);
+      expect((await t.store.taskQueueList({ orderBy: 'priority', sortOrder: 'desc' })).map((item) => item.priority)).to.deep.equal([
+        5, 4, 3, 2, 1,
+      ]);
       expect((await t.store.taskQueueList({ orderBy: 'priority' })).map((item) => item.priority)).to.deep.equal([1, 2, 3, 4, 5]);
       expect(ids(await t.store.taskQueueList({ orderBy: 'createdAt', sortOrder: 'desc' }))).to.deep.equal(ids(items).reverse());
     });
@@ -296,7 +314,9 @@ forEachDialect('task queue CRUD', (t) => {
         canceled: 0,
         paused: 0,
       });
-      expect(await t.store.taskQueueStats({ queueName: 'nobody' })).to.deep.equal(Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])));
+      expect(await t.store.taskQueueStats({ queueName: 'nobody' })).to.deep.equal(
+        Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])),
+      );
     });
 
     it('purges finished rows last updated before olderThan, by default success, failed and canceled', async function () {

@@ -15,7 +15,11 @@ forEachDialect('retries and backoff', (t) => {
     queue = uniqueQueue();
   });
 
-  async function failing(maxAttempts: number, backoff: BackoffOptions, outcome: 'false' | 'throw' = 'false'): Promise<{ alias: string; attempts: number[] }> {
+  async function failing(
+    maxAttempts: number,
+    backoff: BackoffOptions,
+    outcome: 'false' | 'throw' = 'false',
+  ): Promise<{ alias: string; attempts: number[] }> {
     const alias = uniqueAlias('Retry');
     const attempts: number[] = [];
     await t.store.taskHandlerAdd(

@@ -1,7 +1,17 @@
 import { expect } from 'chai';
 import { defineTask } from '../../lib/index.js';
 import type { TaskQueueItem } from '../../lib/index.js';
-import { backdateRunning, deferred, detailMessages, expectError, forEachDialect, uniqueAlias, uniqueQueue, waitFor, within } from '../support/index.js';
+import {
+  backdateRunning,
+  deferred,
+  detailMessages,
+  expectError,
+  forEachDialect,
+  uniqueAlias,
+  uniqueQueue,
+  waitFor,
+  within,
+} from '../support/index.js';
 
 const TEN_MINUTES = 10 * 60_000;
 

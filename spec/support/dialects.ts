@@ -42,7 +42,10 @@ export function selectedDialects(env: NodeJS.ProcessEnv = process.env): Dialect[
     if (env[URL_ENV.mysql]) picked.push('mysql');
     return picked;
   }
-  const names = explicit.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = explicit
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   for (const name of names) {
     if (!ALL_DIALECTS.includes(name as Dialect)) {
       throw new Error(`DB=${explicit}: unknown dialect '${name}' (known: ${ALL_DIALECTS.join(', ')})`);
@@ -109,7 +112,8 @@ async function withMysql<T>(url: string, use: (connection: mysql.Connection) => 
 
 /** A knex config reaching `url` directly, for tests that hand the store a Knex instance or config. */
 export function knexConfigFor(dialect: Dialect, url: string): Knex.Config {
-  if (dialect === 'sqlite') return { client: 'better-sqlite3', connection: { filename: url.slice('sqlite:'.length) }, useNullAsDefault: true };
+  if (dialect === 'sqlite')
+    return { client: 'better-sqlite3', connection: { filename: url.slice('sqlite:'.length) }, useNullAsDefault: true };
   if (dialect === 'postgres') return { client: 'pg', connection: url };
   return { client: 'mysql2', connection: url };
 }

@@ -7,11 +7,7 @@ import type { TaskStoreErrorCode } from '../../lib/errors.js';
  * `code` (and, when given, a message matching `message`). A synchronous throw is a failure:
  * the contract is that public async methods reject.
  */
-export async function expectError(
-  action: () => unknown,
-  code: TaskStoreErrorCode,
-  message?: string | RegExp,
-): Promise<TaskStoreError> {
+export async function expectError(action: () => unknown, code: TaskStoreErrorCode, message?: string | RegExp): Promise<TaskStoreError> {
   let pending: unknown;
   try {
     pending = action();

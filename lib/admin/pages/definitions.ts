@@ -16,9 +16,16 @@ function definitionActions(context: PageContext, definition: TaskDefinition, bac
   if (definition.softDeletedAt) return [actionForm(context, `${path}/restore`, 'Restore', { fields })];
   return [
     definition.status === 'active'
-      ? actionForm(context, `${path}/cancel`, 'Deactivate', { confirm: `Deactivate ${definition.alias}? New enqueues are refused until it is activated again.`, fields })
+      ? actionForm(context, `${path}/cancel`, 'Deactivate', {
+          confirm: `Deactivate ${definition.alias}? New enqueues are refused until it is activated again.`,
+          fields,
+        })
       : actionForm(context, `${path}/activate`, 'Activate', { fields }),
-    actionForm(context, `${path}/delete`, 'Delete', { confirm: `Delete ${definition.alias}? (soft delete: it can be restored)`, danger: true, fields }),
+    actionForm(context, `${path}/delete`, 'Delete', {
+      confirm: `Delete ${definition.alias}? (soft delete: it can be restored)`,
+      danger: true,
+      fields,
+    }),
   ];
 }
 

@@ -74,7 +74,10 @@ export function csrfInput(context: PageContext): SafeHtml {
   return html`<input type="hidden" name="${CSRF_FIELD}" value="${context.csrfToken}">`;
 }
 
-export function layout(context: PageContext, page: { title: string; active: string; body: SafeHtml; data?: Record<string, string> }): string {
+export function layout(
+  context: PageContext,
+  page: { title: string; active: string; body: SafeHtml; data?: Record<string, string> },
+): string {
   const nav: [string, string, string][] = [
     ['overview', '/', 'Overview'],
     ['tasks', '/tasks', 'Tasks'],

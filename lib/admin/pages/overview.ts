@@ -13,7 +13,8 @@ export function overviewPage(context: PageContext, data: Overview): string {
   const body = html`<h1>Overview</h1>
 <section class="cards">
 ${TASK_STATUSES.map(
-  (status) => html`<a class="card status-card card-${status}" href="${href(context, '/tasks', { status })}"><span class="card-count" data-total="${status}">${data.totals[status]}</span><span class="card-label">${status}</span></a>`,
+  (status) =>
+    html`<a class="card status-card card-${status}" href="${href(context, '/tasks', { status })}"><span class="card-count" data-total="${status}">${data.totals[status]}</span><span class="card-label">${status}</span></a>`,
 )}
 </section>
 <section>

@@ -25,7 +25,8 @@ function filterForm(context: PageContext, filters: TaskFilters, queues: readonly
   const selected = (yes: boolean) => (yes ? html` selected` : '');
   return html`<form method="get" action="${href(context, '/tasks')}" class="filters" id="task-filters">
 <label>Status <select name="status"><option value="">any</option>${TASK_STATUSES.map(
-    (status) => html`<option value="${status}"${selected(filters.statuses.length === 1 && filters.statuses[0] === status)}>${status}</option>`,
+    (status) =>
+      html`<option value="${status}"${selected(filters.statuses.length === 1 && filters.statuses[0] === status)}>${status}</option>`,
   )}</select></label>
 <label>Queue <input name="queue" value="${filters.queue}" list="queue-names" placeholder="any" size="12"></label>
 <datalist id="queue-names">${queues.map((queue) => html`<option value="${queue}">`)}</datalist>
@@ -40,7 +41,13 @@ function filterForm(context: PageContext, filters: TaskFilters, queues: readonly
 </form>`;
 }
 
-export function taskListPage(context: PageContext, filters: TaskFilters, page: TaskPage, errors: string[], queues: readonly string[]): string {
+export function taskListPage(
+  context: PageContext,
+  filters: TaskFilters,
+  page: TaskPage,
+  errors: string[],
+  queues: readonly string[],
+): string {
   const pageLink = (number: number) => href(context, '/tasks', filtersToParams(filters, { page: number }));
   const first = page.total === 0 ? 0 : (page.page - 1) * page.perPage + 1;
   const last = Math.min(page.total, page.page * page.perPage);
@@ -85,9 +92,18 @@ export function taskDetailPage(context: PageContext, item: TaskQueueItem, defini
   const deleted = item.softDeletedAt !== null;
   const actions: SafeHtml[] = [];
   const back = { return: context.here };
-  if (!deleted && (item.status === 'failed' || item.status === 'canceled')) actions.push(actionForm(context, `${path}/retry`, 'Retry', { fields: back }));
-  if (!deleted && (item.status === 'queued' || item.status === 'paused')) actions.push(actionForm(context, `${path}/cancel`, 'Cancel', { confirm: 'Cancel this task?', fields: back }));
-  if (!deleted) actions.push(actionForm(context, `${path}/delete`, 'Delete', { confirm: 'Delete this task? (soft delete: it can be restored)', danger: true, fields: back }));
+  if (!deleted && (item.status === 'failed' || item.status === 'canceled'))
+    actions.push(actionForm(context, `${path}/retry`, 'Retry', { fields: back }));
+  if (!deleted && (item.status === 'queued' || item.status === 'paused'))
+    actions.push(actionForm(context, `${path}/cancel`, 'Cancel', { confirm: 'Cancel this task?', fields: back }));
+  if (!deleted)
+    actions.push(
+      actionForm(context, `${path}/delete`, 'Delete', {
+        confirm: 'Delete this task? (soft delete: it can be restored)',
+        danger: true,
+        fields: back,
+      }),
+    );
   else actions.push(actionForm(context, `${path}/restore`, 'Restore', { fields: back }));
   const waited = item.startedAt ? item.startedAt.getTime() - item.createdAt.getTime() : null;
   const body = html`<p class="crumbs"><a href="${href(context, '/tasks')}">Tasks</a> / <span class="mono">${item.id}</span></p>
@@ -116,5 +132,10 @@ ${deleted ? html`<dt>Deleted</dt><dd>${formatDate(item.softDeletedAt)}</dd>` : '
 <section><h2>Parameters</h2>${pre(JSON.stringify(item.parameters, null, 2), 'parameters', '{}')}</section>
 <section><h2>Output</h2>${pre(item.output, 'output', '(none)')}</section>
 <section><h2>Details <small class="muted live-note" data-field="live">${item.status === 'running' || item.status === 'queued' ? 'live' : ''}</small></h2>${pre(item.details, 'details', '(none yet)')}</section>`;
-  return layout(context, { title: `${alias} ${item.id.slice(-12)}`, active: 'tasks', body, data: { page: 'task', 'task-id': item.id, 'task-status': item.status } });
+  return layout(context, {
+    title: `${alias} ${item.id.slice(-12)}`,
+    active: 'tasks',
+    body,
+    data: { page: 'task', 'task-id': item.id, 'task-status': item.status },
+  });
 }

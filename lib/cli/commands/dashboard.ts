@@ -62,7 +62,10 @@ export const dashboardCommand: Command = {
       try {
         line(context.out.stdout, `dashboard on ${dashboard.url} (${store.dialect}); Ctrl-C to stop`);
         if (!isLoopbackAddress(host) && host !== 'localhost' && !parsed.flag('allow-remote')) {
-          line(context.out.stderr, `taskstore: note: only requests from this machine are served${parsed.flag('read-only') ? '' : ' (others get 403; see --read-only, --allow-remote)'}`);
+          line(
+            context.out.stderr,
+            `taskstore: note: only requests from this machine are served${parsed.flag('read-only') ? '' : ' (others get 403; see --read-only, --allow-remote)'}`,
+          );
         }
         if (parsed.list('queue').length > 0) {
           await runUntilSignal(context, workersFrom(store, parsed, progress, []), progress);

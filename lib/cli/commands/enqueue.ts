@@ -57,7 +57,10 @@ export const enqueueCommand: Command = {
     if (helpRequested(context, parsed, USAGE)) return 0;
     const alias = required(parsed.positionals, 0, 'the task alias', USAGE);
     const paramsJson = parsed.string('params-json');
-    const params = { ...(paramsJson === undefined ? {} : parseJsonObject(paramsJson, '--json')), ...parseKeyValues(parsed.list('param'), '--param') };
+    const params = {
+      ...(paramsJson === undefined ? {} : parseJsonObject(paramsJson, '--json')),
+      ...parseKeyValues(parsed.list('param'), '--param'),
+    };
     const delay = parsed.string('delay');
     const priority = parsed.string('priority');
     const maxAttempts = parsed.string('max-attempts');

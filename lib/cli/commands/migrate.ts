@@ -27,7 +27,8 @@ export const migrateCommand: Command = {
         if (direction === 'up') await store.migrateUp();
         else await store.migrateDown();
         if (context.out.json) printJson(context.out, { migrated: direction, dialect: store.dialect });
-        else line(context.out.stdout, direction === 'up' ? `tables are up to date (${store.dialect})` : `tables dropped (${store.dialect})`);
+        else
+          line(context.out.stdout, direction === 'up' ? `tables are up to date (${store.dialect})` : `tables dropped (${store.dialect})`);
       },
       { automigrate: false },
     );

@@ -180,8 +180,16 @@ function transitionCommand(name: 'retry' | 'cancel', summary: string, detail: st
   };
 }
 
-export const retryCommand = transitionCommand('retry', 'queue a failed or canceled task again', 'a failed or canceled task goes back to queued, due now, with its attempts reset');
-export const cancelCommand = transitionCommand('cancel', 'cancel a queued or paused task', 'a queued or paused task becomes canceled (a running task cannot be canceled)');
+export const retryCommand = transitionCommand(
+  'retry',
+  'queue a failed or canceled task again',
+  'a failed or canceled task goes back to queued, due now, with its attempts reset',
+);
+export const cancelCommand = transitionCommand(
+  'cancel',
+  'cancel a queued or paused task',
+  'a queued or paused task becomes canceled (a running task cannot be canceled)',
+);
 
 const PURGE_USAGE = `usage: taskstore purge --older-than 7d [--status s[,s…]] [--queue name]
 

@@ -60,7 +60,12 @@ export async function runUntilSignal(
   }
 }
 
-export function workersFrom(store: TaskStore, parsed: ReturnType<typeof parseCommand>, progress: ProgressLine, defaultQueues: string[]): Workers {
+export function workersFrom(
+  store: TaskStore,
+  parsed: ReturnType<typeof parseCommand>,
+  progress: ProgressLine,
+  defaultQueues: string[],
+): Workers {
   const concurrency = parsed.string('concurrency');
   const interval = parsed.string('interval');
   const queues = parsed.list('queue');
