@@ -2,7 +2,7 @@
 import { invalidArgument } from './errors.js';
 import { encodeParameters } from './params.js';
 import { PRIORITY_LIMIT, newQueueRow, type NewQueueRow } from './task-queue.js';
-import type { EnqueueOptions, TaskDefinition } from './types.js';
+import type { EnqueueOptions, JsonObject, TaskDefinition, TaskQueueItem } from './types.js';
 import {
   MAX_ATTEMPTS_LIMIT,
   assertDate,
@@ -57,4 +57,29 @@ export function buildEnqueueRows(
       now,
     });
   });
+}
+
+/** The item an inserted row stands for, without reading it back. */
+export function queueItemFromRow(row: NewQueueRow): TaskQueueItem {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    queueName: row.queue_name,
+    status: row.status,
+    parameters: JSON.parse(row.parameters) as JsonObject,
+    output: row.output,
+    details: row.details,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    priority: row.priority,
+    uniqueKey: row.unique_key,
+    availableAt: row.available_at,
+    startedAt: null,
+    completedAt: null,
+    heartbeatAt: null,
+    claimToken: null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    softDeletedAt: null,
+  };
 }

@@ -8,18 +8,17 @@ import type { Knex } from 'knex';
 import { resolveDatabase } from '../adapters/index.js';
 import type { Adapter, AdapterCapabilities, ChangeFeed } from '../adapters/adapter.js';
 import { migrateDown, migrateUp } from '../migrations/index.js';
-import { FinishBatcher } from '../runners/finish-batcher.js';
-import { executeTask, type ExecutionResult } from '../runners/task-executor.js';
-import { buildEnqueueRows, validateEnqueueOptions } from './enqueue.js';
+import type { ExecutionResult } from '../runners/task-executor.js';
+import { buildEnqueueRows, queueItemFromRow, validateEnqueueOptions } from './enqueue.js';
 import { TaskStoreError, invalidArgument, notFound, wrapDatabaseError } from './errors.js';
 import { HandlerRegistry } from './handler-registry.js';
-import type { TaskContext, TaskHandler } from './handler.js';
+import type { TaskHandler } from './handler.js';
 import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './options.js';
-import { paramAsString } from './params.js';
 import type { StoreContext } from './store-context.js';
 import { TaskDefinitions } from './task-definitions.js';
 import { TaskQueue, resolveQueueName } from './task-queue.js';
 import { TaskQueueMaintenance } from './task-queue-maintenance.js';
+import { TaskProcessor, type ProcessOptions } from './task-processor.js';
 // schedules
 import { ScheduleFiring, type DueCursor } from './schedule-firing.js';
 import { Schedules } from './schedules.js';
@@ -42,22 +41,8 @@ import type {
 } from './types.js';
 import { assertDate, assertInteger, assertNonEmptyString, assertPlainObject } from './validate.js';
 
-/** How long a definition read for processing is reused before it is read again. */
-const DEFINITION_CACHE_MS = 2000;
 export const MAX_CLAIM_BATCH = 1000;
-/** How long after a claim its lease is trusted without asking the database again. */
-const FRESH_CLAIM_MS = 250;
-
-export interface ProcessOptions {
-  /** Aborts the handler's ctx.signal. */
-  signal?: AbortSignal;
-  /** Overrides the store's heartbeatIntervalMs for this run; 0 = no per-item heartbeat. */
-  heartbeatIntervalMs?: number;
-  /** Called once the handler settled, before the final write. */
-  onHandlerDone?: () => void;
-  /** Batch this final write with others alike (one UPDATE for a burst of successes). */
-  batchFinish?: boolean;
-}
+export type { ProcessOptions };
 
 export class TaskStore {
   readonly dialect: Dialect;
@@ -69,11 +54,8 @@ export class TaskStore {
   readonly #queue: TaskQueue;
   readonly #maintenance: TaskQueueMaintenance;
   readonly #handlers = new HandlerRegistry();
-  readonly #definitionCache = new Map<string, { definition: Promise<TaskDefinition | null>; at: number }>();
-  /** When this store claimed an item it has not processed yet; a claim this fresh needs no check. */
-  readonly #claimedAt = new WeakMap<TaskQueueItem, number>();
+  readonly #processor: TaskProcessor;
   readonly #events = new EventEmitter();
-  readonly #batcher: FinishBatcher;
   /** Wake-up hints from other processes, kept open while anyone listens for enqueues. */
   #changeFeed: ChangeFeed | null = null;
   #closed = false;
@@ -96,7 +78,13 @@ export class TaskStore {
     this.#definitions = new TaskDefinitions(context);
     this.#queue = new TaskQueue(context);
     this.#maintenance = new TaskQueueMaintenance(context, this.#queue);
-    this.#batcher = new FinishBatcher(this.#queue, options.logger);
+    this.#processor = new TaskProcessor({
+      queue: this.#queue,
+      definitions: this.#definitions,
+      handlers: this.#handlers,
+      logger: options.logger,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+    });
     this.#events.setMaxListeners(0);
   }
 
@@ -233,32 +221,7 @@ export class TaskStore {
   async taskHandlerExecute(alias: string, params: JsonObject = {}, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     assertNonEmptyString(alias, 'alias', 100);
     assertPlainObject(params, 'params');
-    const handler = this.#handlers.find(alias);
-    if (!handler) throw notFound(`no handler registered for alias '${alias}'`);
-    const logger = this.#options.logger;
-    let output = '';
-    const context: TaskContext = Object.freeze({
-      params,
-      getParam: (key: string) => paramAsString(params, key),
-      logInfo: async (message: string) => logger.info(message),
-      logError: async (message: string) => logger.error(message),
-      logSuccess: async (message: string) => logger.info(message),
-      setOutput: (text: string) => {
-        output = String(text);
-      },
-      signal: options.signal ?? new AbortController().signal,
-      attempt: 1,
-      task: null,
-      hasQueuedTask: () => false,
-    });
-    try {
-      const result = await handler.handle(context);
-      if (output !== '') logger.info(output);
-      return result !== false;
-    } catch (error) {
-      logger.error(`${handler.alias} failed: ${error instanceof Error ? error.message : String(error)}`);
-      return false;
-    }
+    return this.#processor.runDirectly(alias, params, options.signal);
   }
 
   // --- enqueueing -----------------------------------------------------------------------
@@ -306,32 +269,8 @@ export class TaskStore {
       const announce = () => this.#events.emit('enqueued', queue);
       if (resolved.transaction) resolved.transaction.executionPromise.then(announce, () => {});
       else announce();
-      return rows.map((row) => this.#queueItemFromRow(row));
+      return rows.map(queueItemFromRow);
     });
-  }
-
-  #queueItemFromRow(row: ReturnType<typeof buildEnqueueRows>[number]): TaskQueueItem {
-    return {
-      id: row.id,
-      taskId: row.task_id,
-      queueName: row.queue_name,
-      status: row.status,
-      parameters: JSON.parse(row.parameters) as JsonObject,
-      output: row.output,
-      details: row.details,
-      attempts: row.attempts,
-      maxAttempts: row.max_attempts,
-      priority: row.priority,
-      uniqueKey: row.unique_key,
-      availableAt: row.available_at,
-      startedAt: null,
-      completedAt: null,
-      heartbeatAt: null,
-      claimToken: null,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      softDeletedAt: null,
-    };
   }
 
   /**
@@ -414,8 +353,7 @@ export class TaskStore {
       const queue = resolveQueueName(queueName);
       assertInteger(limit, 'limit', 1, MAX_CLAIM_BATCH);
       const items = await this.#queue.claim(queue, limit);
-      const at = Date.now();
-      for (const item of items) this.#claimedAt.set(item, at);
+      this.#processor.noteClaimed(items);
       return items;
     });
   }
@@ -445,36 +383,7 @@ export class TaskStore {
     return this.#run('taskQueueProcessTask', async () => {
       assertPlainObject(item, 'item');
       assertNonEmptyString(item.id, 'item.id');
-      let claimed: TaskQueueItem | null = item;
-      if (item.status === 'queued') {
-        claimed = await this.#queue.claimById(item.id);
-        if (!claimed) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' is no longer queued`);
-      } else if (item.status !== 'running' || !item.claimToken) {
-        throw new TaskStoreError(
-          'INVALID_STATE',
-          `task queue item '${item.id}' is ${item.status}; only queued or claimed items can be processed`,
-        );
-      } else if (!this.#isFreshClaim(item) && (await this.#queue.heartbeat([item])) === 0) {
-        this.#options.logger.warn(`task ${item.id} no longer holds its claim; not processing it`);
-        return null;
-      }
-      this.#claimedAt.delete(item);
-      return executeTask(
-        {
-          queue: this.#queue,
-          logger: this.#options.logger,
-          findDefinition: (id) => this.#cachedDefinition(id),
-          findHandler: (alias) => this.#handlers.find(alias),
-          now: () => new Date(),
-        },
-        claimed,
-        {
-          heartbeatIntervalMs: options.heartbeatIntervalMs ?? this.#options.heartbeatIntervalMs,
-          signal: options.signal,
-          onHandlerDone: options.onHandlerDone,
-          finish: options.batchFinish ? this.#batcher.write : undefined,
-        },
-      );
+      return this.#processor.execute(item, options);
     });
   }
 
@@ -628,28 +537,12 @@ export class TaskStore {
 
   // --- internals ------------------------------------------------------------------------
 
-  /** Claimed by this store moments ago: no sweep can have taken it back yet. */
-  #isFreshClaim(item: TaskQueueItem): boolean {
-    const at = this.#claimedAt.get(item);
-    return at !== undefined && Date.now() - at < FRESH_CLAIM_MS;
-  }
-
-  /** Definitions read for processing, shared by concurrent lookups and reused briefly. */
-  #cachedDefinition(id: string): Promise<TaskDefinition | null> {
-    const cached = this.#definitionCache.get(id);
-    if (cached && Date.now() - cached.at < DEFINITION_CACHE_MS) return cached.definition;
-    const definition = this.#definitions.findById(id);
-    this.#definitionCache.set(id, { definition, at: Date.now() });
-    definition.catch(() => this.#definitionCache.delete(id));
-    return definition;
-  }
-
   /** Local writes to definitions invalidate the processing cache at once. */
   async #forget<T>(write: Promise<T>): Promise<T> {
     try {
       return await write;
     } finally {
-      this.#definitionCache.clear();
+      this.#processor.forgetDefinitions();
     }
   }
 

@@ -1,0 +1,144 @@
+/**
+ * Processing for a store: checks that a claimed item still holds its claim, finds its
+ * definition (read once and shared briefly) and its handler, and hands it to the executor.
+ * Also runs a handler directly, outside the queue (the CLI's `run`).
+ */
+import { FinishBatcher } from '../runners/finish-batcher.js';
+import { executeTask, type ExecutionResult, type ExecutorDependencies } from '../runners/task-executor.js';
+import { TaskStoreError, notFound } from './errors.js';
+import type { HandlerRegistry } from './handler-registry.js';
+import type { TaskContext } from './handler.js';
+import { paramAsString } from './params.js';
+import type { TaskDefinitions } from './task-definitions.js';
+import type { TaskQueue } from './task-queue.js';
+import type { JsonObject, Logger, TaskDefinition, TaskQueueItem } from './types.js';
+
+/** How long a definition read for processing is reused before it is read again. */
+const DEFINITION_CACHE_MS = 2000;
+/** How long after a claim its lease is trusted without asking the database again. */
+const FRESH_CLAIM_MS = 250;
+
+export interface ProcessOptions {
+  /** Aborts the handler's ctx.signal. */
+  signal?: AbortSignal;
+  /** Overrides the store's heartbeatIntervalMs for this run; 0 = no per-item heartbeat. */
+  heartbeatIntervalMs?: number;
+  /** Called once the handler settled, before the final write. */
+  onHandlerDone?: () => void;
+  /** Batch this final write with others alike (one UPDATE for a burst of successes). */
+  batchFinish?: boolean;
+}
+
+export interface TaskProcessorParts {
+  readonly queue: TaskQueue;
+  readonly definitions: TaskDefinitions;
+  readonly handlers: HandlerRegistry;
+  readonly logger: Logger;
+  readonly heartbeatIntervalMs: number;
+}
+
+export class TaskProcessor {
+  readonly #parts: TaskProcessorParts;
+  readonly #executor: ExecutorDependencies;
+  readonly #batcher: FinishBatcher;
+  readonly #definitionCache = new Map<string, { definition: Promise<TaskDefinition | null>; at: number }>();
+  /** When this store claimed an item it has not processed yet; a claim this fresh needs no check. */
+  readonly #claimedAt = new WeakMap<TaskQueueItem, number>();
+
+  constructor(parts: TaskProcessorParts) {
+    this.#parts = parts;
+    this.#batcher = new FinishBatcher(parts.queue, parts.logger);
+    this.#executor = {
+      queue: parts.queue,
+      logger: parts.logger,
+      findDefinition: (id) => this.#cachedDefinition(id),
+      findHandler: (alias) => parts.handlers.find(alias),
+      now: () => new Date(),
+    };
+  }
+
+  /** Remembers when these items were claimed, so processing them at once skips the lease check. */
+  noteClaimed(items: readonly TaskQueueItem[]): void {
+    const at = Date.now();
+    for (const item of items) this.#claimedAt.set(item, at);
+  }
+
+  /**
+   * Runs one item: a queued item is claimed first; a running one must still hold its claim.
+   * Returns how the attempt ended, or null when the claim was lost and the handler not run.
+   */
+  async execute(item: TaskQueueItem, options: ProcessOptions): Promise<ExecutionResult | null> {
+    const { queue, logger } = this.#parts;
+    let claimed: TaskQueueItem | null = item;
+    if (item.status === 'queued') {
+      claimed = await queue.claimById(item.id);
+      if (!claimed) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' is no longer queued`);
+    } else if (item.status !== 'running' || !item.claimToken) {
+      throw new TaskStoreError(
+        'INVALID_STATE',
+        `task queue item '${item.id}' is ${item.status}; only queued or claimed items can be processed`,
+      );
+    } else if (!this.#isFreshClaim(item) && (await queue.heartbeat([item])) === 0) {
+      logger.warn(`task ${item.id} no longer holds its claim; not processing it`);
+      return null;
+    }
+    this.#claimedAt.delete(item);
+    return executeTask(this.#executor, claimed, {
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? this.#parts.heartbeatIntervalMs,
+      signal: options.signal,
+      onHandlerDone: options.onHandlerDone,
+      finish: options.batchFinish ? this.#batcher.write : undefined,
+    });
+  }
+
+  /** Runs a registered handler outside the queue: ctx.task is null, log lines go to the logger. */
+  async runDirectly(alias: string, params: JsonObject, signal: AbortSignal | undefined): Promise<boolean> {
+    const handler = this.#parts.handlers.find(alias);
+    if (!handler) throw notFound(`no handler registered for alias '${alias}'`);
+    const logger = this.#parts.logger;
+    let output = '';
+    const context: TaskContext = Object.freeze({
+      params,
+      getParam: (key: string) => paramAsString(params, key),
+      logInfo: async (message: string) => logger.info(message),
+      logError: async (message: string) => logger.error(message),
+      logSuccess: async (message: string) => logger.info(message),
+      setOutput: (text: string) => {
+        output = String(text);
+      },
+      signal: signal ?? new AbortController().signal,
+      attempt: 1,
+      task: null,
+      hasQueuedTask: () => false,
+    });
+    try {
+      const result = await handler.handle(context);
+      if (output !== '') logger.info(output);
+      return result !== false;
+    } catch (error) {
+      logger.error(`${handler.alias} failed: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    }
+  }
+
+  /** Local writes to definitions make the next processing read them again. */
+  forgetDefinitions(): void {
+    this.#definitionCache.clear();
+  }
+
+  /** Claimed by this store moments ago: no sweep can have taken it back yet. */
+  #isFreshClaim(item: TaskQueueItem): boolean {
+    const at = this.#claimedAt.get(item);
+    return at !== undefined && Date.now() - at < FRESH_CLAIM_MS;
+  }
+
+  /** Definitions read for processing, shared by concurrent lookups and reused briefly. */
+  #cachedDefinition(id: string): Promise<TaskDefinition | null> {
+    const cached = this.#definitionCache.get(id);
+    if (cached && Date.now() - cached.at < DEFINITION_CACHE_MS) return cached.definition;
+    const definition = this.#parts.definitions.findById(id);
+    this.#definitionCache.set(id, { definition, at: Date.now() });
+    definition.catch(() => this.#definitionCache.delete(id));
+    return definition;
+  }
+}
