@@ -83,4 +83,74 @@ forEachDialect('TaskQueueRunner after a lost database connection', (t) => {
     expect(await enqueuer.taskQueueCount({ queueName: queue, status: 'success' })).to.equal(5);
     for (const error of events.errors) expect(error, String(error)).to.be.instanceOf(Error);
   });
+
+  it('under load: connections killed mid-drain, every task still ends in success and the process survives', async function () {
+    this.timeout(120_000);
+    const queue = uniqueQueue();
+    const alias = uniqueAlias('LoadKill');
+    const total = 400;
+    const runs = new Map<number, number>();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const runnerStore = await t.openStore();
+      await runnerStore.taskHandlerAdd(
+        defineTask({
+          alias,
+          maxAttempts: 5,
+          handle: async (ctx) => {
+            const index = Number(ctx.params['index']);
+            runs.set(index, (runs.get(index) ?? 0) + 1);
+            await sleep(20);
+          },
+        }),
+        true,
+      );
+      // A short unstuck window: a task whose finishing write was cut off is swept back quickly.
+      const runner = runners.create(runnerStore, {
+        queueName: queue,
+        intervalSeconds: 0.1,
+        maxConcurrency: 5,
+        prefetch: 20,
+        unstuckMinutes: 0.05,
+      });
+      const events = recordEvents(runner);
+      const enqueuer = await t.openStore();
+      await enqueuer.taskDefinitionEnqueueManyByAlias(
+        queue,
+        alias,
+        Array.from({ length: total }, (_, index) => ({ index })),
+      );
+      runner.start();
+
+      await waitFor(() => runs.size >= 30, { timeoutMs: 30_000, message: 'the drain under way' });
+      // Kill often, so that some kills land on statements in flight (claims, finishing
+      // writes, heartbeats), not only on idle pooled connections.
+      let killed = 0;
+      for (let round = 0; round < 20; round += 1) {
+        killed += await killOtherConnections(dialect, t.url);
+        await sleep(30);
+      }
+      expect(killed, 'server connections ended').to.be.at.least(1);
+      expect(runs.size, 'the kills landed before the drain finished').to.be.below(total);
+
+      // counted through a store opened after the kills, so its own pool was never cut
+      const checker = await t.openStore();
+      await waitFor(async () => (await checker.taskQueueCount({ queueName: queue, status: 'success' })) === total, {
+        timeoutMs: 90_000,
+        intervalMs: 100,
+        message: 'every task succeeded after the kills',
+      });
+      expect(runner.isRunning()).to.equal(true);
+      await runner.stop();
+
+      expect([...runs.keys()].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: total }, (_, index) => index));
+      expect(await checker.taskQueueCount({ queueName: queue, statuses: ['queued', 'running', 'failed'] })).to.equal(0);
+      for (const error of events.errors) expect(error, String(error)).to.be.instanceOf(Error);
+      expect(unhandled, 'unhandled rejections').to.deep.equal([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
