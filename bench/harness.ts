@@ -6,6 +6,7 @@
  * Nothing here knows a particular queue library; bench/systems/ holds one adapter per system.
  */
 import { performance } from 'node:perf_hooks';
+import { startCpuMeter, type DrainCpu } from './cpu.js';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres', 'mysql'];
@@ -263,6 +264,8 @@ export interface RoundResult {
   slot: number;
   metrics: Partial<Record<Metric, number>>;
   drainElapsedMs?: number;
+  /** CPU per task over the timed drain (Linux only). */
+  drainCpu?: DrainCpu;
   error?: string;
 }
 
@@ -317,10 +320,15 @@ async function runSlot(system: BenchSystem, settings: BenchSettings, round: numb
     log(`${tag} enqueue batch: ${fmt(metrics.enqueueBatch)} jobs/s`);
 
     await system.analyze();
+    const stopCpuMeter = startCpuMeter();
     const drained = await system.drain(settings.jobs, settings.concurrency);
+    result.drainCpu = stopCpuMeter(settings.jobs);
     metrics.drain = drained.jobsPerSecond;
     result.drainElapsedMs = drained.elapsedMs;
-    log(`${tag} drain: ${fmt(metrics.drain)} jobs/s (${fmt(drained.elapsedMs)} ms)`);
+    const cpu = result.drainCpu
+      ? `; CPU ${fmt(result.drainCpu.machineUsPerTask)} µs/task (node ${fmt(result.drainCpu.nodeUsPerTask)}), steal ${result.drainCpu.stealPercent.toFixed(1)}%`
+      : '';
+    log(`${tag} drain: ${fmt(metrics.drain)} jobs/s (${fmt(drained.elapsedMs)} ms${cpu})`);
 
     await system.reset();
     const samples = await system.latency(settings.latencySamples);
@@ -424,6 +432,24 @@ function cell(result: SystemResult, metric: Metric): string {
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/**
+ * CPU per task over the drain, median over the rounds, (min–max) beside it; the steal column
+ * says how much CPU the hypervisor took meanwhile. Empty when /proc/stat was not readable.
+ */
+export function cpuTable(results: readonly SystemResult[]): string {
+  const rows = results.flatMap((r) => {
+    const measured = r.rounds.map((round) => round.drainCpu).filter((cpu): cpu is DrainCpu => cpu !== undefined);
+    if (measured.length === 0) return [];
+    const column = (pick: (cpu: DrainCpu) => number): string => {
+      const values = measured.map(pick);
+      return values.length > 1 ? `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})` : fmt(values[0]);
+    };
+    return [[r.id, r.dialect, column((c) => c.machineUsPerTask), column((c) => c.nodeUsPerTask), column((c) => c.stealPercent)]];
+  });
+  if (rows.length === 0) return '_no CPU figures: /proc/stat was not readable_';
+  return table(['system', 'dialect', 'drain CPU, all processes (µs/task)', 'of which node (µs/task)', 'steal during the drain (%)'], rows);
 }
 
 /** The results table: median over rounds, (min–max) beside it. */

@@ -16,8 +16,8 @@ import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart } from './chart.js';
 import { ensurePostgresDatabase, pgUrl, postgresVersion } from './databases.js';
-import { machineDescription, packageVersion, repoRoot } from './environment.js';
-import { DIALECTS, ratioTable, resultsTable, runRounds } from './harness.js';
+import { fsyncMedianMs, machineDescription, packageVersion, repoRoot } from './environment.js';
+import { DIALECTS, cpuTable, ratioTable, resultsTable, runRounds } from './harness.js';
 import type { BenchResults, BenchSettings, BenchSystem, Dialect } from './harness.js';
 import { GraphileWorkerSystem } from './systems/graphile-worker.js';
 import { PgBossSystem } from './systems/pg-boss.js';
@@ -90,6 +90,7 @@ async function report(results: BenchResults, chartPath: string): Promise<void> {
   const root = repoRoot();
   process.stdout.write(`\n## Results (${results.startedAt})\n\n${resultsTable(results.systems)}\n\n`);
   process.stdout.write(`## taskstore / peer (same run)\n\n${ratioTable(results.systems)}\n\n`);
+  process.stdout.write(`## CPU per task while draining\n\n${cpuTable(results.systems)}\n\n`);
   if (!chartPath) return;
   const svgPath = resolve(root, chartPath);
   await mkdir(dirname(svgPath), { recursive: true });
@@ -166,8 +167,10 @@ async function main(): Promise<number> {
       .map((l) => l.toFixed(2))
       .join(' ');
   environment.loadAverageAtStart = loadAt();
+  environment.fsyncMedianMsAtStart = fsyncMedianMs();
   const measured = await runRounds(systems, settings, log);
   environment.loadAverageAtEnd = loadAt();
+  environment.fsyncMedianMsAtEnd = fsyncMedianMs();
   const results: BenchResults = {
     startedAt,
     finishedAt: new Date().toISOString(),
