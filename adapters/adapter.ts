@@ -177,11 +177,11 @@ export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string
       'id',
       items.map((item) => item.id),
     )
+    // Fenced by the token alone, as in the PostgreSQL finish (see finishStatement there).
     .whereIn(
       ['id', 'claim_token'],
       items.map((item) => [item.id, item.token]),
-    )
-    .where('status', 'running');
+    );
   const condition = asyncCommit ? adapter.asyncCommitCondition(knex) : null;
   if (condition) builder.where(condition);
   const ids = items.map((item) => item.id);

@@ -57,6 +57,30 @@ const QUEUE_COLUMN_TYPES: Readonly<Record<string, string>> = {
   soft_deleted_at: 'timestamptz',
 };
 
+/**
+ * The finishing write: `unnest` pairs each id with its own token, and keeps the statement text
+ * the same for any batch size, so it is prepared once per connection.
+ *
+ * The rows are found by primary key and fenced by their claim token alone. A token is only
+ * ever set together with status 'running' and cleared by every write that leaves it, so a
+ * matching token means a running row; and a `status = 'running'` condition here would let
+ * the planner pick the partial index of running rows, which it does whenever the table was
+ * analyzed while nothing ran (it then expects one running row). Measured with a million
+ * finished rows in the table: that plan joined every running row with every finished id and
+ * the drain fell to 14% of its rate.
+ */
+export function finishStatement(table: string, asyncCommit: boolean): string {
+  return `UPDATE "${table}" AS t SET status = $1::text, output = $2::text, updated_at = $3, claim_token = NULL,
+       details = CASE WHEN $4::text = '' THEN t.details WHEN t.details = '' THEN $4::text ELSE t.details || chr(10) || $4::text END,
+       available_at = CASE WHEN $1::text = 'queued' THEN $5::timestamptz ELSE t.available_at END,
+       completed_at = CASE WHEN $1::text = 'queued' THEN t.completed_at ELSE $3 END,
+       unique_key_active = CASE WHEN $1::text = 'queued' THEN t.unique_key_active ELSE NULL END
+     FROM unnest($6::text[], $7::text[]) AS f(id, token)
+     WHERE t.id = f.id AND t.claim_token = f.token
+       ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}
+     RETURNING t.id`;
+}
+
 const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03', '57P01', '08006', '08003', '08001']);
 
 export const postgresAdapter: Adapter = {
@@ -118,19 +142,13 @@ export const postgresAdapter: Adapter = {
   async finish(knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> {
     const { items, status, output, details, availableAt, now, asyncCommit } = request;
     if (items.length === 0) return new Set();
-    // unnest pairs each id with its own token, and keeps the statement text the same for
-    // any batch size, so it is prepared once per connection.
-    const text = `UPDATE "${table}" AS t SET status = $1::text, output = $2::text, updated_at = $3, claim_token = NULL,
-         details = CASE WHEN $4::text = '' THEN t.details WHEN t.details = '' THEN $4::text ELSE t.details || chr(10) || $4::text END,
-         available_at = CASE WHEN $1::text = 'queued' THEN $5::timestamptz ELSE t.available_at END,
-         completed_at = CASE WHEN $1::text = 'queued' THEN t.completed_at ELSE $3 END,
-         unique_key_active = CASE WHEN $1::text = 'queued' THEN t.unique_key_active ELSE NULL END
-       FROM unnest($6::text[], $7::text[]) AS f(id, token)
-       WHERE t.id = f.id AND t.claim_token = f.token AND t.status = 'running'
-         ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}
-       RETURNING t.id`;
     const values = [status, output, now, details, availableAt, items.map((item) => item.id), items.map((item) => item.token)];
-    const rows = await preparedQuery(knex, `taskstore_finish_${table}_${asyncCommit ? 'a' : 's'}`, text, values);
+    const rows = await preparedQuery(
+      knex,
+      `taskstore_finish_${table}_${asyncCommit ? 'a' : 's'}`,
+      finishStatement(table, asyncCommit),
+      values,
+    );
     return new Set(rows.map((row) => String(row['id'])));
   },
 
