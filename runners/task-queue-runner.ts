@@ -102,6 +102,8 @@ export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
   #reserved = 0;
   /** Rung when capacity may have changed: a slot freed, a claim returned. */
   readonly #changed = new WakeSignal();
+  /** True while claiming waits for finishing writes to land (see #drain). */
+  #waitingForWrites = false;
   readonly #parallelClaims: number;
   readonly #claimChunk: number;
 
@@ -247,7 +249,13 @@ export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
       // A full chunk at a time; a smaller claim only when nothing else will feed a free slot
       // (no claim in flight, nothing prefetched): fewer, larger statements.
       const idle = claims.size === 0 && this.#buffer.length === 0;
-      const launch = capacity > 0 && claims.size < this.#parallelClaims && (capacity >= this.#claimChunk || idle);
+      // Backpressure: a slot frees when its handler settles, before the finishing write lands.
+      // When the database falls behind with those writes, stop claiming until no more than a
+      // full capacity of results is waiting, instead of piling up claimed rows.
+      const unwritten = this.#inFlight.size - this.activeCount;
+      this.#waitingForWrites = unwritten >= this.options.maxConcurrency + this.options.prefetch;
+      const launch =
+        capacity > 0 && !this.#waitingForWrites && claims.size < this.#parallelClaims && (capacity >= this.#claimChunk || idle);
       if (!launch) {
         await this.#changed.wait(this.options.pollIntervalMs, signal);
         continue;
@@ -310,6 +318,7 @@ export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
       .finally(() => {
         release();
         this.#inFlight.delete(item);
+        if (this.#waitingForWrites) this.#changed.notify();
         this.#executions.delete(execution);
         for (const tracker of this.#trackers) tracker.delete(execution);
       });
