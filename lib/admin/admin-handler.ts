@@ -119,24 +119,25 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
         notice: url.searchParams.get('notice'),
       };
 
+      const request: AdminRequest = {
+        req,
+        res,
+        store,
+        options: resolved,
+        method,
+        path,
+        query: url.searchParams,
+        readOnly,
+        queueNames,
+        page,
+        headers,
+      };
+
       // 4. State-changing requests: never when read-only, always with the token.
       if (STATE_CHANGING.has(method)) {
         if (readOnly) return fail(403, 'READ_ONLY', 'taskstore dashboard: read-only; nothing can be changed here', headers, page);
         const header = req.headers[CSRF_HEADER];
         const token = Array.isArray(header) ? header[0] : header;
-        const request: AdminRequest = {
-          req,
-          res,
-          store,
-          options: resolved,
-          method,
-          path,
-          query: url.searchParams,
-          readOnly,
-          queueNames,
-          page,
-          headers,
-        };
         // Form posts carry the token in the body: read there by the route (verifyCsrf).
         const verify = (given: unknown) => csrf.verify(req, given);
         if (isApi) {
@@ -157,19 +158,6 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
         return fail(405, 'METHOD_NOT_ALLOWED', `method ${method} is not allowed`, { ...headers, Allow: 'GET, HEAD, POST' }, page);
       }
 
-      const request: AdminRequest = {
-        req,
-        res,
-        store,
-        options: resolved,
-        method,
-        path,
-        query: url.searchParams,
-        readOnly,
-        queueNames,
-        page,
-        headers,
-      };
       if (isApi) {
         if (path === '/api/csrf') return sendJson(res, 200, { token: page.csrfToken, header: 'X-CSRF-Token' }, headers);
         return await apiRoute(request);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { TaskDefinitionQuery, TaskQueueQuery } from '../../lib/index.js';
+import { TASK_QUEUE_ORDER_BY } from '../../lib/types.js';
 import { expectError, forEachDialect } from '../support/index.js';
 
 type AnyQuery = Record<string, unknown>;
@@ -90,18 +91,7 @@ forEachDialect('bad input', (t) => {
         expect(await t.store.taskDefinitionList({ orderBy, sortOrder }), `${orderBy} ${sortOrder}`).to.have.length(1);
       }
     }
-    for (const orderBy of [
-      'id',
-      'queueName',
-      'status',
-      'priority',
-      'attempts',
-      'availableAt',
-      'startedAt',
-      'completedAt',
-      'createdAt',
-      'updatedAt',
-    ] as const) {
+    for (const orderBy of TASK_QUEUE_ORDER_BY) {
       for (const sortOrder of ['asc', 'desc'] as const) {
         expect(await t.store.taskQueueList({ orderBy, sortOrder }), `${orderBy} ${sortOrder}`).to.have.length(1);
       }
