@@ -1,13 +1,13 @@
 /**
  * MySQL 8+ and MariaDB 10.6+ via mysql2. MySQL has no UPDATE … RETURNING, so a claim is one
- * short READ COMMITTED transaction: SELECT … FOR UPDATE SKIP LOCKED, a guarded UPDATE, and a
- * read-back of the claimed rows; deadlocks and lock timeouts are retried.
+ * short READ COMMITTED transaction: SELECT … FOR UPDATE SKIP LOCKED of the whole rows, then an
+ * UPDATE of those ids, whose changes are applied to the locked rows in memory instead of
+ * reading them back; deadlocks and lock timeouts are retried.
  */
 import type { Knex } from 'knex';
 import {
   CLAIMABLE_WHERE,
   CLAIM_ORDER_BY,
-  compareClaimOrder,
   finishWithKnex,
   retryTransient,
   type Adapter,
@@ -39,21 +39,32 @@ export const mysqlAdapter: Adapter = {
     return retryTransient(mysqlAdapter, () =>
       knex.transaction(
         async (trx) => {
+          // The whole rows, locked: the claim's own changes are applied to them here instead
+          // of reading them back, one statement fewer per claim.
           const [candidates] = (await trx.raw(
-            `SELECT id FROM ?? WHERE ${CLAIMABLE_WHERE} ORDER BY ${CLAIM_ORDER_BY} LIMIT ? FOR UPDATE SKIP LOCKED`,
+            `SELECT * FROM ?? WHERE ${CLAIMABLE_WHERE} ORDER BY ${CLAIM_ORDER_BY} LIMIT ? FOR UPDATE SKIP LOCKED`,
             [table, queueName, now, limit],
-          )) as [{ id: string }[]];
+          )) as [QueueRow[]];
           if (candidates.length === 0) return [];
-          const ids = candidates.map((row) => row.id);
+          const ids = candidates.map((row) => String(row['id']));
           await trx.raw(
             `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?,
                updated_at = ?, completed_at = NULL, claim_token = ?,
                details = CASE WHEN details = '' THEN ? ELSE CONCAT(details, ?) END
-             WHERE id IN (${ids.map(() => '?').join(', ')}) AND status = 'queued'`,
+             WHERE id IN (${ids.map(() => '?').join(', ')})`,
             [table, now, now, now, token, startedLine, `\n${startedLine}`, ...ids],
           );
-          const rows = (await trx(table).whereIn('id', ids).andWhere('claim_token', token)) as QueueRow[];
-          return rows.sort(compareClaimOrder);
+          return candidates.map((row) => ({
+            ...row,
+            status: 'running',
+            attempts: Number(row['attempts']) + 1,
+            started_at: now,
+            heartbeat_at: now,
+            updated_at: now,
+            completed_at: null,
+            claim_token: token,
+            details: row['details'] === '' ? startedLine : `${String(row['details'])}\n${startedLine}`,
+          }));
         },
         { isolationLevel: 'read committed' },
       ),

@@ -114,6 +114,20 @@ forEachDialect('claiming', (t) => {
     expect(second[0]?.claimToken).to.not.equal(first[0]?.claimToken);
     expect(await t.store.taskQueueClaim('batch', 3)).to.deep.equal([]);
     expect(await t.store.taskQueueCount({ queueName: 'batch', status: 'running' })).to.equal(5);
+    // Adapters build the claimed items without reading them back: they must equal the rows.
+    for (const item of [...first, ...second]) expect(await t.store.taskQueueFindById(item.id)).to.deep.equal(item);
+  });
+
+  it('a row claimed again comes back exactly as stored, with its earlier details lines', async function () {
+    const made = await t.store.taskQueueCreate({ taskId, queueName: 'again', parameters: { text: 'a\nb' }, maxAttempts: 3 });
+    const first = await t.store.taskQueueClaim('again', 5);
+    expect(await t.store.taskQueueRelease(first)).to.equal(1);
+    const [again] = await t.store.taskQueueClaim('again', 5);
+    expect(again?.id).to.equal(made.id);
+    expect(again).to.include({ status: 'running', attempts: 1, maxAttempts: 3 });
+    expect(again?.parameters).to.deep.equal({ text: 'a\nb' });
+    expect(detailMessages(again!.details)).to.deep.equal(['Task started', 'Task released unstarted', 'Task started']);
+    expect(await t.store.taskQueueFindById(made.id)).to.deep.equal(again);
   });
 
   it('rejects a bad claim count', async function () {
