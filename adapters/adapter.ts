@@ -172,11 +172,9 @@ export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string
     changes['completed_at'] = now;
     changes['unique_key_active'] = null;
   }
+  const ids = items.map((item) => item.id);
   const builder = knex(table)
-    .whereIn(
-      'id',
-      items.map((item) => item.id),
-    )
+    .whereIn('id', ids)
     // Fenced by the token alone, as in the PostgreSQL finish (see finishStatement there).
     .whereIn(
       ['id', 'claim_token'],
@@ -184,7 +182,6 @@ export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string
     );
   const condition = asyncCommit ? adapter.asyncCommitCondition(knex) : null;
   if (condition) builder.where(condition);
-  const ids = items.map((item) => item.id);
   if (adapter.capabilities.returning) {
     const rows = (await builder.update(changes).returning('id')) as { id: string }[];
     return new Set(rows.map((row) => row.id));

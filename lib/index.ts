@@ -1,5 +1,6 @@
 /** The public API of taskstore. */
-export { TaskStore, type ProcessOptions } from './task-store.js';
+export { TaskStore } from './task-store.js';
+export type { ProcessOptions } from './task-processor.js';
 export { TaskStoreError, PermanentError, isTaskStoreError, ERROR_CODES, type TaskStoreErrorCode } from './errors.js';
 export {
   defineTask,

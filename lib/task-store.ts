@@ -42,7 +42,6 @@ import type {
 import { assertDate, assertInteger, assertNonEmptyString, assertPlainObject } from './validate.js';
 
 export const MAX_CLAIM_BATCH = 1000;
-export type { ProcessOptions };
 
 export class TaskStore {
   readonly dialect: Dialect;

@@ -18,6 +18,7 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
+import { appendDetailsLine } from '../../lib/details.js';
 import { pollingChangeFeed } from '../polling-change-feed.js';
 
 // 1205 lock wait timeout, 1213 deadlock, 2006/2013 server gone, 4031 idle disconnect.
@@ -63,7 +64,7 @@ export const mysqlAdapter: Adapter = {
             updated_at: now,
             completed_at: null,
             claim_token: token,
-            details: row['details'] === '' ? startedLine : `${String(row['details'])}\n${startedLine}`,
+            details: appendDetailsLine(String(row['details']), startedLine),
           }));
         },
         { isolationLevel: 'read committed' },

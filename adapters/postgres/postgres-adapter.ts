@@ -105,18 +105,17 @@ export const postgresAdapter: Adapter = {
        RETURNING ${CLAIM_RETURNING}`;
     const values = [now, token, startedLine, `\n${startedLine}`, queueName, limit];
     const rows = await preparedQuery(knex, `taskstore_claim_${table}_${asyncCommit ? 'a' : 's'}`, text, values);
-    for (const row of rows) {
-      Object.assign(row, {
-        queue_name: queueName,
-        status: 'running',
-        started_at: now,
-        heartbeat_at: now,
-        updated_at: now,
-        completed_at: null,
-        claim_token: token,
-        soft_deleted_at: null,
-      });
-    }
+    const known = {
+      queue_name: queueName,
+      status: 'running',
+      started_at: now,
+      heartbeat_at: now,
+      updated_at: now,
+      completed_at: null,
+      claim_token: token,
+      soft_deleted_at: null,
+    };
+    for (const row of rows) Object.assign(row, known);
     return rows.sort(compareClaimOrder);
   },
 

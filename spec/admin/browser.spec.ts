@@ -65,6 +65,8 @@ describe('dashboard in a browser [sqlite]', function () {
   before(async function () {
     if (!existsSync(CHROMIUM)) {
       if (process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is missing: .ci/run installs the Debian chromium package`);
+      // Off CI only: a developer machine without Debian's chromium cannot drive a browser;
+      // CI installs it, and there a missing browser fails the run (above).
       this.skip();
     }
     database = await createTestDatabase('sqlite');
