@@ -3,7 +3,7 @@
  * PostgreSQL and MySQL/MariaDB lives behind it; the rest of taskstore speaks only this.
  */
 import type { Knex } from 'knex';
-import type { Dialect } from '../lib/types.js';
+import type { Dialect } from '../lib/foundation/types.js';
 
 /** What a dialect can do; callers branch on these, never on the dialect's name. */
 export interface AdapterCapabilities {

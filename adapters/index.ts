@@ -3,8 +3,8 @@
  * and the adapter for its dialect.
  */
 import knexFactory, { type Knex } from 'knex';
-import { invalidArgument } from '../lib/errors.js';
-import type { Dialect } from '../lib/types.js';
+import { invalidArgument } from '../lib/foundation/errors.js';
+import type { Dialect } from '../lib/foundation/types.js';
 import type { Adapter } from './adapter.js';
 import { mysqlAdapter } from './mysql/mysql-adapter.js';
 import { postgresAdapter } from './postgres/postgres-adapter.js';

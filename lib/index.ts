@@ -1,7 +1,7 @@
 /** The public API of taskstore. */
 export { TaskStore } from './task-store.js';
-export type { ProcessOptions } from './task-processor.js';
-export { TaskStoreError, PermanentError, isTaskStoreError, ERROR_CODES, type TaskStoreErrorCode } from './errors.js';
+export type { ProcessOptions } from './queue/task-processor.js';
+export { TaskStoreError, PermanentError, isTaskStoreError, ERROR_CODES, type TaskStoreErrorCode } from './foundation/errors.js';
 export {
   defineTask,
   backoffDelayMs,
@@ -12,7 +12,7 @@ export {
   type TaskHandler,
   type TaskHandlerDefinition,
   type TaskResult,
-} from './handler.js';
+} from './definitions/handler.js';
 export {
   TaskQueueRunner,
   type TaskQueueRunnerOptions,
@@ -20,7 +20,7 @@ export {
   type TaskQueueRunnerEvents,
   type StopOptions,
 } from '../runners/task-queue-runner.js';
-export type { ExecutionOutcome, ExecutionResult } from '../runners/task-executor.js';
+export type { ExecutionOutcome, ExecutionResult } from './queue/task-executor.js';
 export {
   ScheduleRunner,
   type ScheduleRunnerOptions,
@@ -28,10 +28,10 @@ export {
   type ScheduleRunnerEvents,
   type ScheduleRunResult,
 } from '../runners/schedule-runner.js';
-export type { DueCursor } from './schedule-firing.js';
+export type { DueCursor } from './schedules/schedule-firing.js';
 export type { AdapterCapabilities } from '../adapters/adapter.js';
-export { DEFAULT_QUEUE } from './task-queue.js';
-export * from './types.js';
+export { DEFAULT_QUEUE } from './queue/task-queue.js';
+export * from './foundation/types.js';
 export {
   nextRunAt,
   nextScheduleRunAt,
@@ -42,5 +42,5 @@ export {
   FREQUENCIES,
   WEEKDAYS,
   MONTHS,
-} from './recurrence.js';
-export type * from './recurrence.js';
+} from './schedules/recurrence.js';
+export type * from './schedules/recurrence.js';

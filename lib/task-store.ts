@@ -8,21 +8,21 @@ import type { Knex } from 'knex';
 import { resolveDatabase } from '../adapters/index.js';
 import type { Adapter, AdapterCapabilities, ChangeFeed } from '../adapters/adapter.js';
 import { migrateDown, migrateUp } from '../migrations/index.js';
-import type { ExecutionResult } from '../runners/task-executor.js';
-import { buildEnqueueRows, queueItemFromRow, validateEnqueueOptions } from './enqueue.js';
-import { TaskStoreError, invalidArgument, notFound, wrapDatabaseError } from './errors.js';
-import { HandlerRegistry } from './handler-registry.js';
-import type { TaskHandler } from './handler.js';
-import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './options.js';
-import type { StoreContext } from './store-context.js';
-import { TaskDefinitions } from './task-definitions.js';
-import { TaskQueue, resolveQueueName } from './task-queue.js';
-import { TaskQueueMaintenance } from './task-queue-maintenance.js';
-import { TaskProcessor, type ProcessOptions } from './task-processor.js';
+import type { ExecutionResult } from './queue/task-executor.js';
+import { buildEnqueueRows, queueItemFromRow, validateEnqueueOptions } from './queue/enqueue.js';
+import { TaskStoreError, invalidArgument, notFound, wrapDatabaseError } from './foundation/errors.js';
+import { HandlerRegistry } from './definitions/handler-registry.js';
+import type { TaskHandler } from './definitions/handler.js';
+import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './store/store-options.js';
+import type { StoreContext } from './store/store-context.js';
+import { TaskDefinitions } from './definitions/task-definitions.js';
+import { TaskQueue, resolveQueueName } from './queue/task-queue.js';
+import { TaskQueueMaintenance } from './queue/task-queue-maintenance.js';
+import { TaskProcessor, type ProcessOptions } from './queue/task-processor.js';
 // schedules
-import { ScheduleFiring, type DueCursor } from './schedule-firing.js';
-import { Schedules } from './schedules.js';
-import type { Schedule, ScheduleCreateInput, ScheduleFireResult, ScheduleQuery, ScheduleUpdateInput } from './types.js';
+import { ScheduleFiring, type DueCursor } from './schedules/schedule-firing.js';
+import { Schedules } from './schedules/schedules.js';
+import type { Schedule, ScheduleCreateInput, ScheduleFireResult, ScheduleQuery, ScheduleUpdateInput } from './foundation/types.js';
 import type {
   Dialect,
   EnqueueOptions,
@@ -38,8 +38,8 @@ import type {
   TaskQueueStats,
   TaskQueueUpdateInput,
   TaskStoreOptions,
-} from './types.js';
-import { assertDate, assertInteger, assertNonEmptyString, assertPlainObject } from './validate.js';
+} from './foundation/types.js';
+import { assertDate, assertInteger, assertNonEmptyString, assertPlainObject } from './foundation/validate.js';
 
 export const MAX_CLAIM_BATCH = 1000;
 

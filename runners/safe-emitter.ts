@@ -4,7 +4,7 @@
  * when nobody listens (an unheard EventEmitter 'error' would crash the process).
  */
 import { EventEmitter } from 'node:events';
-import type { Logger } from '../lib/types.js';
+import type { Logger } from '../lib/foundation/types.js';
 
 export type EventMap = Record<string, unknown[]> & { error: [error: Error] };
 

@@ -5,10 +5,10 @@
  * process or many, enqueue every occurrence exactly once. Between passes it sleeps until
  * the earliest nextRunAt, at most intervalSeconds, and wakes when a schedule changes.
  */
-import { TaskStoreError } from '../lib/errors.js';
+import { TaskStoreError } from '../lib/foundation/errors.js';
 import type { TaskStore } from '../lib/task-store.js';
-import type { Logger, Schedule, TaskQueueItem } from '../lib/types.js';
-import { assertKnownKeys, assertPlainObject, assertPositiveNumber } from '../lib/validate.js';
+import type { Logger, Schedule, TaskQueueItem } from '../lib/foundation/types.js';
+import { assertKnownKeys, assertPlainObject, assertPositiveNumber } from '../lib/foundation/validate.js';
 import { SafeEmitter } from './safe-emitter.js';
 import { WakeSignal } from './wake-signal.js';
 

@@ -4,11 +4,17 @@
  * handler settles. Heartbeats keep its items' claims alive; each poll sweeps stuck items
  * back; enqueues through the same store wake it at once.
  */
-import { TaskStoreError } from '../lib/errors.js';
+import { TaskStoreError } from '../lib/foundation/errors.js';
 import { MAX_CLAIM_BATCH, type TaskStore } from '../lib/task-store.js';
-import { resolveQueueName } from '../lib/task-queue.js';
-import type { Logger, TaskQueueItem } from '../lib/types.js';
-import { assertInteger, assertKnownKeys, assertNonNegativeNumber, assertPlainObject, assertPositiveNumber } from '../lib/validate.js';
+import { resolveQueueName } from '../lib/queue/task-queue.js';
+import type { Logger, TaskQueueItem } from '../lib/foundation/types.js';
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertNonNegativeNumber,
+  assertPlainObject,
+  assertPositiveNumber,
+} from '../lib/foundation/validate.js';
 import { SafeEmitter } from './safe-emitter.js';
 import { Semaphore } from './semaphore.js';
 import { WakeSignal } from './wake-signal.js';

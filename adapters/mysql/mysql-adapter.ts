@@ -18,7 +18,7 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
-import { appendDetailsLine } from '../../lib/details.js';
+import { appendDetailsLine } from '../../lib/foundation/details.js';
 import { pollingChangeFeed } from '../polling-change-feed.js';
 
 // 1205 lock wait timeout, 1213 deadlock, 2006/2013 server gone, 4031 idle disconnect.

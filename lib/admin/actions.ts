@@ -2,7 +2,7 @@
  * Everything the dashboard changes, shared by the HTML forms and the JSON API. Bodies come
  * from forms (strings) or JSON (typed); both are checked here, the rest by the store.
  */
-import { parseDuration } from '../duration.js';
+import { parseDuration } from '../foundation/duration.js';
 import type { TaskStore } from '../task-store.js';
 import {
   TASK_DEFINITION_STATUSES,
@@ -11,7 +11,7 @@ import {
   type TaskDefinition,
   type TaskDefinitionStatus,
   type TaskQueueItem,
-} from '../types.js';
+} from '../foundation/types.js';
 import { definitionById } from './data.js';
 import { HttpError } from './http.js';
 

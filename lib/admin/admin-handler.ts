@@ -16,7 +16,7 @@ import { describeError, HttpError, redirect, send, sendJson } from './http.js';
 import { resolveAdminOptions, type AdminHandlerOptions, type ResolvedAdminHandlerOptions } from './options.js';
 import { errorPage, type PageContext } from './pages/layout.js';
 import { pageRoute } from './routes.js';
-import { hasScheduleApi } from './schedules.js';
+import { hasScheduleApi } from './schedule-routes.js';
 import { CSRF_FIELD, CSRF_HEADER, CsrfProtection, isDirectLoopbackRequest } from './security.js';
 
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>;

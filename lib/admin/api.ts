@@ -18,7 +18,7 @@ import type { AdminRequest } from './admin-handler.js';
 import { definitionById, definitionList, overview, taskDetail, taskPage } from './data.js';
 import { parseTaskFilters } from './filters.js';
 import { HttpError, readBody, sendJson } from './http.js';
-import { scheduleApiRoute } from './schedules.js';
+import { scheduleApiRoute } from './schedule-routes.js';
 
 export function pathSegments(path: string): string[] {
   try {

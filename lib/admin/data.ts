@@ -3,7 +3,7 @@
  * queue, throughput over the last hour, task lists with their aliases, definitions.
  */
 import type { TaskStore } from '../task-store.js';
-import { TASK_STATUSES, type TaskDefinition, type TaskQueueItem, type TaskQueueStats } from '../types.js';
+import { TASK_STATUSES, type TaskDefinition, type TaskQueueItem, type TaskQueueStats } from '../foundation/types.js';
 import { taskQueryFor, type TaskFilters } from './filters.js';
 
 export interface QueueStats {

@@ -2,8 +2,9 @@
  * The task list's filters from a query string, every key and value checked against an
  * allowlist: unknown sort keys, statuses and page sizes are errors, never passed through.
  */
-import { TASK_STATUSES, type SortOrder, type TaskQueueOrderBy, type TaskQueueQuery, type TaskStatus } from '../types.js';
+import { TASK_STATUSES, type SortOrder, type TaskQueueOrderBy, type TaskQueueQuery, type TaskStatus } from '../foundation/types.js';
 import type { TaskStore } from '../task-store.js';
+import { parseInstant } from '../foundation/time.js';
 
 export const TASK_SORT_KEYS = [
   'createdAt',
@@ -36,16 +37,6 @@ export interface TaskFilters {
   deleted: boolean;
 }
 
-/** '2025-01-02T03:04' (a datetime-local input, read as UTC) or any ISO 8601 instant. */
-export function parseInstant(text: string): Date | null {
-  const trimmed = text.trim();
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(trimmed)) return null;
-  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(trimmed) && trimmed.length > 10;
-  const normalized = trimmed.replace(' ', 'T');
-  const date = new Date(hasZone ? normalized : normalized.length === 10 ? `${normalized}T00:00:00Z` : `${normalized}Z`);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
-
 export function parseTaskFilters(params: URLSearchParams): { filters: TaskFilters; errors: string[] } {
   const errors: string[] = [];
   const text = (key: string) => (params.get(key) ?? '').trim().slice(0, MAX_TEXT);
@@ -70,8 +61,8 @@ export function parseTaskFilters(params: URLSearchParams): { filters: TaskFilter
   if (String(perPage) !== perText) errors.push(`per must be one of ${PAGE_SIZES.join(', ')} (got '${perText}')`);
   const fromText = text('from');
   const toText = text('to');
-  const from = fromText === '' ? null : parseInstant(fromText);
-  const to = toText === '' ? null : parseInstant(toText);
+  const from = fromText === '' ? null : parseInstant(fromText, { requireOffset: false });
+  const to = toText === '' ? null : parseInstant(toText, { requireOffset: false });
   if (fromText !== '' && !from) errors.push(`from: '${fromText}' is not a date (YYYY-MM-DDTHH:MM, UTC)`);
   if (toText !== '' && !to) errors.push(`to: '${toText}' is not a date (YYYY-MM-DDTHH:MM, UTC)`);
   const deletedText = text('deleted');

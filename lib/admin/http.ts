@@ -1,6 +1,6 @@
 /** Small request and response helpers of the dashboard over plain node:http. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TaskStoreError } from '../errors.js';
+import { TaskStoreError } from '../foundation/errors.js';
 
 /** An HTTP error with a status and a message safe to show. */
 export class HttpError extends Error {

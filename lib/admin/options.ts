@@ -1,6 +1,6 @@
 /** The options of createAdminHandler, their defaults and validation. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { invalidArgument } from '../errors.js';
+import { invalidArgument } from '../foundation/errors.js';
 
 export interface AdminHandlerOptions {
   /**

@@ -21,7 +21,7 @@ import { definitionDetailPage, definitionListPage } from './pages/definitions.js
 import { href } from './pages/layout.js';
 import { overviewPage } from './pages/overview.js';
 import { taskDetailPage, taskListPage } from './pages/tasks.js';
-import { schedulePageRoute } from './schedules.js';
+import { schedulePageRoute } from './schedule-routes.js';
 
 const NOTICE_OF: Record<string, string> = {
   retry: 'retried',

@@ -2,9 +2,9 @@
  * Parse helpers of the CLI: usage errors, durations ('5m', '7d'), key=value parameters and
  * the free `--key=value` parameters of `taskstore run`.
  */
-import { parseDuration as parseDurationMs } from '../duration.js';
-import { TaskStoreError } from '../errors.js';
-import { TASK_STATUSES, type JsonObject, type TaskStatus } from '../types.js';
+import { parseDuration as parseDurationMs } from '../foundation/duration.js';
+import { TaskStoreError } from '../foundation/errors.js';
+import { TASK_STATUSES, type JsonObject, type TaskStatus } from '../foundation/types.js';
 
 /** A mistake on the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {

@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TaskStore } from '../task-store.js';
-import type { Logger } from '../types.js';
+import type { Logger } from '../foundation/types.js';
 import { UsageError } from './args.js';
 import type { Output } from './output.js';
 

@@ -6,7 +6,7 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { TaskHandler } from '../handler.js';
+import type { TaskHandler } from '../definitions/handler.js';
 import { UsageError } from './args.js';
 
 function isHandler(value: unknown): value is TaskHandler {

@@ -4,7 +4,7 @@
  * `run`, the handler failed); 2 usage error; 3 not found; 4 conflict (the task or definition
  * is in the wrong state, or already exists); 130 stopped by a second signal.
  */
-import { TaskStoreError } from '../errors.js';
+import { TaskStoreError } from '../foundation/errors.js';
 import { NotFoundError, UsageError } from './args.js';
 import { GLOBAL_OPTIONS, type Command } from './command.js';
 import { dashboardCommand } from './commands/dashboard.js';
@@ -14,7 +14,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { runCommand } from './commands/run.js';
 import { cancelCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand } from './commands/tasks.js';
 import { workCommand } from './commands/work.js';
-import { demoCommand } from './demo.js';
+import { demoCommand } from './commands/demo.js';
 import type { Output } from './output.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4, forced: 130 } as const;

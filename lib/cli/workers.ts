@@ -3,7 +3,7 @@
  * the schedule runner when the library has one, reporting to a progress line.
  */
 import type { TaskStore } from '../task-store.js';
-import type { TaskQueueItem } from '../types.js';
+import type { TaskQueueItem } from '../foundation/types.js';
 import { ScheduleRunner } from '../../runners/schedule-runner.js';
 import { TaskQueueRunner } from '../../runners/task-queue-runner.js';
 import type { ProgressLine } from './progress.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DateTime } from 'luxon';
-import { TaskStoreError } from '../../lib/errors.js';
+import { TaskStoreError } from '../../lib/foundation/errors.js';
 import {
   nextRunAt,
   nextScheduleRunAt,
@@ -9,7 +9,7 @@ import {
   validateScheduleTiming,
   validateTimezone,
   type RecurrenceRule,
-} from '../../lib/recurrence.js';
+} from '../../lib/schedules/recurrence.js';
 
 /** The next `count` occurrences after `from`, by feeding each answer back in as `now`. */
 function occurrences(rule: RecurrenceRule | string, from: string, count: number, timezone?: string): string[] {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { TaskDefinitionQuery, TaskQueueQuery } from '../../lib/index.js';
-import { TASK_QUEUE_ORDER_BY } from '../../lib/types.js';
+import { TASK_QUEUE_ORDER_BY } from '../../lib/foundation/types.js';
 import { expectError, forEachDialect } from '../support/index.js';
 
 type AnyQuery = Record<string, unknown>;

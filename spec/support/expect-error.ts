@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TaskStoreError } from '../../lib/index.js';
-import type { TaskStoreErrorCode } from '../../lib/errors.js';
+import type { TaskStoreErrorCode } from '../../lib/foundation/errors.js';
 
 /**
  * Calls `action` and asserts that it returns a promise rejecting with a TaskStoreError of

@@ -1,5 +1,5 @@
 /** Task definitions: the list with a create form, and one definition's edit and enqueue forms. */
-import type { TaskDefinition } from '../../types.js';
+import type { TaskDefinition } from '../../foundation/types.js';
 import { html, type SafeHtml } from '../html.js';
 import { actionForm, csrfInput, formatDate, href, layout, statusBadge, type PageContext } from './layout.js';
 

@@ -1,7 +1,7 @@
 /** The page frame and the small pieces every page uses: links, dates, badges, action forms. */
 import { CSRF_FIELD } from '../security.js';
 import { html, type SafeHtml } from '../html.js';
-import type { TaskStatus } from '../../types.js';
+import type { TaskStatus } from '../../foundation/types.js';
 
 export interface PageContext {
   /** The mount path, '' at the root. */

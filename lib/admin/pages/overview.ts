@@ -1,5 +1,5 @@
 /** The overview: counts by status per queue, and throughput over the last hour. */
-import { TASK_STATUSES } from '../../types.js';
+import { TASK_STATUSES } from '../../foundation/types.js';
 import { throughputChart } from '../chart.js';
 import type { Overview } from '../data.js';
 import { html } from '../html.js';

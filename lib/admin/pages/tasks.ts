@@ -1,5 +1,5 @@
 /** The task list (filters, sort, pages) and the task detail page. */
-import { TASK_STATUSES, type TaskDefinition, type TaskQueueItem } from '../../types.js';
+import { TASK_STATUSES, type TaskDefinition, type TaskQueueItem } from '../../foundation/types.js';
 import type { TaskPage } from '../data.js';
 import { filtersToParams, PAGE_SIZES, TASK_SORT_KEYS, type TaskFilters } from '../filters.js';
 import { html, type SafeHtml } from '../html.js';

@@ -7,7 +7,7 @@ import { cliLogger, type Command } from '../command.js';
 import { withStore } from '../command.js';
 import { loadHandlersModule } from '../handlers-module.js';
 import { line, printJson } from '../output.js';
-import type { Logger } from '../../types.js';
+import type { Logger } from '../../foundation/types.js';
 
 const USAGE = `usage: taskstore run <alias> --handlers ./tasks.js [--key=value]…
 

@@ -1,6 +1,6 @@
 /** The task queue commands: list, show, stats, retry, cancel, purge. */
 import type { TaskStore } from '../../task-store.js';
-import { TASK_STATUSES, type TaskQueueItem, type TaskQueueQuery } from '../../types.js';
+import { TASK_STATUSES, type TaskQueueItem, type TaskQueueQuery } from '../../foundation/types.js';
 import { NotFoundError, UsageError, parseDuration, parseInteger, parseStatuses } from '../args.js';
 import { helpRequested, parseCommand, required, withStore, type Command } from '../command.js';
 import { formatDate, formatDuration, formatFields, formatTable, line, printJson } from '../output.js';

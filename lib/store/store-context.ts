@@ -1,7 +1,7 @@
 /** What every part of a store shares: the database, its adapter, table names and a clock. */
 import type { Knex } from 'knex';
-import type { Adapter, TableNames } from '../adapters/adapter.js';
-import type { Logger } from './types.js';
+import type { Adapter, TableNames } from '../../adapters/adapter.js';
+import type { Logger } from '../foundation/types.js';
 
 export interface StoreContext {
   readonly knex: Knex;
@@ -12,11 +12,6 @@ export interface StoreContext {
   readonly asyncStateCommits: boolean;
   /** The application clock, in one place (UTC instants; see docs/concepts.md on clocks). */
   now(): Date;
-}
-
-/** A timestamp strictly later than `previous`, so updatedAt always moves forward. */
-export function laterThan(previous: Date, now: Date): Date {
-  return now.getTime() > previous.getTime() ? now : new Date(previous.getTime() + 1);
 }
 
 export const SILENT_LOGGER: Logger = Object.freeze({ debug() {}, info() {}, warn() {}, error() {} });

@@ -3,8 +3,8 @@
  * Five fields (minute precision) or six (a leading seconds field), evaluated in an IANA zone.
  */
 import { CronExpressionParser } from 'cron-parser';
-import { TaskStoreError } from './errors.js';
-import { assertNonEmptyString } from './validate.js';
+import { TaskStoreError } from '../foundation/errors.js';
+import { assertNonEmptyString } from '../foundation/validate.js';
 
 const FIELD_NAMES_5 = 'minute hour day-of-month month day-of-week';
 /** cron-parser's `H` picks a random value per parse, which would move the schedule on every call. */

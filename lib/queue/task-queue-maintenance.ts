@@ -2,13 +2,27 @@
  * Operations on queue items outside the claim path: the unstuck sweep, requeue and cancel
  * (guarded status transitions), stats and purge.
  */
-import { retryTransient } from '../adapters/adapter.js';
-import { formatDetailsLine } from './details.js';
-import { TaskStoreError, invalidArgument, notFound } from './errors.js';
-import { laterThan, type StoreContext } from './store-context.js';
+import { retryTransient } from '../../adapters/adapter.js';
+import { formatDetailsLine } from '../foundation/details.js';
+import { TaskStoreError, invalidArgument, notFound } from '../foundation/errors.js';
+import { laterThan } from '../foundation/time.js';
+import type { StoreContext } from '../store/store-context.js';
 import { guardUnique, resolveQueueName, stateWrite, type TaskQueue } from './task-queue.js';
-import { TASK_STATUSES, type TaskQueueItem, type TaskQueuePurgeOptions, type TaskQueueStats, type TaskStatus } from './types.js';
-import { assertDate, assertKnownKeys, assertNonEmptyString, assertOneOf, assertPlainObject, assertPositiveNumber } from './validate.js';
+import {
+  TASK_STATUSES,
+  type TaskQueueItem,
+  type TaskQueuePurgeOptions,
+  type TaskQueueStats,
+  type TaskStatus,
+} from '../foundation/types.js';
+import {
+  assertDate,
+  assertKnownKeys,
+  assertNonEmptyString,
+  assertOneOf,
+  assertPlainObject,
+  assertPositiveNumber,
+} from '../foundation/validate.js';
 
 const FINISHED_STATUSES: TaskStatus[] = ['success', 'failed', 'canceled'];
 

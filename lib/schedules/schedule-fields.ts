@@ -1,16 +1,16 @@
 /**
  * The fields of a schedule: checks for create and update input, the row ↔ entity mapping,
  * and when an active schedule runs next. The timing itself (rule, cron, zone) is checked
- * and evaluated by lib/recurrence.ts; this file adds the schedule's own limits on top.
+ * and evaluated by lib/schedules/recurrence.ts; this file adds the schedule's own limits on top.
  */
 import { DateTime } from 'luxon';
-import { invalidArgument } from './errors.js';
-import { decodeParameters, encodeParameters } from './params.js';
+import { invalidArgument } from '../foundation/errors.js';
+import { decodeParameters, encodeParameters } from '../foundation/params.js';
 import { nextScheduleRunAt, validateScheduleTiming, type RecurrenceRule, type ScheduleTiming } from './recurrence.js';
-import { str, strOrNull, toDate, toDateOrNull } from './rows.js';
-import { resolveQueueName } from './task-queue.js';
-import { SCHEDULE_STATUSES, type Schedule, type ScheduleStatus } from './types.js';
-import { assertInteger, assertNonEmptyString, assertOneOf, assertOptionalString } from './validate.js';
+import { str, strOrNull, toDate, toDateOrNull } from '../store/rows.js';
+import { resolveQueueName } from '../queue/task-queue.js';
+import { SCHEDULE_STATUSES, type Schedule, type ScheduleStatus } from '../foundation/types.js';
+import { assertInteger, assertNonEmptyString, assertOneOf, assertOptionalString } from '../foundation/validate.js';
 
 export const DEFAULT_TIMEZONE = 'UTC';
 /** Upper bound of maxExecutionCount (fits every dialect's INTEGER). */

@@ -1,8 +1,8 @@
 /** Enqueue options: validated once, then turned into the rows that will be inserted. */
-import { invalidArgument } from './errors.js';
-import { encodeParameters } from './params.js';
+import { invalidArgument } from '../foundation/errors.js';
+import { encodeParameters } from '../foundation/params.js';
 import { PRIORITY_LIMIT, newQueueRow, type NewQueueRow } from './task-queue.js';
-import type { EnqueueOptions, JsonObject, TaskDefinition, TaskQueueItem } from './types.js';
+import type { EnqueueOptions, JsonObject, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 import {
   MAX_ATTEMPTS_LIMIT,
   assertDate,
@@ -11,7 +11,7 @@ import {
   assertNonEmptyString,
   assertNonNegativeNumber,
   assertPlainObject,
-} from './validate.js';
+} from '../foundation/validate.js';
 
 const KNOWN = ['delayMs', 'runAt', 'priority', 'maxAttempts', 'uniqueKey', 'transaction'];
 

@@ -1,6 +1,6 @@
 /** Database rows (snake_case, driver-typed) to entities (camelCase, Date, numbers). */
-import { decodeParameters } from './params.js';
-import type { TaskDefinition, TaskDefinitionStatus, TaskQueueItem, TaskStatus } from './types.js';
+import { decodeParameters } from '../foundation/params.js';
+import type { TaskDefinition, TaskDefinitionStatus, TaskQueueItem, TaskStatus } from '../foundation/types.js';
 
 type Row = Record<string, unknown>;
 

@@ -1,9 +1,9 @@
 /**
  * Task handlers: what a user writes (`defineTask`) and what a run of it sees (`TaskContext`).
  */
-import { invalidArgument } from './errors.js';
-import { MAX_ATTEMPTS_LIMIT, assertInteger, assertNonNegativeNumber, assertPositiveNumber } from './validate.js';
-import type { JsonObject, TaskQueueItem } from './types.js';
+import { invalidArgument } from '../foundation/errors.js';
+import { MAX_ATTEMPTS_LIMIT, assertInteger, assertNonNegativeNumber, assertPositiveNumber } from '../foundation/validate.js';
+import type { JsonObject, TaskQueueItem } from '../foundation/types.js';
 
 export type BackoffType = 'fixed' | 'linear' | 'exponential';
 

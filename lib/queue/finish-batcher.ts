@@ -3,8 +3,8 @@
  * and details lines: typically a burst of plain successes) as one guarded UPDATE. While one
  * flush runs, the next batch gathers. Each row is still matched on its (id, claim token).
  */
-import type { Finish, TaskQueue } from '../lib/task-queue.js';
-import type { Logger, TaskQueueItem } from '../lib/types.js';
+import type { Finish, TaskQueue } from './task-queue.js';
+import type { Logger, TaskQueueItem } from '../foundation/types.js';
 
 interface Pending {
   readonly item: TaskQueueItem;

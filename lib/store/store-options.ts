@@ -1,11 +1,11 @@
 /** TaskStore options: defaults, validation, and the resolved (frozen) form. */
 import type { Knex } from 'knex';
-import { DEFAULT_DATABASE_URL } from '../adapters/index.js';
-import type { TableNames } from '../adapters/adapter.js';
-import { invalidArgument } from './errors.js';
+import { DEFAULT_DATABASE_URL } from '../../adapters/index.js';
+import type { TableNames } from '../../adapters/adapter.js';
+import { invalidArgument } from '../foundation/errors.js';
 import { SILENT_LOGGER } from './store-context.js';
-import type { Logger, TaskStoreOptions } from './types.js';
-import { assertBoolean, assertKnownKeys, assertPlainObject, assertPositiveNumber } from './validate.js';
+import type { Logger, TaskStoreOptions } from '../foundation/types.js';
+import { assertBoolean, assertKnownKeys, assertPlainObject, assertPositiveNumber } from '../foundation/validate.js';
 
 export interface ResolvedTaskStoreOptions {
   readonly database: string | Knex.Config | Knex;

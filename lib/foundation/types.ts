@@ -3,7 +3,7 @@
  * Behaviour lives elsewhere; this file only names things.
  */
 import type { Knex } from 'knex';
-import type { RecurrenceRule } from './recurrence.js';
+import type { RecurrenceRule } from './recurrence-rule.js';
 
 export type { RecurrenceRule };
 

@@ -1,5 +1,5 @@
 /** The handlers this process can run, keyed by normalised alias: one per alias, latest wins. */
-import { invalidArgument } from './errors.js';
+import { invalidArgument } from '../foundation/errors.js';
 import { normalizeAlias, type TaskHandler } from './handler.js';
 
 export class HandlerRegistry {

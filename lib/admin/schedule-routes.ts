@@ -2,12 +2,12 @@
  * Schedules in the dashboard: the list with the next runs, a create form, pause / activate,
  * soft delete and restore; and the same under api/schedules.
  */
-import { nextRunAt, FREQUENCIES, type RecurrenceRule } from '../recurrence.js';
+import { nextRunAt, FREQUENCIES, type RecurrenceRule } from '../schedules/recurrence.js';
 import type { TaskStore } from '../task-store.js';
-import type { Schedule, ScheduleCreateInput, ScheduleStatus } from '../types.js';
+import type { Schedule, ScheduleCreateInput, ScheduleStatus } from '../foundation/types.js';
 import { stringField, type Body } from './actions.js';
 import type { AdminRequest } from './admin-handler.js';
-import { parseInstant } from './filters.js';
+import { parseInstant } from '../foundation/time.js';
 import { html, type SafeHtml } from './html.js';
 import { HttpError, readBody, redirect, send, sendJson } from './http.js';
 import { actionForm, csrfInput, formatDate, href, layout, statusBadge, type PageContext } from './pages/layout.js';
@@ -88,7 +88,7 @@ export function scheduleInput(body: Body): ScheduleCreateInput {
   }
   const endAt = stringField(body, 'endAt', 40)?.trim();
   if (endAt) {
-    const parsed = parseInstant(endAt);
+    const parsed = parseInstant(endAt, { requireOffset: false });
     if (!parsed) throw badRequest(`endAt: '${endAt}' is not a date`);
     input.endAt = parsed;
   }
@@ -122,7 +122,7 @@ export function scheduleInput(body: Body): ScheduleCreateInput {
     }
     const startsAt = stringField(body, 'startsAt', 40)?.trim();
     if (startsAt) {
-      const parsed = parseInstant(startsAt);
+      const parsed = parseInstant(startsAt, { requireOffset: false });
       if (!parsed) throw badRequest(`startsAt: '${startsAt}' is not a date`);
       rule.startsAt = parsed;
     }

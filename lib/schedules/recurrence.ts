@@ -1,10 +1,10 @@
 /**
  * Recurrence rules for schedules and `nextRunAt`, the one function that says when a schedule
  * fires next. Rules follow RFC 5545 RRULE semantics (FREQ, INTERVAL, BYDAY without ordinals,
- * BYMONTHDAY, BYMONTH) counted from `startsAt`; cron strings are handed to lib/cron.ts.
+ * BYMONTHDAY, BYMONTH) counted from `startsAt`; cron strings are handed to lib/schedules/cron.ts.
  * docs/schedules.md describes the behaviour for users; this file is the reference.
  */
-import { DateTime, IANAZone, type Zone } from 'luxon';
+import { IANAZone, type Zone } from 'luxon';
 import {
   civilDateOf,
   dayNumberOf,
@@ -19,63 +19,26 @@ import {
   zoneOf,
 } from './calendar.js';
 import { nextCronRunAt, validateCron } from './cron.js';
-import { invalidArgument } from './errors.js';
-import { assertDate, assertInteger, assertKnownKeys, assertNonEmptyString, assertOneOf, assertPlainObject } from './validate.js';
+import { invalidArgument } from '../foundation/errors.js';
+import { parseInstant } from '../foundation/time.js';
+import { FREQUENCIES, MONTHS, WEEKDAYS, type Frequency, type RecurrenceRule, type ScheduleTiming } from '../foundation/recurrence-rule.js';
+import {
+  assertDate,
+  assertInteger,
+  assertKnownKeys,
+  assertNonEmptyString,
+  assertOneOf,
+  assertPlainObject,
+} from '../foundation/validate.js';
 
 export { validateCron } from './cron.js';
 
-export const FREQUENCIES = ['none', 'secondly', 'minutely', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
-export type Frequency = (typeof FREQUENCIES)[number];
-export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-export const MONTHS = [
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
-] as const;
-export type Month = (typeof MONTHS)[number];
-
-/** When a schedule fires, in RRULE terms. See docs/schedules.md. */
-export interface RecurrenceRule {
-  /** The period; 'none' fires once, at startsAt. */
-  frequency: Frequency;
-  /** Every n-th period counted from startsAt (RRULE INTERVAL). Default 1. */
-  interval?: number;
-  /** First possible occurrence and the anchor of the time of day. Required for 'none'. Default: 1970-01-01 00:00 in the zone. */
-  startsAt?: Date | string;
-  /** Last possible occurrence, inclusive. Default: none. */
-  endsAt?: Date | string;
-  /** RRULE BYDAY (no ordinals). Weeks start on Monday. */
-  daysOfWeek?: Weekday[];
-  /** RRULE BYMONTHDAY: 1..31, or -1..-31 counting back from the month's last day. */
-  daysOfMonth?: number[];
-  /** RRULE BYMONTH. */
-  monthsOfYear?: Month[];
-}
-
-/** The timing fields of a schedule: a recurrence rule or a cron expression, in a time zone. */
-export interface ScheduleTiming {
-  recurrenceRule?: RecurrenceRule;
-  cron?: string;
-  /** IANA name such as 'Europe/Berlin'. Default 'UTC'. */
-  timezone?: string;
-}
+export { FREQUENCIES, MONTHS, WEEKDAYS, type Frequency, type RecurrenceRule, type ScheduleTiming } from '../foundation/recurrence-rule.js';
 
 const RULE_KEYS = ['frequency', 'interval', 'startsAt', 'endsAt', 'daysOfWeek', 'daysOfMonth', 'monthsOfYear'] as const;
 const FILTER_KEYS = ['daysOfWeek', 'daysOfMonth', 'monthsOfYear'] as const;
 /** Longest length of each month (February counts its leap day). */
 const MAX_MONTH_LENGTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
-/** An ISO 8601 date-time that carries its own offset, so it names one instant. */
-const ISO_WITH_OFFSET = /T\d{2}.*(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
 // ---------------------------------------------------------------------------------------
 // Validation
@@ -101,10 +64,8 @@ function optionalInstant(value: unknown, name: string): Date | undefined {
     assertDate(value, name);
     return new Date(value.getTime());
   }
-  if (typeof value === 'string' && ISO_WITH_OFFSET.test(value.trim())) {
-    const parsed = DateTime.fromISO(value.trim(), { setZone: true });
-    if (parsed.isValid) return parsed.toJSDate();
-  }
+  const parsed = typeof value === 'string' ? parseInstant(value, { requireOffset: true }) : null;
+  if (parsed) return parsed;
   throw invalidArgument(
     `${name} must be a valid Date or an ISO 8601 string with a UTC offset, such as '2025-01-01T09:00:00Z' or '2025-01-01T09:00:00+01:00' (got ${show(value)})`,
   );

@@ -4,14 +4,15 @@
  * so a worker whose task was reclaimed changes nothing.
  */
 import type { Knex } from 'knex';
-import { retryTransient, type QueueRow } from '../adapters/adapter.js';
-import { TaskStoreError, notFound } from './errors.js';
-import { formatDetailsLine } from './details.js';
-import { newId } from './ids.js';
-import { encodeParameters } from './params.js';
-import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from './query.js';
-import { toTaskQueueItem } from './rows.js';
-import { laterThan, type StoreContext } from './store-context.js';
+import { retryTransient, type QueueRow } from '../../adapters/adapter.js';
+import { TaskStoreError, notFound } from '../foundation/errors.js';
+import { formatDetailsLine } from '../foundation/details.js';
+import { newId } from '../foundation/ids.js';
+import { encodeParameters } from '../foundation/params.js';
+import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from '../store/query.js';
+import { toTaskQueueItem } from '../store/rows.js';
+import { laterThan } from '../foundation/time.js';
+import type { StoreContext } from '../store/store-context.js';
 import {
   TASK_STATUSES,
   type TaskQueueCreateInput,
@@ -19,7 +20,7 @@ import {
   type TaskQueueQuery,
   type TaskQueueUpdateInput,
   type TaskStatus,
-} from './types.js';
+} from '../foundation/types.js';
 import {
   MAX_ATTEMPTS_LIMIT,
   assertDate,
@@ -29,7 +30,7 @@ import {
   assertOneOf,
   assertOptionalString,
   assertPlainObject,
-} from './validate.js';
+} from '../foundation/validate.js';
 
 export const DEFAULT_QUEUE = 'default';
 export const PRIORITY_LIMIT = 1_000_000;

@@ -3,7 +3,7 @@
  * then applied to a knex builder with every value bound, never interpolated.
  */
 import type { Knex } from 'knex';
-import { invalidArgument } from './errors.js';
+import { invalidArgument } from '../foundation/errors.js';
 import {
   assertBoolean,
   assertDate,
@@ -13,7 +13,7 @@ import {
   assertOneOf,
   assertPlainObject,
   assertStringArray,
-} from './validate.js';
+} from '../foundation/validate.js';
 
 type Builder = Knex.QueryBuilder;
 

@@ -1,13 +1,13 @@
 /**
  * Schedules: CRUD, queries and soft delete. A schedule names a task definition, a queue,
  * parameters and a timing. While it is active, next_run_at says when a ScheduleRunner
- * enqueues next (lib/schedule-firing.ts); every write that activates or re-times a schedule
+ * enqueues next (lib/schedules/schedule-firing.ts); every write that activates or re-times a schedule
  * plans that instant anew, and any other status clears it.
  */
-import { TaskStoreError, invalidArgument, notFound } from './errors.js';
-import { newId } from './ids.js';
-import { decodeParameters } from './params.js';
-import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from './query.js';
+import { TaskStoreError, invalidArgument, notFound } from '../foundation/errors.js';
+import { newId } from '../foundation/ids.js';
+import { decodeParameters } from '../foundation/params.js';
+import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from '../store/query.js';
 import {
   DEFAULT_TIMEZONE,
   EDITABLE_KEYS,
@@ -21,9 +21,10 @@ import {
   toSchedule,
   type CheckedFields,
 } from './schedule-fields.js';
-import { laterThan, type StoreContext } from './store-context.js';
-import type { TaskDefinitions } from './task-definitions.js';
-import { DEFAULT_QUEUE } from './task-queue.js';
+import { laterThan } from '../foundation/time.js';
+import type { StoreContext } from '../store/store-context.js';
+import type { TaskDefinitions } from '../definitions/task-definitions.js';
+import { DEFAULT_QUEUE } from '../queue/task-queue.js';
 import {
   SCHEDULE_STATUSES,
   type Schedule,
@@ -31,8 +32,8 @@ import {
   type ScheduleQuery,
   type ScheduleUpdateInput,
   type TaskDefinition,
-} from './types.js';
-import { assertKnownKeys, assertNonEmptyString, assertPlainObject } from './validate.js';
+} from '../foundation/types.js';
+import { assertKnownKeys, assertNonEmptyString, assertPlainObject } from '../foundation/validate.js';
 
 const SCHEDULE_QUERY: QuerySpec = {
   name: 'schedule',

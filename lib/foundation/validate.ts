@@ -41,6 +41,21 @@ export function assertPositiveNumber(value: unknown, name: string): asserts valu
   }
 }
 
+/** The longest delay a Node timer can hold (about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A positive duration in `unitMs` units (1000 for seconds) that a Node timer can hold: longer
+ * values would silently become 1 ms timers.
+ */
+export function assertTimerDuration(value: unknown, name: string, unitMs: number, { allowZero = false } = {}): asserts value is number {
+  if (allowZero) assertNonNegativeNumber(value, name);
+  else assertPositiveNumber(value, name);
+  const max = MAX_TIMER_MS / unitMs;
+  if (value > max)
+    throw invalidArgument(`${name} must be at most ${+max.toFixed(3)} (a Node timer's limit, about 24.8 days; got ${value})`);
+}
+
 export function assertNonNegativeNumber(value: unknown, name: string): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw invalidArgument(`${name} must be a non-negative number (got ${describe(value)})`);

@@ -3,19 +3,20 @@
  * normalised form (case, '-', '_' and spaces ignored), unique among live definitions.
  */
 import type { Knex } from 'knex';
-import { TaskStoreError, invalidArgument, notFound } from './errors.js';
+import { TaskStoreError, invalidArgument, notFound } from '../foundation/errors.js';
 import { normalizeAlias } from './handler.js';
-import { newId } from './ids.js';
-import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from './query.js';
-import { toTaskDefinition } from './rows.js';
-import { laterThan, type StoreContext } from './store-context.js';
+import { newId } from '../foundation/ids.js';
+import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from '../store/query.js';
+import { toTaskDefinition } from '../store/rows.js';
+import { laterThan } from '../foundation/time.js';
+import type { StoreContext } from '../store/store-context.js';
 import {
   TASK_DEFINITION_STATUSES,
   type TaskDefinition,
   type TaskDefinitionCreateInput,
   type TaskDefinitionQuery,
   type TaskDefinitionUpdateInput,
-} from './types.js';
+} from '../foundation/types.js';
 import {
   MAX_ATTEMPTS_LIMIT,
   assertInteger,
@@ -24,7 +25,7 @@ import {
   assertOneOf,
   assertOptionalString,
   assertPlainObject,
-} from './validate.js';
+} from '../foundation/validate.js';
 
 const DEFINITION_QUERY: QuerySpec = {
   name: 'task definition',

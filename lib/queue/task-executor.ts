@@ -3,12 +3,12 @@
  * context, enforces the timeout, keeps the heartbeat, and turns the outcome into the item's
  * next state with one guarded write.
  */
-import { formatDetailsLine } from '../lib/details.js';
-import { PermanentError } from '../lib/errors.js';
-import { DEFAULT_BACKOFF, backoffDelayMs, type TaskContext, type TaskHandler, type TaskResult } from '../lib/handler.js';
-import { paramAsString } from '../lib/params.js';
-import type { Finish, TaskQueue } from '../lib/task-queue.js';
-import type { Logger, TaskDefinition, TaskQueueItem } from '../lib/types.js';
+import { formatDetailsLine } from '../foundation/details.js';
+import { PermanentError } from '../foundation/errors.js';
+import { DEFAULT_BACKOFF, backoffDelayMs, type TaskContext, type TaskHandler, type TaskResult } from '../definitions/handler.js';
+import { paramAsString } from '../foundation/params.js';
+import type { Finish, TaskQueue } from './task-queue.js';
+import type { Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 
 export type ExecutionOutcome =
   | { status: 'success' }

@@ -3,15 +3,15 @@
  * definition (read once and shared briefly) and its handler, and hands it to the executor.
  * Also runs a handler directly, outside the queue (the CLI's `run`).
  */
-import { FinishBatcher } from '../runners/finish-batcher.js';
-import { executeTask, type ExecutionResult, type ExecutorDependencies } from '../runners/task-executor.js';
-import { TaskStoreError, notFound } from './errors.js';
-import type { HandlerRegistry } from './handler-registry.js';
-import type { TaskContext } from './handler.js';
-import { paramAsString } from './params.js';
-import type { TaskDefinitions } from './task-definitions.js';
+import { FinishBatcher } from './finish-batcher.js';
+import { executeTask, type ExecutionResult, type ExecutorDependencies } from './task-executor.js';
+import { TaskStoreError, notFound } from '../foundation/errors.js';
+import type { HandlerRegistry } from '../definitions/handler-registry.js';
+import type { TaskContext } from '../definitions/handler.js';
+import { paramAsString } from '../foundation/params.js';
+import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { TaskQueue } from './task-queue.js';
-import type { JsonObject, Logger, TaskDefinition, TaskQueueItem } from './types.js';
+import type { JsonObject, Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 
 /** How long a definition read for processing is reused before it is read again. */
 const DEFINITION_CACHE_MS = 2000;

@@ -7,12 +7,13 @@
  * happen or neither does, and however many runners race, one claim wins.
  */
 import type { Knex } from 'knex';
-import { TaskStoreError } from './errors.js';
+import { TaskStoreError } from '../foundation/errors.js';
 import { followingRunAt, firstRunAt, isExhausted, toSchedule } from './schedule-fields.js';
-import { toDateOrNull } from './rows.js';
-import { laterThan, type StoreContext } from './store-context.js';
-import type { TaskDefinitions } from './task-definitions.js';
-import type { JsonObject, Schedule, ScheduleFireResult, TaskQueueItem } from './types.js';
+import { toDateOrNull } from '../store/rows.js';
+import { laterThan } from '../foundation/time.js';
+import type { StoreContext } from '../store/store-context.js';
+import type { TaskDefinitions } from '../definitions/task-definitions.js';
+import type { JsonObject, Schedule, ScheduleFireResult, TaskQueueItem } from '../foundation/types.js';
 
 /** Enqueues one task inside the claim's transaction (the store's own enqueue). */
 export type EnqueueInTransaction = (queueName: string, alias: string, params: JsonObject, trx: Knex.Transaction) => Promise<TaskQueueItem>;

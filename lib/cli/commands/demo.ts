@@ -4,27 +4,17 @@
  * that fails for good), runners on two queues, the dashboard on http://127.0.0.1:3000 and a
  * live progress line, until Ctrl-C.
  */
-import { defineTask, PermanentError } from '../index.js';
-import type { TaskStore } from '../task-store.js';
-import { parseInteger } from './args.js';
-import { helpRequested, parseCommand, withStore, type Command } from './command.js';
-import { startDashboardServer, type DashboardServer } from './dashboard-server.js';
-import { line } from './output.js';
-import { ProgressLine } from './progress.js';
-import { runUntilSignal } from './commands/work.js';
-import { Workers } from './workers.js';
-
-/** Waits `ms`, or less if `signal` aborts; leaves no listener behind. */
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+import { defineTask } from '../../definitions/handler.js';
+import { PermanentError } from '../../foundation/errors.js';
+import { sleep } from '../../foundation/time.js';
+import type { TaskStore } from '../../task-store.js';
+import { parseInteger } from '../args.js';
+import { helpRequested, parseCommand, withStore, type Command } from '../command.js';
+import { startDashboardServer, type DashboardServer } from '../dashboard-server.js';
+import { line } from '../output.js';
+import { ProgressLine } from '../progress.js';
+import { runUntilSignal } from './work.js';
+import { Workers } from '../workers.js';
 
 export const helloWorld = defineTask<{ name?: string }>({
   alias: 'HelloWorldTask',
