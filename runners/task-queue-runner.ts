@@ -5,7 +5,8 @@
  * back; enqueues through the same store wake it at once.
  */
 import { TaskStoreError } from '../lib/foundation/errors.js';
-import { MAX_CLAIM_BATCH, type TaskStore } from '../lib/task-store.js';
+import { MAX_CLAIM_BATCH } from '../lib/queue/queue-leases.js';
+import type { TaskStore } from '../lib/task-store.js';
 import { resolveQueueName } from '../lib/queue/task-queue.js';
 import type { Logger, TaskQueueItem } from '../lib/foundation/types.js';
 import {

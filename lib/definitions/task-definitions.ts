@@ -63,9 +63,12 @@ function validateFields(input: Record<string, unknown>, name: string): void {
 
 export class TaskDefinitions {
   readonly #ctx: StoreContext;
+  readonly #onChange: () => void;
 
-  constructor(context: StoreContext) {
+  /** `onChange` runs after every update, soft delete, restore or delete, failed ones too (the processing cache forgets). */
+  constructor(context: StoreContext, onChange: () => void = () => {}) {
     this.#ctx = context;
+    this.#onChange = onChange;
   }
 
   get #table() {
@@ -134,7 +137,11 @@ export class TaskDefinitions {
     return countOf(await applyFilters(this.#table.count({ count: '*' }), q, DEFINITION_QUERY));
   }
 
-  async update(input: TaskDefinitionUpdateInput): Promise<TaskDefinition> {
+  update(input: TaskDefinitionUpdateInput): Promise<TaskDefinition> {
+    return this.#changing(this.#update(input));
+  }
+
+  async #update(input: TaskDefinitionUpdateInput): Promise<TaskDefinition> {
     assertPlainObject(input, 'taskDefinitionUpdate: definition');
     assertNonEmptyString(input.id, 'taskDefinitionUpdate: definition.id');
     const known = ['id', 'createdAt', 'updatedAt', 'softDeletedAt', ...EDITABLE];
@@ -160,7 +167,11 @@ export class TaskDefinitions {
   }
 
   /** Soft delete: hidden from finds and lists, alias free for a new definition. Idempotent. */
-  async softDeleteById(id: string): Promise<void> {
+  softDeleteById(id: string): Promise<void> {
+    return this.#changing(this.#softDeleteById(id));
+  }
+
+  async #softDeleteById(id: string): Promise<void> {
     assertNonEmptyString(id, 'id');
     const now = this.#ctx.now();
     const changed = await this.#table.where('id', id).whereNull('soft_deleted_at').update({
@@ -172,7 +183,11 @@ export class TaskDefinitions {
   }
 
   /** Undoes a soft delete. ALREADY_EXISTS when a live definition holds the alias meanwhile. */
-  async restoreById(id: string): Promise<TaskDefinition> {
+  restoreById(id: string): Promise<TaskDefinition> {
+    return this.#changing(this.#restoreById(id));
+  }
+
+  async #restoreById(id: string): Promise<TaskDefinition> {
     assertNonEmptyString(id, 'id');
     const current = await this.findById(id, { includeSoftDeleted: true });
     if (!current) throw notFound(`task definition '${id}' not found`);
@@ -184,10 +199,22 @@ export class TaskDefinitions {
     return { ...current, softDeletedAt: null, updatedAt };
   }
 
-  async deleteById(id: string): Promise<void> {
+  deleteById(id: string): Promise<void> {
+    return this.#changing(this.#deleteById(id));
+  }
+
+  async #deleteById(id: string): Promise<void> {
     assertNonEmptyString(id, 'id');
     const deleted = await this.#table.where('id', id).delete();
     if (deleted === 0) throw notFound(`task definition '${id}' not found`);
+  }
+
+  async #changing<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      this.#onChange();
+    }
   }
 
   async #exists(id: string): Promise<boolean> {

@@ -1,8 +1,14 @@
-/** Enqueue options: validated once, then turned into the rows that will be inserted. */
-import { invalidArgument } from '../foundation/errors.js';
+/**
+ * Enqueueing by alias: options validated once, the definition looked up (in the caller's
+ * transaction when given), one row per parameters object inserted, and runners told once the
+ * rows are visible (after the caller's commit).
+ */
+import { TaskStoreError, invalidArgument, notFound } from '../foundation/errors.js';
 import { encodeParameters } from '../foundation/params.js';
-import { PRIORITY_LIMIT, newQueueRow, type NewQueueRow } from './task-queue.js';
-import type { EnqueueOptions, JsonObject, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
+import type { TaskDefinitions } from '../definitions/task-definitions.js';
+import type { StoreEvents } from '../store/store-events.js';
+import { PRIORITY_LIMIT, newQueueRow, queueItemFromRow, resolveQueueName, type NewQueueRow, type TaskQueue } from './task-queue.js';
+import type { EnqueueOptions, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 import {
   MAX_ATTEMPTS_LIMIT,
   assertDate,
@@ -59,27 +65,49 @@ export function buildEnqueueRows(
   });
 }
 
-/** The item an inserted row stands for, without reading it back. */
-export function queueItemFromRow(row: NewQueueRow): TaskQueueItem {
-  return {
-    id: row.id,
-    taskId: row.task_id,
-    queueName: row.queue_name,
-    status: row.status,
-    parameters: JSON.parse(row.parameters) as JsonObject,
-    output: row.output,
-    details: row.details,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    priority: row.priority,
-    uniqueKey: row.unique_key,
-    availableAt: row.available_at,
-    startedAt: null,
-    completedAt: null,
-    heartbeatAt: null,
-    claimToken: null,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    softDeletedAt: null,
-  };
+export interface EnqueueParts {
+  readonly definitions: TaskDefinitions;
+  readonly queue: TaskQueue;
+  readonly events: StoreEvents;
+  now(): Date;
+}
+
+export class Enqueuer {
+  readonly #parts: EnqueueParts;
+
+  constructor(parts: EnqueueParts) {
+    this.#parts = parts;
+  }
+
+  /** Queues one execution per parameters object, all or none; `action` names the public method in errors. */
+  async enqueue(
+    action: string,
+    queueName: string,
+    alias: string,
+    paramsList: unknown[],
+    options?: EnqueueOptions,
+  ): Promise<TaskQueueItem[]> {
+    const queue = resolveQueueName(queueName, `${action}: queueName`);
+    assertNonEmptyString(alias, `${action}: alias`, 100);
+    const resolved = validateEnqueueOptions(options, `${action}: options`);
+    if (paramsList.length === 0) return [];
+    const definition = await this.#parts.definitions.findByAlias(alias, resolved.transaction);
+    if (!definition) throw notFound(`no task definition with alias '${alias}'`);
+    if (definition.status !== 'active') {
+      throw new TaskStoreError('INVALID_STATE', `task definition '${definition.alias}' is ${definition.status}; activate it to enqueue`);
+    }
+    const rows = buildEnqueueRows(definition, queue, paramsList, resolved, this.#parts.now(), action);
+    await this.#parts.queue.insert(rows, resolved.transaction);
+    const announce = () => this.#parts.events.enqueued(queue);
+    if (resolved.transaction) resolved.transaction.executionPromise.then(announce, () => {});
+    else announce();
+    return rows.map(queueItemFromRow);
+  }
+
+  /** The many-at-once form: an array of parameters objects, and no unique key. */
+  enqueueMany(action: string, queueName: string, alias: string, paramsList: unknown, options?: EnqueueOptions): Promise<TaskQueueItem[]> {
+    if (!Array.isArray(paramsList)) throw invalidArgument(`${action}: paramsList must be an array`);
+    if (options?.uniqueKey !== undefined) throw invalidArgument(`${action}: uniqueKey applies to one task; enqueue those one by one`);
+    return this.enqueue(action, queueName, alias, paramsList, options);
+  }
 }

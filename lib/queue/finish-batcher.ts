@@ -3,7 +3,7 @@
  * and details lines: typically a burst of plain successes) as one guarded UPDATE. While one
  * flush runs, the next batch gathers. Each row is still matched on its (id, claim token).
  */
-import type { Finish, TaskQueue } from './task-queue.js';
+import type { Finish, QueueLeases } from './queue-leases.js';
 import type { Logger, TaskQueueItem } from '../foundation/types.js';
 
 interface Pending {
@@ -14,13 +14,13 @@ interface Pending {
 }
 
 export class FinishBatcher {
-  readonly #queue: TaskQueue;
+  readonly #leases: QueueLeases;
   readonly #logger: Logger;
   #pending: Pending[] = [];
   #flushing: Promise<void> | null = null;
 
-  constructor(queue: TaskQueue, logger: Logger) {
-    this.#queue = queue;
+  constructor(leases: QueueLeases, logger: Logger) {
+    this.#leases = leases;
     this.#logger = logger;
   }
 
@@ -29,11 +29,6 @@ export class FinishBatcher {
       this.#pending.push({ item, finish, resolve, reject });
       if (!this.#flushing) this.#flushing = new Promise<void>((next) => setImmediate(next)).then(() => this.#drain());
     });
-
-  /** Resolves when everything written so far has reached the database. */
-  async flushed(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
-  }
 
   async #drain(): Promise<void> {
     while (this.#pending.length > 0) {
@@ -48,7 +43,7 @@ export class FinishBatcher {
   async #flush(group: Pending[]): Promise<void> {
     const first = group[0] as Pending;
     try {
-      const recorded = await this.#queue.finishMany(
+      const recorded = await this.#leases.finishMany(
         group.map((entry) => entry.item),
         first.finish,
       );

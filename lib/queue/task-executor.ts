@@ -7,7 +7,7 @@ import { formatDetailsLine } from '../foundation/details.js';
 import { PermanentError } from '../foundation/errors.js';
 import { DEFAULT_BACKOFF, backoffDelayMs, type TaskContext, type TaskHandler, type TaskResult } from '../definitions/handler.js';
 import { paramAsString } from '../foundation/params.js';
-import type { Finish, TaskQueue } from './task-queue.js';
+import type { Finish, QueueLeases } from './queue-leases.js';
 import type { Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 
 export type ExecutionOutcome =
@@ -23,7 +23,7 @@ export interface ExecutionResult {
 }
 
 export interface ExecutorDependencies {
-  readonly queue: TaskQueue;
+  readonly leases: QueueLeases;
   readonly logger: Logger;
   findDefinition(id: string): Promise<TaskDefinition | null>;
   findHandler(alias: string): TaskHandler | undefined;
@@ -46,7 +46,7 @@ class TimeoutError extends Error {
 }
 
 export async function executeTask(deps: ExecutorDependencies, item: TaskQueueItem, options: ExecuteOptions): Promise<ExecutionResult> {
-  const write = options.finish ?? ((target: TaskQueueItem, finish: Finish) => deps.queue.finish(target, finish));
+  const write = options.finish ?? ((target: TaskQueueItem, finish: Finish) => deps.leases.finish(target, finish));
   const conclude = (output: string, outcome: ExecutionOutcome, lines: string[]) => writeOutcome(deps, write, item, output, outcome, lines);
   let definition: TaskDefinition | null;
   try {
@@ -74,7 +74,7 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
   const heartbeat =
     options.heartbeatIntervalMs > 0
       ? setInterval(() => {
-          deps.queue.heartbeat([item]).catch((error: unknown) => deps.logger.warn(`heartbeat of task ${item.id} failed`, error));
+          deps.leases.heartbeat([item]).catch((error: unknown) => deps.logger.warn(`heartbeat of task ${item.id} failed`, error));
         }, options.heartbeatIntervalMs).unref()
       : undefined;
   let result: TaskResult | undefined;
@@ -219,7 +219,7 @@ class ExecutionContext {
   #log(message: string): Promise<void> {
     if (this.#closed) return Promise.resolve(); // a handler still running after its timeout
     const line = formatDetailsLine(String(message), this.deps.now());
-    const write = this.#writes.then(() => this.deps.queue.appendDetails(this.item, line));
+    const write = this.#writes.then(() => this.deps.leases.appendDetails(this.item, line));
     this.#writes = write.catch((error: unknown) => this.deps.logger.warn(`could not log to task ${this.item.id}`, error));
     return this.#writes.then(() => undefined);
   }
@@ -240,8 +240,8 @@ class ExecutionContext {
   }
 }
 
-/** taskstore's own compiled folders: their frames say nothing about the handler's failure. */
-const OWN_FRAMES = ['runners/', 'lib/'].map((folder) => new URL(`../${folder}`, import.meta.url).pathname);
+/** taskstore's own compiled folders (this file is lib/queue/): their frames say nothing about the handler's failure. */
+const OWN_FRAMES = ['lib/', 'runners/', 'adapters/'].map((folder) => new URL(`../../${folder}`, import.meta.url).pathname);
 
 /** The message and the first three stack frames outside taskstore itself. */
 function describeError(error: Error): string {

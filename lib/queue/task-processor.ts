@@ -10,8 +10,9 @@ import type { HandlerRegistry } from '../definitions/handler-registry.js';
 import type { TaskContext } from '../definitions/handler.js';
 import { paramAsString } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
-import type { TaskQueue } from './task-queue.js';
+import type { QueueLeases } from './queue-leases.js';
 import type { JsonObject, Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
+import { assertNonEmptyString, assertPlainObject } from '../foundation/validate.js';
 
 /** How long a definition read for processing is reused before it is read again. */
 const DEFINITION_CACHE_MS = 2000;
@@ -30,7 +31,7 @@ export interface ProcessOptions {
 }
 
 export interface TaskProcessorParts {
-  readonly queue: TaskQueue;
+  readonly leases: QueueLeases;
   readonly definitions: TaskDefinitions;
   readonly handlers: HandlerRegistry;
   readonly logger: Logger;
@@ -47,9 +48,9 @@ export class TaskProcessor {
 
   constructor(parts: TaskProcessorParts) {
     this.#parts = parts;
-    this.#batcher = new FinishBatcher(parts.queue, parts.logger);
+    this.#batcher = new FinishBatcher(parts.leases, parts.logger);
     this.#executor = {
-      queue: parts.queue,
+      leases: parts.leases,
       logger: parts.logger,
       findDefinition: (id) => this.#cachedDefinition(id),
       findHandler: (alias) => parts.handlers.find(alias),
@@ -68,17 +69,19 @@ export class TaskProcessor {
    * Returns how the attempt ended, or null when the claim was lost and the handler not run.
    */
   async execute(item: TaskQueueItem, options: ProcessOptions): Promise<ExecutionResult | null> {
-    const { queue, logger } = this.#parts;
+    assertPlainObject(item, 'item');
+    assertNonEmptyString(item.id, 'item.id');
+    const { leases, logger } = this.#parts;
     let claimed: TaskQueueItem | null = item;
     if (item.status === 'queued') {
-      claimed = await queue.claimById(item.id);
+      claimed = await leases.claimById(item.id);
       if (!claimed) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' is no longer queued`);
     } else if (item.status !== 'running' || !item.claimToken) {
       throw new TaskStoreError(
         'INVALID_STATE',
         `task queue item '${item.id}' is ${item.status}; only queued or claimed items can be processed`,
       );
-    } else if (!this.#isFreshClaim(item) && (await queue.heartbeat([item])) === 0) {
+    } else if (!this.#isFreshClaim(item) && (await leases.heartbeat([item])) === 0) {
       logger.warn(`task ${item.id} no longer holds its claim; not processing it`);
       return null;
     }
@@ -93,6 +96,8 @@ export class TaskProcessor {
 
   /** Runs a registered handler outside the queue: ctx.task is null, log lines go to the logger. */
   async runDirectly(alias: string, params: JsonObject, signal: AbortSignal | undefined): Promise<boolean> {
+    assertNonEmptyString(alias, 'alias', 100);
+    assertPlainObject(params, 'params');
     const handler = this.#parts.handlers.find(alias);
     if (!handler) throw notFound(`no handler registered for alias '${alias}'`);
     const logger = this.#parts.logger;

@@ -7,7 +7,8 @@ import { formatDetailsLine } from '../foundation/details.js';
 import { TaskStoreError, invalidArgument, notFound } from '../foundation/errors.js';
 import { laterThan } from '../foundation/time.js';
 import type { StoreContext } from '../store/store-context.js';
-import { guardUnique, resolveQueueName, stateWrite, type TaskQueue } from './task-queue.js';
+import { stateWrite } from './queue-leases.js';
+import { guardUnique, resolveQueueName, type TaskQueue } from './task-queue.js';
 import {
   TASK_STATUSES,
   type TaskQueueItem,
@@ -29,17 +30,21 @@ const FINISHED_STATUSES: TaskStatus[] = ['success', 'failed', 'canceled'];
 export class TaskQueueMaintenance {
   readonly #ctx: StoreContext;
   readonly #queue: TaskQueue;
+  readonly #announce: (queueName: string) => void;
 
-  constructor(context: StoreContext, queue: TaskQueue) {
+  /** `announce` tells runners that a queue ('*': some queue) has items due again. */
+  constructor(context: StoreContext, queue: TaskQueue, announce: (queueName: string) => void = () => {}) {
     this.#ctx = context;
     this.#queue = queue;
+    this.#announce = announce;
   }
 
   /**
    * Running items whose heartbeat (or start) is older than `minutes`: back to queued while
-   * attempts remain, else failed. `queueName` null means every queue.
+   * attempts remain, else failed. `queueName` null means every queue, '' the default queue.
    */
-  async unstuck(queueName: string | null, minutes: number): Promise<number> {
+  async unstuck(queue: string | null, minutes: number): Promise<number> {
+    const queueName = queue === null ? null : resolveQueueName(queue);
     assertPositiveNumber(minutes, 'minutes');
     const now = this.#ctx.now();
     const cutoff = new Date(now.getTime() - minutes * 60_000);
@@ -77,12 +82,13 @@ export class TaskQueueMaintenance {
           details: adapter.appendLine(knex, 'details', formatDetailsLine(`Failed forcefully after ${shown} minutes timeout`, now)),
         }),
     );
+    if (requeued + failed > 0) this.#announce(queueName ?? '*');
     return requeued + failed;
   }
 
   /** failed/canceled → queued now, with a fresh set of attempts. */
   async requeueById(id: string): Promise<TaskQueueItem> {
-    return this.#transition(id, ['failed', 'canceled'], 'requeue', (current, now) => ({
+    const item = await this.#transition(id, ['failed', 'canceled'], 'requeue', (current, now) => ({
       status: 'queued',
       attempts: 0,
       available_at: now,
@@ -91,6 +97,8 @@ export class TaskQueueMaintenance {
       unique_key_active: current.uniqueKey,
       details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task requeued', now)),
     }));
+    this.#announce(item.queueName);
+    return item;
   }
 
   /** queued/paused → canceled. A running task cannot be canceled here. */

@@ -11,6 +11,7 @@ import { TaskStoreError } from '../foundation/errors.js';
 import { followingRunAt, firstRunAt, isExhausted, toSchedule } from './schedule-fields.js';
 import { toDateOrNull } from '../store/rows.js';
 import { laterThan } from '../foundation/time.js';
+import { assertDate, assertInteger, assertNonEmptyString, assertPlainObject } from '../foundation/validate.js';
 import type { StoreContext } from '../store/store-context.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { JsonObject, Schedule, ScheduleFireResult, TaskQueueItem } from '../foundation/types.js';
@@ -57,7 +58,11 @@ export class ScheduleFiring {
   }
 
   /** Active, live schedules with next_run_at <= now, in (next_run_at, id) order, after `after`. */
-  async listDue(now: Date, limit: number, after?: DueCursor): Promise<Schedule[]> {
+  async listDue(options: { now: Date; limit: number; after?: DueCursor }): Promise<Schedule[]> {
+    assertPlainObject(options, 'scheduleListDue: options');
+    assertDate(options.now, 'scheduleListDue: options.now');
+    assertInteger(options.limit, 'scheduleListDue: options.limit', 1, 10_000);
+    const { now, limit, after } = options;
     const builder = this.#table().where('status', 'active').whereNull('soft_deleted_at').where('next_run_at', '<=', now);
     if (after) {
       builder.where((later) =>
@@ -122,6 +127,8 @@ export class ScheduleFiring {
    * task in one transaction. Only the caller whose claim changed the row enqueues.
    */
   async fire(schedule: Schedule, enqueue: EnqueueInTransaction): Promise<ScheduleFireResult> {
+    assertPlainObject(schedule, 'schedule');
+    assertNonEmptyString(schedule.id, 'schedule.id');
     const now = this.#ctx.now();
     const dueAt = schedule.nextRunAt;
     if (schedule.status !== 'active' || schedule.softDeletedAt !== null || dueAt === null || dueAt > now) return SKIPPED;

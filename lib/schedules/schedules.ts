@@ -68,10 +68,13 @@ const UPDATE_ATTEMPTS = 5;
 export class Schedules {
   readonly #ctx: StoreContext;
   readonly #definitions: TaskDefinitions;
+  readonly #onChange: () => void;
 
-  constructor(context: StoreContext, definitions: TaskDefinitions) {
+  /** `onChange` runs after a create, update or restore (schedule runners look again). */
+  constructor(context: StoreContext, definitions: TaskDefinitions, onChange: () => void = () => {}) {
     this.#ctx = context;
     this.#definitions = definitions;
+    this.#onChange = onChange;
   }
 
   get #table() {
@@ -79,6 +82,10 @@ export class Schedules {
   }
 
   async create(input: ScheduleCreateInput): Promise<Schedule> {
+    return this.#changed(await this.#create(input));
+  }
+
+  async #create(input: ScheduleCreateInput): Promise<Schedule> {
     const name = 'scheduleCreate: schedule';
     assertPlainObject(input, name);
     assertKnownKeys(input, EDITABLE_KEYS, name);
@@ -142,6 +149,10 @@ export class Schedules {
    * the definition's limits plans nextRunAt anew from now; leaving 'active' clears it.
    */
   async update(input: ScheduleUpdateInput): Promise<Schedule> {
+    return this.#changed(await this.#update(input));
+  }
+
+  async #update(input: ScheduleUpdateInput): Promise<Schedule> {
     const name = 'scheduleUpdate: schedule';
     assertPlainObject(input, name);
     assertNonEmptyString(input.id, `${name}.id`);
@@ -190,6 +201,10 @@ export class Schedules {
 
   /** Undoes a soft delete. An active schedule whose nextRunAt passed meanwhile fires once, as after downtime. */
   async restoreById(id: string): Promise<Schedule> {
+    return this.#changed(await this.#restoreById(id));
+  }
+
+  async #restoreById(id: string): Promise<Schedule> {
     assertNonEmptyString(id, 'id');
     const current = await this.findById(id, { includeSoftDeleted: true });
     if (!current) throw notFound(`schedule '${id}' not found`);
@@ -197,6 +212,11 @@ export class Schedules {
     const updatedAt = laterThan(current.updatedAt, this.#ctx.now());
     await this.#table.where('id', id).update({ soft_deleted_at: null, updated_at: updatedAt });
     return { ...current, softDeletedAt: null, updatedAt };
+  }
+
+  #changed(schedule: Schedule): Schedule {
+    this.#onChange();
+    return schedule;
   }
 
   async deleteById(id: string): Promise<void> {

@@ -1,0 +1,173 @@
+/**
+ * The leases of claimed items: the claim itself and the guarded writes that keep or end it
+ * (heartbeat, details lines, finish, release). Every such write names the item's id and claim
+ * token, so a worker whose task was reclaimed changes nothing.
+ */
+import type { Knex } from 'knex';
+import { retryTransient } from '../../adapters/adapter.js';
+import { formatDetailsLine } from '../foundation/details.js';
+import { TaskStoreError } from '../foundation/errors.js';
+import { newId } from '../foundation/ids.js';
+import type { TaskQueueItem } from '../foundation/types.js';
+import { toTaskQueueItem } from '../store/rows.js';
+import type { StoreContext } from '../store/store-context.js';
+import { assertInteger } from '../foundation/validate.js';
+import { resolveQueueName } from './task-queue.js';
+
+/** How a claimed item ends its attempt. */
+export type Finish =
+  | { status: 'success' | 'failed' | 'canceled'; lines: string[]; output: string }
+  | { status: 'queued'; lines: string[]; output: string; availableAt: Date };
+
+/** The most items one claim may take. */
+export const MAX_CLAIM_BATCH = 1000;
+
+export class QueueLeases {
+  readonly #ctx: StoreContext;
+  readonly #announce: (queueName: string) => void;
+
+  /** `announce` tells runners that released items are due again. */
+  constructor(context: StoreContext, announce: (queueName: string) => void = () => {}) {
+    this.#ctx = context;
+    this.#announce = announce;
+  }
+
+  table(knex: Knex | Knex.Transaction = this.#ctx.knex): Knex.QueryBuilder {
+    return knex(this.#ctx.tables.taskQueue);
+  }
+
+  /** Reads one row back after a claim of it. */
+  async #findById(id: string): Promise<TaskQueueItem | null> {
+    const row = await this.table().where('id', id).whereNull('soft_deleted_at').first();
+    return row ? toTaskQueueItem(row) : null;
+  }
+
+  /** Claims up to `limit` due items of a queue in one statement, in claim order. */
+  async claim(queueName: string, limit: number): Promise<TaskQueueItem[]> {
+    const queue = resolveQueueName(queueName);
+    assertInteger(limit, 'limit', 1, MAX_CLAIM_BATCH);
+    const now = this.#ctx.now();
+    const rows = await this.#ctx.adapter.claim(this.#ctx.knex, this.#ctx.tables.taskQueue, {
+      queueName: queue,
+      limit,
+      now,
+      token: newId(),
+      startedLine: formatDetailsLine('Task started', now),
+      asyncCommit: this.#ctx.asyncStateCommits,
+    });
+    return rows.map(toTaskQueueItem);
+  }
+
+  /** Claims one specific queued item (processing an item the caller picked). */
+  async claimById(id: string): Promise<TaskQueueItem | null> {
+    const now = this.#ctx.now();
+    const token = newId();
+    const changed = await stateWrite(this.#ctx, this.table())
+      .where({ id, status: 'queued' })
+      .whereNull('soft_deleted_at')
+      .update({
+        status: 'running',
+        attempts: this.#ctx.knex.raw('attempts + 1'),
+        started_at: now,
+        heartbeat_at: now,
+        updated_at: now,
+        completed_at: null,
+        claim_token: token,
+        details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task started', now)),
+      });
+    return changed === 1 ? this.#findById(id) : null;
+  }
+
+  /** Appends a details line to a running item while its claim holds. */
+  async appendDetails(item: TaskQueueItem, line: string): Promise<boolean> {
+    const changed = await this.#retry(() =>
+      this.#leasedMany([item]).update({
+        details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', line),
+        updated_at: this.#ctx.now(),
+      }),
+    );
+    return changed === 1;
+  }
+
+  /** Refreshes the heartbeat of running items; returns how many still hold their claim. */
+  async heartbeat(items: readonly TaskQueueItem[]): Promise<number> {
+    const held = items.filter((item) => item.claimToken !== null);
+    if (held.length === 0) return 0;
+    return this.#retry(() => this.#leasedMany(held).update({ heartbeat_at: this.#ctx.now() }));
+  }
+
+  /** The guarded final write of an attempt; false when the claim was lost meanwhile. */
+  async finish(item: TaskQueueItem, finish: Finish): Promise<boolean> {
+    return (await this.finishMany([item], finish)).has(item.id);
+  }
+
+  /**
+   * One guarded write ending the attempts of many items alike (a runner's batch of
+   * successes). Each row is matched on its own (id, claim token) pair; returns the ids of
+   * the rows that still held their claim.
+   */
+  async finishMany(items: readonly TaskQueueItem[], finish: Finish): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
+    const claimed = items.map((item) => {
+      if (!item.claimToken) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' holds no claim`);
+      return { id: item.id, token: item.claimToken };
+    });
+    return this.#retry(() =>
+      this.#ctx.adapter.finish(this.#ctx.knex, this.#ctx.tables.taskQueue, {
+        items: claimed,
+        status: finish.status,
+        output: finish.output,
+        details: finish.lines.join('\n'),
+        availableAt: finish.status === 'queued' ? finish.availableAt : null,
+        now: this.#ctx.now(),
+        asyncCommit: this.#ctx.asyncStateCommits,
+      }),
+    );
+  }
+
+  /** Gives claimed-but-unstarted items back to the queue (a stopping runner's prefetch). */
+  async release(items: readonly TaskQueueItem[]): Promise<number> {
+    if (items.length === 0) return 0;
+    const released = await this.#retry(() =>
+      this.#leasedMany(items).update({
+        status: 'queued',
+        attempts: this.#ctx.knex.raw('attempts - 1'),
+        claim_token: null,
+        updated_at: this.#ctx.now(),
+        details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task released unstarted')),
+      }),
+    );
+    if (released > 0) this.#announce(items[0]?.queueName ?? '*');
+    return released;
+  }
+
+  /** Guarded writes are idempotent: a deadlock or busy database is worth another go. */
+  #retry<T>(write: () => Promise<T>): Promise<T> {
+    return retryTransient(this.#ctx.adapter, write);
+  }
+
+  #leasedMany(items: readonly TaskQueueItem[]): Knex.QueryBuilder {
+    const pairs = items.map((item) => {
+      if (!item.claimToken) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' holds no claim`);
+      return [item.id, item.claimToken];
+    });
+    return stateWrite(
+      this.#ctx,
+      this.table()
+        .whereIn(
+          'id',
+          pairs.map(([id]) => id as string),
+        )
+        // The token alone fences: it is set only with status 'running' and cleared by every
+        // write that leaves it. A status condition would invite the partial index of running
+        // rows, which statistics taken while nothing ran make look nearly empty.
+        .whereIn(['id', 'claim_token'], pairs),
+    );
+  }
+}
+
+/** Marks a state transition of claimed items as one that may commit asynchronously. */
+export function stateWrite(context: StoreContext, builder: Knex.QueryBuilder): Knex.QueryBuilder {
+  const condition = context.asyncStateCommits ? context.adapter.asyncCommitCondition(context.knex) : null;
+  return condition ? builder.where(condition) : builder;
+}

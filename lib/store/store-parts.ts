@@ -1,0 +1,78 @@
+/**
+ * The parts a TaskStore is made of, built once over one store context: the database and its
+ * adapter, the announcements runners listen to, the definitions and handlers, the queue with
+ * its leases, enqueueing, maintenance and processing, and the schedules with their firing.
+ */
+import type { Knex } from 'knex';
+import { resolveDatabase } from '../../adapters/index.js';
+import type { Adapter } from '../../adapters/adapter.js';
+import { HandlerRegistry } from '../definitions/handler-registry.js';
+import { TaskDefinitions } from '../definitions/task-definitions.js';
+import { Enqueuer } from '../queue/enqueue.js';
+import { QueueLeases } from '../queue/queue-leases.js';
+import { TaskProcessor } from '../queue/task-processor.js';
+import { TaskQueueMaintenance } from '../queue/task-queue-maintenance.js';
+import { TaskQueue } from '../queue/task-queue.js';
+import { ScheduleFiring } from '../schedules/schedule-firing.js';
+import { Schedules } from '../schedules/schedules.js';
+import type { StoreContext } from './store-context.js';
+import { StoreEvents } from './store-events.js';
+import type { ResolvedTaskStoreOptions } from './store-options.js';
+
+export interface StoreParts {
+  readonly knex: Knex;
+  readonly adapter: Adapter;
+  /** True when taskstore created the Knex instance and so must destroy it on close. */
+  readonly ownsKnex: boolean;
+  readonly events: StoreEvents;
+  readonly definitions: TaskDefinitions;
+  readonly handlers: HandlerRegistry;
+  readonly queue: TaskQueue;
+  readonly leases: QueueLeases;
+  readonly enqueuer: Enqueuer;
+  readonly maintenance: TaskQueueMaintenance;
+  readonly processor: TaskProcessor;
+  readonly schedules: Schedules;
+  readonly firing: ScheduleFiring;
+}
+
+export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
+  const { knex, adapter, owned } = resolveDatabase(options.database);
+  const context: StoreContext = {
+    knex,
+    adapter,
+    tables: options.tables,
+    logger: options.logger,
+    asyncStateCommits: adapter.capabilities.asyncCommit && !options.synchronousStateWrites,
+    now: () => new Date(),
+  };
+  const events = new StoreEvents(context);
+  const announce = (queueName: string) => events.enqueued(queueName);
+  // Local writes to definitions make processing read them again at once.
+  const definitions = new TaskDefinitions(context, () => processor.forgetDefinitions());
+  const handlers = new HandlerRegistry();
+  const queue = new TaskQueue(context, announce);
+  const leases = new QueueLeases(context, announce);
+  const processor = new TaskProcessor({
+    leases,
+    definitions,
+    handlers,
+    logger: options.logger,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+  });
+  return {
+    knex,
+    adapter,
+    ownsKnex: owned,
+    events,
+    definitions,
+    handlers,
+    queue,
+    leases,
+    enqueuer: new Enqueuer({ definitions, queue, events, now: context.now }),
+    maintenance: new TaskQueueMaintenance(context, queue, announce),
+    processor,
+    schedules: new Schedules(context, definitions, () => events.schedulesChanged()),
+    firing: new ScheduleFiring(context, definitions),
+  };
+}
