@@ -1,12 +1,10 @@
 /**
- * Queue items: CRUD and queries, the claim, and the guarded writes that move a claimed item
- * to its next state. Every write that finishes a task names the item's id and claim token,
- * so a worker whose task was reclaimed changes nothing.
+ * The queue-row repository: new rows, CRUD and queries of queue items, and the unique-key
+ * guard. The claim and the writes of claimed items are in queue-leases.ts.
  */
 import type { Knex } from 'knex';
-import { retryTransient, type QueueRow } from '../../adapters/adapter.js';
+import type { QueueRow } from '../../adapters/adapter.js';
 import { TaskStoreError, notFound } from '../foundation/errors.js';
-import { formatDetailsLine } from '../foundation/details.js';
 import { newId } from '../foundation/ids.js';
 import { encodeParameters } from '../foundation/params.js';
 import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from '../store/query.js';
