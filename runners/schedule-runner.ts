@@ -5,11 +5,10 @@
  * process or many, enqueue every occurrence exactly once. Between passes it sleeps until
  * the earliest nextRunAt, at most intervalSeconds, and wakes when a schedule changes.
  */
-import { TaskStoreError } from '../lib/foundation/errors.js';
 import type { TaskStore } from '../lib/task-store.js';
 import type { Logger, Schedule, TaskQueueItem } from '../lib/foundation/types.js';
 import { assertKnownKeys, assertPlainObject, assertPositiveNumber } from '../lib/foundation/validate.js';
-import { SafeEmitter } from './safe-emitter.js';
+import { RunnerLifecycle, failureBackoffMs } from './runner-lifecycle.js';
 import { WakeSignal } from './wake-signal.js';
 
 export interface ScheduleRunnerOptions {
@@ -61,17 +60,13 @@ export interface ScheduleRunResult {
   failed: number;
 }
 
-export class ScheduleRunner extends SafeEmitter<ScheduleRunnerEvents> {
+export class ScheduleRunner extends RunnerLifecycle<ScheduleRunnerEvents> {
   readonly options: ResolvedScheduleRunnerOptions;
 
   readonly #store: TaskStore;
   readonly #wake = new WakeSignal();
   /** Passes in flight, the loop's and direct runOnce() calls alike: stop() waits for them. */
   readonly #passes = new Set<Promise<unknown>>();
-  #control: AbortController | null = null;
-  #loop: Promise<void> | null = null;
-  #stopping: Promise<void> | null = null;
-  #unsubscribe: (() => void) | null = null;
 
   protected get emitterLogger(): Logger {
     return this.options.logger;
@@ -82,7 +77,7 @@ export class ScheduleRunner extends SafeEmitter<ScheduleRunnerEvents> {
   }
 
   constructor(store: TaskStore, options: ScheduleRunnerOptions = {}) {
-    super();
+    super(store);
     this.#store = store;
     this.options = resolveScheduleRunnerOptions(options, store.logger);
   }
@@ -92,19 +87,8 @@ export class ScheduleRunner extends SafeEmitter<ScheduleRunnerEvents> {
     return this.#store.scheduleSetInitialRuns();
   }
 
-  /** Starts the loop (setInitialRuns, then passes); a second call is a no-op. */
-  start(): void {
-    if (this.#loop) return;
-    if (this.#store.isClosed()) throw new TaskStoreError('INVALID_STATE', 'ScheduleRunner.start: the store is closed');
-    const control = new AbortController();
-    this.#control = control;
-    this.#unsubscribe = this.#store.onSchedulesChanged(() => this.#wake.notify());
-    this.#loop = this.#poll(control.signal);
-  }
-
-  /** True from start() until stop() has resolved. */
-  isRunning(): boolean {
-    return this.#loop !== null;
+  protected onStart(): () => void {
+    return this.#store.onSchedulesChanged(() => this.#wake.notify());
   }
 
   /**
@@ -112,24 +96,15 @@ export class ScheduleRunner extends SafeEmitter<ScheduleRunnerEvents> {
    * single schedules are reported as 'error' events; a failure to read the due ones rejects.
    */
   runOnce(): Promise<ScheduleRunResult> {
-    return this.#track(this.#pass(this.#control?.signal ?? new AbortController().signal));
+    return this.#track(this.#pass(this.loopSignal));
   }
 
   /** Stops the loop and waits for passes in flight (a pass stops between two schedules). Restartable. */
   stop(): Promise<void> {
-    this.#stopping ??= this.#shutdown().finally(() => {
-      this.#loop = null;
-      this.#control = null;
-      this.#stopping = null;
-    });
-    return this.#stopping;
+    return this.stopLoop(() => this.#settle());
   }
 
-  async #shutdown(): Promise<void> {
-    this.#control?.abort();
-    this.#unsubscribe?.();
-    this.#unsubscribe = null;
-    await this.#loop;
+  async #settle(): Promise<void> {
     while (this.#passes.size > 0) await Promise.allSettled([...this.#passes]);
   }
 
@@ -140,7 +115,8 @@ export class ScheduleRunner extends SafeEmitter<ScheduleRunnerEvents> {
     return pass;
   }
 
-  async #poll(signal: AbortSignal): Promise<void> {
+  /** setInitialRuns once, then passes; between them it sleeps until the earliest nextRunAt, at most the interval. */
+  protected async loop(signal: AbortSignal): Promise<void> {
     let planned = false;
     let failures = 0;
     while (!signal.aborted) {
@@ -153,12 +129,12 @@ export class ScheduleRunner extends SafeEmitter<ScheduleRunnerEvents> {
         const result = await this.#track(this.#pass(signal));
         failures = result.failed > 0 ? failures + 1 : 0;
         if (failures === 0) waitMs = await this.#untilNextDue();
-        else waitMs = backoffMs(failures, waitMs);
+        else waitMs = failureBackoffMs(failures, waitMs);
       } catch (error) {
         // Database trouble: report, back off (up to the interval), keep going.
         failures += 1;
         this.emitError(error);
-        waitMs = backoffMs(failures, waitMs);
+        waitMs = failureBackoffMs(failures, waitMs);
       }
       await this.#wake.wait(waitMs, signal);
     }
@@ -219,6 +195,3 @@ export class ScheduleRunner extends SafeEmitter<ScheduleRunnerEvents> {
     }
   }
 }
-
-/** Back-off after database trouble: 50 ms doubling, at most the poll interval. */
-const backoffMs = (failures: number, maxMs: number): number => Math.min(maxMs, 50 * 2 ** Math.min(failures, 7));

@@ -4,7 +4,6 @@
  * handler settles. Heartbeats keep its items' claims alive; each poll sweeps stuck items
  * back; enqueues through the same store wake it at once.
  */
-import { TaskStoreError } from '../lib/foundation/errors.js';
 import { MAX_CLAIM_BATCH } from '../lib/queue/queue-leases.js';
 import type { TaskStore } from '../lib/task-store.js';
 import { resolveQueueName } from '../lib/queue/task-queue.js';
@@ -16,7 +15,7 @@ import {
   assertPlainObject,
   assertPositiveNumber,
 } from '../lib/foundation/validate.js';
-import { SafeEmitter } from './safe-emitter.js';
+import { RunnerLifecycle, failureBackoffMs } from './runner-lifecycle.js';
 import { Semaphore } from './semaphore.js';
 import { WakeSignal } from './wake-signal.js';
 
@@ -87,7 +86,7 @@ export interface StopOptions {
   graceMs?: number;
 }
 
-export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
+export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
   readonly options: ResolvedTaskQueueRunnerOptions;
   readonly #store: TaskStore;
   readonly #slots: Semaphore;
@@ -98,12 +97,8 @@ export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
   readonly #buffer: TaskQueueItem[] = [];
   readonly #executions = new Set<Promise<void>>();
   readonly #trackers = new Set<Set<Promise<void>>>();
-  #control: AbortController | null = null;
   #handlerAbort = new AbortController();
-  #loop: Promise<void> | null = null;
-  #stopping: Promise<void> | null = null;
   #heartbeatTimer: NodeJS.Timeout | null = null;
-  #unsubscribe: (() => void) | null = null;
   #lastSweep = 0;
   /** Capacity promised to claims in flight. */
   #reserved = 0;
@@ -115,7 +110,7 @@ export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
   readonly #claimChunk: number;
 
   constructor(store: TaskStore, options: TaskQueueRunnerOptions = {}) {
-    super();
+    super(store);
     this.#store = store;
     this.options = resolveRunnerOptions(options, store.logger);
     this.#slots = new Semaphore(this.options.maxConcurrency);
@@ -140,29 +135,13 @@ export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
     return `runner for queue '${this.queueName}'`;
   }
 
-  /** Starts polling; a second call is a no-op. */
-  start(): void {
-    if (this.#stopping) {
-      // Restart once the pending stop has finished.
-      void this.#stopping.then(() => this.start());
-      return;
-    }
-    if (this.#loop) return;
-    if (this.#store.isClosed()) throw new TaskStoreError('INVALID_STATE', 'TaskQueueRunner.start: the store is closed');
-    const control = new AbortController();
-    this.#control = control;
+  protected onStart(): () => void {
     this.#handlerAbort = new AbortController();
-    this.#unsubscribe = this.#store.onEnqueued((queue) => {
-      if (queue === this.options.queueName || queue === '*') this.#wake.notify();
-    });
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), this.options.heartbeatIntervalMs);
     this.#heartbeatTimer.unref();
-    this.#loop = this.#poll(control.signal);
-  }
-
-  /** True from start() until stop() has resolved. */
-  isRunning(): boolean {
-    return this.#loop !== null;
+    return this.#store.onEnqueued((queue) => {
+      if (queue === this.options.queueName || queue === '*') this.#wake.notify();
+    });
   }
 
   /** How many handlers run right now. */
@@ -178,7 +157,7 @@ export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
     const heartbeat = this.#heartbeatTimer ? null : setInterval(() => void this.#heartbeat(), this.options.heartbeatIntervalMs).unref();
     try {
       await this.#sweep(true);
-      await this.#drain(this.#control?.signal ?? new AbortController().signal);
+      await this.#drain(this.loopSignal);
       while (tracker.size > 0 || this.#buffer.length > 0) {
         if (tracker.size > 0) await Promise.race(tracker);
         else await this.#slots.whenAvailable();
@@ -201,19 +180,11 @@ export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!this.#loop) return Promise.resolve();
-    this.#stopping ??= this.#shutdown(options.graceMs).finally(() => {
-      this.#loop = null;
-      this.#stopping = null;
-    });
-    return this.#stopping;
+    return this.stopLoop(() => this.#settle(options.graceMs));
   }
 
-  async #shutdown(graceMs: number | undefined): Promise<void> {
-    this.#control?.abort();
-    this.#unsubscribe?.();
-    this.#unsubscribe = null;
-    await this.#loop;
+  /** After the loop: prefetched items go back, handlers in flight finish (or are aborted after graceMs). */
+  async #settle(graceMs: number | undefined): Promise<void> {
     if (this.#buffer.length > 0) {
       await this.#store.taskQueueRelease(this.#buffer.splice(0)).catch((error: unknown) => this.emitError(error));
     }
@@ -224,7 +195,7 @@ export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
     this.#heartbeatTimer = null;
   }
 
-  async #poll(signal: AbortSignal): Promise<void> {
+  protected async loop(signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       try {
@@ -236,7 +207,7 @@ export class TaskQueueRunner extends SafeEmitter<TaskQueueRunnerEvents> {
         // Database trouble: report, back off (up to the poll interval), keep going.
         failures += 1;
         this.emitError(error);
-        await this.#wake.wait(Math.min(this.options.pollIntervalMs, 50 * 2 ** Math.min(failures, 7)), signal);
+        await this.#wake.wait(failureBackoffMs(failures, this.options.pollIntervalMs), signal);
       }
     }
   }
