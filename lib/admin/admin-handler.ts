@@ -13,30 +13,14 @@ import { DASHBOARD_CSS } from './assets/style.js';
 import { apiRoute } from './api.js';
 import { QueueNames } from './data.js';
 import { describeError, HttpError, redirect, send, sendJson } from './http.js';
-import { resolveAdminOptions, type AdminHandlerOptions, type ResolvedAdminHandlerOptions } from './options.js';
+import { resolveAdminOptions, type AdminHandlerOptions } from './options.js';
 import { errorPage, type PageContext } from './pages/layout.js';
+import type { AdminRequest } from './request.js';
 import { pageRoute } from './routes.js';
 import { hasScheduleApi } from './schedule-routes.js';
 import { CSRF_FIELD, CSRF_HEADER, CsrfProtection, isDirectLoopbackRequest } from './security.js';
 
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>;
-
-/** What a route sees. */
-export interface AdminRequest {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly store: TaskStore;
-  readonly options: ResolvedAdminHandlerOptions;
-  readonly method: string;
-  /** The path under basePath, always starting with '/'. */
-  readonly path: string;
-  readonly query: URLSearchParams;
-  readonly readOnly: boolean;
-  readonly queueNames: QueueNames;
-  readonly page: PageContext;
-  /** Headers every response carries (the CSRF cookie when it is new). */
-  readonly headers: Record<string, string>;
-}
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 

@@ -6,12 +6,12 @@ import { nextRunAt, FREQUENCIES, type RecurrenceRule } from '../schedules/recurr
 import type { TaskStore } from '../task-store.js';
 import type { Schedule, ScheduleCreateInput, ScheduleStatus } from '../foundation/types.js';
 import { stringField, type Body } from './actions.js';
-import type { AdminRequest } from './admin-handler.js';
 import { parseInstant } from '../foundation/time.js';
 import { html, type SafeHtml } from './html.js';
 import { HttpError, readBody, redirect, send, sendJson } from './http.js';
 import { actionForm, csrfInput, formatDate, href, layout, statusBadge, type PageContext } from './pages/layout.js';
 import { notFoundPage } from './pages/not-found.js';
+import type { AdminRequest } from './request.js';
 
 export const SCHEDULE_ACTIONS = ['pause', 'activate', 'delete', 'restore'] as const;
 export type ScheduleAction = (typeof SCHEDULE_ACTIONS)[number];
