@@ -1,6 +1,6 @@
 /**
  * The JSON API under <basePath>/api: stats, tasks (list with filters, detail, actions),
- * definitions (list, create, update, actions, enqueue) and schedules when the store has them.
+ * definitions (list, create, update, actions, enqueue) and schedules.
  * Errors answer { error: { code, message } } with 400/403/404/409/500.
  */
 import {
