@@ -13,30 +13,13 @@ import { DASHBOARD_CSS } from './assets/style.js';
 import { apiRoute } from './api.js';
 import { QueueNames } from './data.js';
 import { describeError, HttpError, redirect, send, sendJson } from './http.js';
-import { resolveAdminOptions, type AdminHandlerOptions, type ResolvedAdminHandlerOptions } from './options.js';
+import { resolveAdminOptions, type AdminHandlerOptions } from './options.js';
 import { errorPage, type PageContext } from './pages/layout.js';
+import type { AdminRequest } from './request.js';
 import { pageRoute } from './routes.js';
-import { hasScheduleApi } from './schedule-routes.js';
 import { CSRF_FIELD, CSRF_HEADER, CsrfProtection, isDirectLoopbackRequest } from './security.js';
 
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>;
-
-/** What a route sees. */
-export interface AdminRequest {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly store: TaskStore;
-  readonly options: ResolvedAdminHandlerOptions;
-  readonly method: string;
-  /** The path under basePath, always starting with '/'. */
-  readonly path: string;
-  readonly query: URLSearchParams;
-  readonly readOnly: boolean;
-  readonly queueNames: QueueNames;
-  readonly page: PageContext;
-  /** Headers every response carries (the CSRF cookie when it is new). */
-  readonly headers: Record<string, string>;
-}
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -53,7 +36,6 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
   const resolved = resolveAdminOptions(options);
   const csrf = new CsrfProtection(resolved.csrfSecret, resolved.basePath === '' ? '/' : resolved.basePath);
   const queueNames = new QueueNames(resolved.queues);
-  const schedules = hasScheduleApi(store);
 
   return async function adminHandler(req, res, next) {
     const rawUrl = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
@@ -114,7 +96,6 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
         csrfToken: csrf.tokenFor(nonce),
         readOnly,
         title: resolved.title,
-        schedules,
         here: `${base}${path}${url.search}`.replace(/([?&])notice=[^&]*&?/, '$1').replace(/[?&]$/, ''),
         notice: url.searchParams.get('notice'),
       };
@@ -168,7 +149,7 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
       const { status, code, message } = describeError(error);
       if (status >= 500) store.logger.error(`taskstore dashboard: ${method} ${path} failed`, error);
       if (res.headersSent) return void res.end();
-      const page: PageContext = { base, csrfToken: '', readOnly: true, title: resolved.title, schedules, here: base || '/', notice: null };
+      const page: PageContext = { base, csrfToken: '', readOnly: true, title: resolved.title, here: base || '/', notice: null };
       return fail(status, code, message, {}, page);
     }
   };

@@ -1,6 +1,6 @@
 /**
  * The JSON API under <basePath>/api: stats, tasks (list with filters, detail, actions),
- * definitions (list, create, update, actions, enqueue) and schedules when the store has them.
+ * definitions (list, create, update, actions, enqueue) and schedules.
  * Errors answer { error: { code, message } } with 400/403/404/409/500.
  */
 import {
@@ -14,22 +14,11 @@ import {
   type DefinitionAction,
   type TaskAction,
 } from './actions.js';
-import type { AdminRequest } from './admin-handler.js';
 import { definitionById, definitionList, overview, taskDetail, taskPage } from './data.js';
 import { parseTaskFilters } from './filters.js';
 import { HttpError, readBody, sendJson } from './http.js';
+import { pathSegments, type AdminRequest } from './request.js';
 import { scheduleApiRoute } from './schedule-routes.js';
-
-export function pathSegments(path: string): string[] {
-  try {
-    return path
-      .split('/')
-      .filter(Boolean)
-      .map((segment) => decodeURIComponent(segment));
-  } catch {
-    throw new HttpError(400, 'malformed URL path', 'INVALID_ARGUMENT');
-  }
-}
 
 export async function apiRoute(request: AdminRequest): Promise<void> {
   const { store, method, res, headers } = request;

@@ -1,35 +1,49 @@
 /** The options of createAdminHandler, their defaults and validation. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArgument } from '../foundation/errors.js';
+import { withDefaults, type KnownKeys } from '../foundation/options.js';
+import { assertBoolean } from '../foundation/validate.js';
 
 export interface AdminHandlerOptions {
   /**
    * Where the dashboard is mounted, such as '/admin/tasks'. Links and the CSRF cookie use it;
-   * requests outside it get a 404 (or go to `next` when the framework passes one). Default ''.
+   * requests outside it get a 404 (or go to `next` when the framework passes one).
+   * @defaultValue `''` (the root)
    */
   basePath?: string;
   /**
    * Decides whether a request may use the dashboard (true) or gets a 403 (false). It may
    * answer the request itself (for example a 401 with WWW-Authenticate), then return false.
-   * Default: none, and then only direct loopback requests are served, unless `readOnly` or
-   * `allowRemote` says otherwise.
+   * @defaultValue none: then only direct loopback requests are served, unless `readOnly` or
+   * `allowRemote` says otherwise
    */
   authorize?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
-  /** Hide every action and refuse every state-changing request. Default false. */
+  /**
+   * Hide every action and refuse every state-changing request.
+   * @defaultValue `false`
+   */
   readOnly?: boolean;
   /**
    * Without `authorize`, serve requests from anywhere, not only from loopback. Only behind
-   * something that authenticates already (a VPN, an authenticating proxy). Default false.
+   * something that authenticates already (a VPN, an authenticating proxy).
+   * @defaultValue `false`
    */
   allowRemote?: boolean;
   /**
-   * Key of the CSRF tokens. Default: random per handler; give the same secret to every
-   * instance behind a load balancer so a token from one is accepted by the others.
+   * Key of the CSRF tokens (a string of at least 16 characters, or a Buffer). Give the same
+   * secret to every instance behind a load balancer so a token from one is accepted by the others.
+   * @defaultValue random per handler
    */
   csrfSecret?: string | Buffer;
-  /** Queue names always shown on the overview, even while they are empty. Default []. */
+  /**
+   * Queue names always shown on the overview, even while they are empty.
+   * @defaultValue `[]`
+   */
   queues?: readonly string[];
-  /** Page title. Default 'taskstore'. */
+  /**
+   * Page title.
+   * @defaultValue `'taskstore'`
+   */
   title?: string;
 }
 
@@ -43,41 +57,56 @@ export interface ResolvedAdminHandlerOptions {
   readonly title: string;
 }
 
-const KNOWN = ['basePath', 'authorize', 'readOnly', 'allowRemote', 'csrfSecret', 'queues', 'title'];
+const KNOWN = {
+  basePath: true,
+  authorize: true,
+  readOnly: true,
+  allowRemote: true,
+  csrfSecret: true,
+  queues: true,
+  title: true,
+} as const satisfies KnownKeys<AdminHandlerOptions>;
 
-export function resolveAdminOptions(options: AdminHandlerOptions = {}): ResolvedAdminHandlerOptions {
-  if (options === null || typeof options !== 'object') throw invalidArgument('createAdminHandler: options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) throw invalidArgument(`createAdminHandler: unknown option '${key}' (known: ${KNOWN.join(', ')})`);
-  }
-  let basePath = options.basePath ?? '';
+const DEFAULTS = Object.freeze({
+  basePath: '',
+  readOnly: false,
+  allowRemote: false,
+  queues: Object.freeze([]) as readonly string[],
+  title: 'taskstore',
+});
+
+const NAME = 'createAdminHandler';
+
+export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdminHandlerOptions {
+  const merged = withDefaults(options, KNOWN, DEFAULTS, `${NAME}: options`);
+  const basePath: unknown = merged.basePath;
   if (typeof basePath !== 'string' || (basePath !== '' && !/^\/[A-Za-z0-9._~\-/]*$/.test(basePath))) {
-    throw invalidArgument(`createAdminHandler: basePath must be '' or a path like '/admin' (got ${JSON.stringify(options.basePath)})`);
+    throw invalidArgument(`${NAME}: basePath must be '' or a path like '/admin' (got ${JSON.stringify(basePath)})`);
   }
-  basePath = basePath.replace(/\/+$/, '');
-  if (options.authorize !== undefined && typeof options.authorize !== 'function')
-    throw invalidArgument('createAdminHandler: authorize must be a function');
-  for (const flag of ['readOnly', 'allowRemote'] as const) {
-    if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
-      throw invalidArgument(`createAdminHandler: ${flag} must be a boolean`);
+  if (merged.authorize !== undefined && typeof merged.authorize !== 'function')
+    throw invalidArgument(`${NAME}: authorize must be a function`);
+  assertBoolean(merged.readOnly, `${NAME}: readOnly`);
+  assertBoolean(merged.allowRemote, `${NAME}: allowRemote`);
+  const csrfSecret: unknown = merged.csrfSecret;
+  if (csrfSecret !== undefined && !(typeof csrfSecret === 'string' || Buffer.isBuffer(csrfSecret))) {
+    throw invalidArgument(`${NAME}: csrfSecret must be a string or a Buffer`);
   }
-  const queues = options.queues ?? [];
+  if (typeof csrfSecret === 'string' && csrfSecret.length < 16) {
+    throw invalidArgument(`${NAME}: csrfSecret must be at least 16 characters`);
+  }
+  const queues: unknown = merged.queues;
   if (!Array.isArray(queues) || queues.some((queue) => typeof queue !== 'string' || queue === '')) {
-    throw invalidArgument('createAdminHandler: queues must be an array of queue names');
+    throw invalidArgument(`${NAME}: queues must be an array of queue names`);
   }
-  if (options.csrfSecret !== undefined && !(typeof options.csrfSecret === 'string' || Buffer.isBuffer(options.csrfSecret))) {
-    throw invalidArgument('createAdminHandler: csrfSecret must be a string or a Buffer');
-  }
-  if (typeof options.csrfSecret === 'string' && options.csrfSecret.length < 16) {
-    throw invalidArgument('createAdminHandler: csrfSecret must be at least 16 characters');
-  }
+  const title: unknown = merged.title;
+  if (typeof title !== 'string') throw invalidArgument(`${NAME}: title must be a string (got ${JSON.stringify(title) ?? typeof title})`);
   return Object.freeze({
-    basePath,
-    authorize: options.authorize ?? null,
-    readOnly: options.readOnly ?? false,
-    allowRemote: options.allowRemote ?? false,
-    csrfSecret: options.csrfSecret,
-    queues: Object.freeze([...queues]),
-    title: options.title ?? 'taskstore',
+    basePath: basePath.replace(/\/+$/, ''),
+    authorize: merged.authorize ?? null,
+    readOnly: merged.readOnly,
+    allowRemote: merged.allowRemote,
+    csrfSecret: merged.csrfSecret,
+    queues: Object.freeze([...(queues as string[])]),
+    title,
   });
 }

@@ -12,8 +12,6 @@ import {
   type DefinitionAction,
   type TaskAction,
 } from './actions.js';
-import type { AdminRequest } from './admin-handler.js';
-import { pathSegments } from './api.js';
 import { definitionById, definitionList, overview, taskDetail, taskPage } from './data.js';
 import { parseTaskFilters } from './filters.js';
 import { readBody, redirect, send } from './http.js';
@@ -21,6 +19,7 @@ import { definitionDetailPage, definitionListPage } from './pages/definitions.js
 import { href } from './pages/layout.js';
 import { overviewPage } from './pages/overview.js';
 import { taskDetailPage, taskListPage } from './pages/tasks.js';
+import { pathSegments, type AdminRequest } from './request.js';
 import { schedulePageRoute } from './schedule-routes.js';
 
 const NOTICE_OF: Record<string, string> = {

@@ -6,20 +6,15 @@ import { nextRunAt, FREQUENCIES, type RecurrenceRule } from '../schedules/recurr
 import type { TaskStore } from '../task-store.js';
 import type { Schedule, ScheduleCreateInput, ScheduleStatus } from '../foundation/types.js';
 import { stringField, type Body } from './actions.js';
-import type { AdminRequest } from './admin-handler.js';
 import { parseInstant } from '../foundation/time.js';
 import { html, type SafeHtml } from './html.js';
 import { HttpError, readBody, redirect, send, sendJson } from './http.js';
 import { actionForm, csrfInput, formatDate, href, layout, statusBadge, type PageContext } from './pages/layout.js';
 import { notFoundPage } from './pages/not-found.js';
+import type { AdminRequest } from './request.js';
 
 export const SCHEDULE_ACTIONS = ['pause', 'activate', 'delete', 'restore'] as const;
 export type ScheduleAction = (typeof SCHEDULE_ACTIONS)[number];
-
-/** True when the store has the schedule API (it always has, from the version that added it). */
-export function hasScheduleApi(store: TaskStore): boolean {
-  return typeof (store as Partial<TaskStore>).scheduleList === 'function';
-}
 
 /** The next `count` runs of a schedule from now (empty unless active). */
 export function nextRuns(schedule: Schedule, count = 3, now = new Date()): Date[] {
@@ -225,7 +220,6 @@ export async function schedulePageRoute(request: AdminRequest, segments: string[
   const { store, page, res, headers } = request;
   const [, id, action] = segments;
   const htmlOut = (status: number, text: string) => send(res, status, 'text/html; charset=utf-8', text, headers);
-  if (!hasScheduleApi(store)) return htmlOut(404, notFoundPage(page, 'This version of taskstore has no schedules.'));
   if (body === null) {
     if (segments.length !== 1) return htmlOut(404, notFoundPage(page));
     const deleted = request.query.get('deleted') === '1';
@@ -258,7 +252,6 @@ export async function scheduleApiRoute(request: AdminRequest, segments: string[]
   const { store, method, res, headers } = request;
   const [, id, action] = segments;
   const ok = (value: unknown, status = 200) => sendJson(res, status, value, headers);
-  if (!hasScheduleApi(store)) throw new HttpError(404, 'this version of taskstore has no schedules', 'NOT_FOUND');
   if (segments.length === 1 && method === 'GET') {
     const { schedules } = await listSchedules(store, request.query.get('deleted') === '1');
     return ok({ schedules: schedules.map(scheduleJson) });

@@ -9,8 +9,6 @@ export interface PageContext {
   readonly csrfToken: string;
   readonly readOnly: boolean;
   readonly title: string;
-  /** The schedule pages exist (the store has the schedule API). */
-  readonly schedules: boolean;
   /** The current path and query under the base, for forms that come back here. */
   readonly here: string;
   readonly notice: string | null;
@@ -82,8 +80,8 @@ export function layout(
     ['overview', '/', 'Overview'],
     ['tasks', '/tasks', 'Tasks'],
     ['definitions', '/definitions', 'Definitions'],
+    ['schedules', '/schedules', 'Schedules'],
   ];
-  if (context.schedules) nav.push(['schedules', '/schedules', 'Schedules']);
   const notice = noticeText(context.notice);
   const data = Object.entries(page.data ?? {}).map(([key, value]) => html` data-${key}="${value}"`);
   return html`<!doctype html>
