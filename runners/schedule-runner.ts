@@ -7,14 +7,22 @@
  */
 import type { TaskStore } from '../lib/task-store.js';
 import type { Logger, Schedule, TaskQueueItem } from '../lib/foundation/types.js';
-import { assertKnownKeys, assertPlainObject, assertPositiveNumber } from '../lib/foundation/validate.js';
+import { withDefaults, type KnownKeys } from '../lib/foundation/options.js';
+import { assertTimerDuration } from '../lib/foundation/validate.js';
 import { RunnerLifecycle, failureBackoffMs } from './runner-lifecycle.js';
 import { WakeSignal } from './wake-signal.js';
 
 export interface ScheduleRunnerOptions {
-  /** Longest sleep between passes; fractions allowed. The runner also wakes for the earliest nextRunAt. Default 60. */
+  /**
+   * Longest sleep between passes, in seconds; fractions allowed. The runner also wakes for
+   * the earliest nextRunAt and when a schedule changes through the same store.
+   * @defaultValue 60
+   */
   intervalSeconds?: number;
-  /** Default: the store's logger. */
+  /**
+   * Where background failures go when no 'error' listener is attached.
+   * @defaultValue the store's logger
+   */
   logger?: Logger;
 }
 
@@ -24,7 +32,7 @@ export interface ResolvedScheduleRunnerOptions {
 }
 
 const DEFAULTS = Object.freeze({ intervalSeconds: 60 });
-const KNOWN = ['intervalSeconds', 'logger'];
+const KNOWN = { intervalSeconds: true, logger: true } as const satisfies KnownKeys<ScheduleRunnerOptions>;
 /** Due schedules read per query while a pass pages through them. */
 const PAGE_SIZE = 100;
 /** Timers may fire a little early; wake this much after the earliest nextRunAt. */
@@ -33,11 +41,8 @@ const WAKE_MARGIN_MS = 5;
 const MIN_SLEEP_MS = 25;
 
 export function resolveScheduleRunnerOptions(options: ScheduleRunnerOptions, fallbackLogger: Logger): ResolvedScheduleRunnerOptions {
-  assertPlainObject(options, 'ScheduleRunner options');
-  assertKnownKeys(options, KNOWN, 'ScheduleRunner options');
-  const merged = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS &
-    ScheduleRunnerOptions;
-  assertPositiveNumber(merged.intervalSeconds, 'intervalSeconds');
+  const merged = withDefaults(options, KNOWN, DEFAULTS, 'ScheduleRunner options');
+  assertTimerDuration(merged.intervalSeconds, 'intervalSeconds', 1000);
   return Object.freeze({ pollIntervalMs: merged.intervalSeconds * 1000, logger: merged.logger ?? fallbackLogger });
 }
 

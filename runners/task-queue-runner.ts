@@ -8,33 +8,46 @@ import { MAX_CLAIM_BATCH } from '../lib/queue/queue-leases.js';
 import type { TaskStore } from '../lib/task-store.js';
 import { resolveQueueName } from '../lib/queue/task-queue.js';
 import type { Logger, TaskQueueItem } from '../lib/foundation/types.js';
-import {
-  assertInteger,
-  assertKnownKeys,
-  assertNonNegativeNumber,
-  assertPlainObject,
-  assertPositiveNumber,
-} from '../lib/foundation/validate.js';
+import { withDefaults, type KnownKeys } from '../lib/foundation/options.js';
+import { assertInteger, assertTimerDuration } from '../lib/foundation/validate.js';
 import { RunnerLifecycle, failureBackoffMs } from './runner-lifecycle.js';
 import { Semaphore } from './semaphore.js';
 import { WakeSignal } from './wake-signal.js';
 
 export interface TaskQueueRunnerOptions {
-  /** The queue to work. Default 'default' ('' too). */
+  /**
+   * The queue to work ('' means the default queue).
+   * @defaultValue 'default'
+   */
   queueName?: string;
-  /** Poll interval when idle; fractions allowed. Enqueues through the same store wake it sooner. Default 10. */
+  /**
+   * Poll interval when idle, in seconds; fractions allowed. Enqueues through the same store
+   * (and hints from other processes) wake it sooner.
+   * @defaultValue 10
+   */
   intervalSeconds?: number;
-  /** A running item whose heartbeat is older than this is reclaimed by the sweep. Fractions allowed. Default 1. */
+  /**
+   * A running item whose heartbeat is older than this many minutes is reclaimed by the
+   * sweep; fractions allowed.
+   * @defaultValue 1
+   */
   unstuckMinutes?: number;
-  /** 1 = serial, in claim order; n = at most n handlers at once. Default 1. */
+  /**
+   * 1 = serial, in claim order; n = at most n handlers at once (up to 10,000).
+   * @defaultValue 1
+   */
   maxConcurrency?: number;
   /**
    * Extra items to claim beyond the free slots, held locally until a slot frees (their
    * claims heartbeat meanwhile, and a stop gives them back). Faster draining of many
-   * short tasks at the cost of claiming work before it can start. Default 0.
+   * short tasks at the cost of claiming work before it can start. Up to 10,000.
+   * @defaultValue 0
    */
   prefetch?: number;
-  /** Default: the store's logger. */
+  /**
+   * Where background failures go when no 'error' listener is attached.
+   * @defaultValue the store's logger
+   */
   logger?: Logger;
 }
 
@@ -48,16 +61,20 @@ export interface ResolvedTaskQueueRunnerOptions {
   readonly logger: Logger;
 }
 
-const DEFAULTS = Object.freeze({ intervalSeconds: 10, unstuckMinutes: 1, maxConcurrency: 1, prefetch: 0 });
-const KNOWN = ['queueName', 'intervalSeconds', 'unstuckMinutes', 'maxConcurrency', 'prefetch', 'logger'];
+const DEFAULTS = Object.freeze({ queueName: '', intervalSeconds: 10, unstuckMinutes: 1, maxConcurrency: 1, prefetch: 0 });
+const KNOWN = {
+  queueName: true,
+  intervalSeconds: true,
+  unstuckMinutes: true,
+  maxConcurrency: true,
+  prefetch: true,
+  logger: true,
+} as const satisfies KnownKeys<TaskQueueRunnerOptions>;
 
 export function resolveRunnerOptions(options: TaskQueueRunnerOptions, fallbackLogger: Logger): ResolvedTaskQueueRunnerOptions {
-  assertPlainObject(options, 'TaskQueueRunner options');
-  assertKnownKeys(options, KNOWN, 'TaskQueueRunner options');
-  const merged = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS &
-    TaskQueueRunnerOptions;
-  assertPositiveNumber(merged.intervalSeconds, 'intervalSeconds');
-  assertPositiveNumber(merged.unstuckMinutes, 'unstuckMinutes');
+  const merged = withDefaults(options, KNOWN, DEFAULTS, 'TaskQueueRunner options');
+  assertTimerDuration(merged.intervalSeconds, 'intervalSeconds', 1000);
+  assertTimerDuration(merged.unstuckMinutes, 'unstuckMinutes', 60_000);
   assertInteger(merged.maxConcurrency, 'maxConcurrency', 1, 10_000);
   assertInteger(merged.prefetch, 'prefetch', 0, 10_000);
   const unstuckMs = merged.unstuckMinutes * 60_000;
@@ -82,7 +99,10 @@ export interface TaskQueueRunnerEvents extends Record<string, unknown[]> {
 }
 
 export interface StopOptions {
-  /** Abort the handlers' ctx.signal after this long; by default stop waits for them as long as they take. */
+  /**
+   * Abort the handlers' ctx.signal after this many milliseconds (0 = at once).
+   * @defaultValue none: stop waits for the handlers as long as they take
+   */
   graceMs?: number;
 }
 
@@ -176,7 +196,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
    */
   stop(options: StopOptions = {}): Promise<void> {
     try {
-      if (options.graceMs !== undefined) assertNonNegativeNumber(options.graceMs, 'graceMs');
+      if (options.graceMs !== undefined) assertTimerDuration(options.graceMs, 'graceMs', 1, { allowZero: true });
     } catch (error) {
       return Promise.reject(error);
     }

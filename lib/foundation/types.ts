@@ -187,22 +187,39 @@ export interface TaskStoreOptions {
   /**
    * 'sqlite:./file.db' | 'sqlite::memory:' | 'postgres://…' | 'mysql://…' (MariaDB too),
    * a Knex.Config, or a Knex instance (then the caller owns and closes it).
-   * Default: TASKSTORE_DATABASE_URL, then 'sqlite:./taskstore.db'.
+   * @defaultValue TASKSTORE_DATABASE_URL when set and not empty, else 'sqlite:./taskstore.db'
    */
   database?: string | Knex.Config | Knex;
-  /** Default 'task_definition'. */
+  /**
+   * Table of task definitions: a plain SQL identifier of up to 40 characters.
+   * @defaultValue 'task_definition'
+   */
   taskDefinitionTableName?: string;
-  /** Default 'task_queue'. */
+  /**
+   * Table of queued executions: a plain SQL identifier of up to 40 characters.
+   * @defaultValue 'task_queue'
+   */
   taskQueueTableName?: string;
-  /** Default 'task_schedule'. */
+  /**
+   * Table of schedules: a plain SQL identifier of up to 40 characters.
+   * @defaultValue 'task_schedule'
+   */
   scheduleTableName?: string;
-  /** Run migrateUp() on open. Default true. */
+  /**
+   * Run migrateUp() on open.
+   * @defaultValue true
+   */
   automigrate?: boolean;
-  /** Default: silent. */
+  /**
+   * Where taskstore reports what it cannot throw (background failures, warnings).
+   * @defaultValue a silent logger
+   */
   logger?: Logger;
   /**
-   * How often a running task's heartbeat is refreshed while its handler runs. Default 30 s.
-   * Runners lower it to stay well inside their unstuckMinutes.
+   * How often a running task's heartbeat is refreshed while its handler runs, in
+   * milliseconds (at most 2^31 − 1, a Node timer's limit). Runners lower it to stay well
+   * inside their unstuckMinutes.
+   * @defaultValue 30000
    */
   heartbeatIntervalMs?: number;
   /**
@@ -210,6 +227,7 @@ export interface TaskStoreOptions {
    * waiting for the WAL flush (synchronous_commit off for those statements alone): a
    * database crash may then forget the last moments of them, which re-runs those tasks, as
    * any crash can under at-least-once delivery. Enqueues always wait. true = every write waits.
+   * @defaultValue false
    */
   synchronousStateWrites?: boolean;
 }

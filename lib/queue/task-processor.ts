@@ -12,7 +12,7 @@ import { paramAsString } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { QueueLeases } from './queue-leases.js';
 import type { JsonObject, Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
-import { assertNonEmptyString, assertPlainObject } from '../foundation/validate.js';
+import { assertNonEmptyString, assertPlainObject, assertTimerDuration } from '../foundation/validate.js';
 
 /** How long a definition read for processing is reused before it is read again. */
 const DEFINITION_CACHE_MS = 2000;
@@ -71,6 +71,9 @@ export class TaskProcessor {
   async execute(item: TaskQueueItem, options: ProcessOptions): Promise<ExecutionResult | null> {
     assertPlainObject(item, 'item');
     assertNonEmptyString(item.id, 'item.id');
+    if (options.heartbeatIntervalMs !== undefined) {
+      assertTimerDuration(options.heartbeatIntervalMs, 'heartbeatIntervalMs', 1, { allowZero: true });
+    }
     const { leases, logger } = this.#parts;
     let claimed: TaskQueueItem | null = item;
     if (item.status === 'queued') {

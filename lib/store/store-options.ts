@@ -5,7 +5,8 @@ import type { TableNames } from '../../adapters/adapter.js';
 import { invalidArgument } from '../foundation/errors.js';
 import { SILENT_LOGGER } from './store-context.js';
 import type { Logger, TaskStoreOptions } from '../foundation/types.js';
-import { assertBoolean, assertKnownKeys, assertPlainObject, assertPositiveNumber } from '../foundation/validate.js';
+import { withDefaults, type KnownKeys } from '../foundation/options.js';
+import { assertBoolean, assertTimerDuration } from '../foundation/validate.js';
 
 export interface ResolvedTaskStoreOptions {
   readonly database: string | Knex.Config | Knex;
@@ -21,30 +22,30 @@ const DEFAULTS = Object.freeze({
   taskQueueTableName: 'task_queue',
   scheduleTableName: 'task_schedule',
   automigrate: true,
+  logger: SILENT_LOGGER,
   heartbeatIntervalMs: 30_000,
   synchronousStateWrites: false,
 });
 
-const KNOWN = [
-  'database',
-  'taskDefinitionTableName',
-  'taskQueueTableName',
-  'scheduleTableName',
-  'automigrate',
-  'logger',
-  'heartbeatIntervalMs',
-  'synchronousStateWrites',
-];
+const KNOWN = {
+  database: true,
+  taskDefinitionTableName: true,
+  taskQueueTableName: true,
+  scheduleTableName: true,
+  automigrate: true,
+  logger: true,
+  heartbeatIntervalMs: true,
+  synchronousStateWrites: true,
+} as const satisfies KnownKeys<TaskStoreOptions>;
+
+const TABLE_OPTIONS = ['taskDefinitionTableName', 'taskQueueTableName', 'scheduleTableName'] as const;
 
 /** A plain SQL identifier short enough that every index name derived from it fits in 63 characters. */
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
 
-export function resolveStoreOptions(options: TaskStoreOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedTaskStoreOptions {
-  assertPlainObject(options, 'TaskStore.open: options');
-  assertKnownKeys(options, KNOWN, 'TaskStore.open: options');
-  const merged: typeof DEFAULTS & TaskStoreOptions = { ...DEFAULTS, ...stripUndefined(options) };
-  const names = ['taskDefinitionTableName', 'taskQueueTableName', 'scheduleTableName'] as const;
-  for (const name of names) {
+export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.ProcessEnv = process.env): ResolvedTaskStoreOptions {
+  const merged = withDefaults(options, KNOWN, DEFAULTS, 'TaskStore.open: options');
+  for (const name of TABLE_OPTIONS) {
     const value: unknown = merged[name];
     if (typeof value !== 'string' || !TABLE_NAME.test(value)) {
       throw invalidArgument(
@@ -52,32 +53,28 @@ export function resolveStoreOptions(options: TaskStoreOptions = {}, env: NodeJS.
       );
     }
   }
-  if (new Set(names.map((name) => merged[name])).size !== names.length) {
+  if (new Set(TABLE_OPTIONS.map((name) => merged[name])).size !== TABLE_OPTIONS.length) {
     throw invalidArgument('taskDefinitionTableName, taskQueueTableName and scheduleTableName must differ');
   }
   assertBoolean(merged.automigrate, 'automigrate');
-  assertPositiveNumber(merged.heartbeatIntervalMs, 'heartbeatIntervalMs');
+  assertTimerDuration(merged.heartbeatIntervalMs, 'heartbeatIntervalMs', 1);
   assertBoolean(merged.synchronousStateWrites, 'synchronousStateWrites');
-  const logger: Logger = (options.logger as Logger | undefined) ?? SILENT_LOGGER;
+  const logger: unknown = merged.logger;
+  if (logger === null || typeof logger !== 'object')
+    throw invalidArgument('logger must be an object with debug, info, warn and error methods');
   for (const method of ['debug', 'info', 'warn', 'error'] as const) {
-    if (typeof (logger as unknown as Record<string, unknown>)[method] !== 'function')
-      throw invalidArgument(`logger.${method} must be a function`);
+    if (typeof (logger as Record<string, unknown>)[method] !== 'function') throw invalidArgument(`logger.${method} must be a function`);
   }
-  const database: string | Knex.Config | Knex = options.database ?? (env['TASKSTORE_DATABASE_URL'] || DEFAULT_DATABASE_URL);
   return Object.freeze({
-    database,
+    database: merged.database ?? (env['TASKSTORE_DATABASE_URL'] || DEFAULT_DATABASE_URL),
     tables: Object.freeze({
-      taskDefinition: merged.taskDefinitionTableName as string,
-      taskQueue: merged.taskQueueTableName as string,
-      schedule: merged.scheduleTableName as string,
+      taskDefinition: merged.taskDefinitionTableName,
+      taskQueue: merged.taskQueueTableName,
+      schedule: merged.scheduleTableName,
     }),
-    automigrate: merged.automigrate as boolean,
-    logger,
-    heartbeatIntervalMs: merged.heartbeatIntervalMs as number,
-    synchronousStateWrites: merged.synchronousStateWrites as boolean,
+    automigrate: merged.automigrate,
+    logger: merged.logger,
+    heartbeatIntervalMs: merged.heartbeatIntervalMs,
+    synchronousStateWrites: merged.synchronousStateWrites,
   });
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -31,6 +31,9 @@ forEachDialect('TaskQueueRunner options', (t) => {
     ['intervalSeconds', Number.NaN],
     ['intervalSeconds', Number.POSITIVE_INFINITY],
     ['intervalSeconds', '10'],
+    // Longer than a Node timer holds (2^31 - 1 ms): it would fire after 1 ms.
+    ['intervalSeconds', 2_147_484],
+    ['unstuckMinutes', 35_792],
     ['unstuckMinutes', 0],
     ['unstuckMinutes', -0.5],
     ['unstuckMinutes', Number.NaN],
@@ -121,7 +124,7 @@ forEachDialect('TaskQueueRunner options', (t) => {
   it('stop() rejects a bad graceMs with INVALID_ARGUMENT (a rejection, like every async method)', async function () {
     const runner = runners.create(t.store, { queueName: 'grace', intervalSeconds: 60 });
     runner.start();
-    for (const graceMs of [-1, Number.NaN]) await expectError(() => runner.stop({ graceMs }), 'INVALID_ARGUMENT', 'graceMs');
+    for (const graceMs of [-1, Number.NaN, 2 ** 31]) await expectError(() => runner.stop({ graceMs }), 'INVALID_ARGUMENT', 'graceMs');
     expect(runner.isRunning(), 'a rejected stop leaves the runner running').to.equal(true);
     await runner.stop();
     expect(runner.isRunning()).to.equal(false);

@@ -159,7 +159,7 @@ forEachDialect('ScheduleRunner: start and stop', (t) => {
   });
 
   it('refuses bad options and a closed store', async function () {
-    for (const options of [{ intervalSeconds: 0 }, { intervalSeconds: -1 }, { intervalSeconds: 'x' }]) {
+    for (const options of [{ intervalSeconds: 0 }, { intervalSeconds: -1 }, { intervalSeconds: 'x' }, { intervalSeconds: 2_147_484 }]) {
       expect(() => new ScheduleRunner(t.store, options as never)).to.throw(TaskStoreError, 'intervalSeconds');
     }
     expect(() => new ScheduleRunner(t.store, { every: 1 } as never)).to.throw(TaskStoreError, "'every'");

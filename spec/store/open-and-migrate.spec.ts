@@ -139,6 +139,7 @@ forEachDialect('TaskStore.open and migrations', (t) => {
       [{ database: t.url, scheduleTableName: '  ' }, 'scheduleTableName'],
       [{ database: 'oracle://x' }, 'database'],
       [{ database: t.url, heartbeatIntervalMs: -1 }, 'heartbeatIntervalMs'],
+      [{ database: t.url, heartbeatIntervalMs: 2 ** 31 }, 'heartbeatIntervalMs'],
     ];
     for (const [options, name] of cases) {
       const error = await expectError(() => TaskStore.open({ automigrate: false, ...options }), 'INVALID_ARGUMENT', name);
