@@ -4,25 +4,42 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repo root, whether this runs as dist/bench/*.js or as bench/*.ts. */
+/**
+ * The repo root, whether this runs as bench/dist/bench/*.js or as bench/*.ts: the nearest folder
+ * above this file whose package.json is the library's own (bench/ has a package.json of its own).
+ */
 export function repoRoot(): string {
-  const benchDir = dirname(fileURLToPath(import.meta.url));
-  const parent = dirname(benchDir);
-  return basename(parent) === 'dist' ? dirname(parent) : parent;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const parsed = JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as { name?: unknown };
+      if (parsed.name === 'taskstore') return dir;
+    } catch {
+      // no package.json here: keep climbing
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('bench: cannot find the taskstore package.json above the bench');
+    dir = parent;
+  }
 }
 
-/** The installed version of a dependency, read from its package.json under node_modules. */
+/**
+ * The installed version of a dependency, from the first node_modules Node would load it from:
+ * bench/node_modules (the peers and their drivers), then the repository's (the library's).
+ */
 export function packageVersion(name: string): string {
-  try {
-    const text = readFileSync(resolve(repoRoot(), 'node_modules', name, 'package.json'), 'utf8');
-    const parsed = JSON.parse(text) as { version?: unknown };
-    return typeof parsed.version === 'string' ? parsed.version : 'unknown';
-  } catch {
-    return 'not installed';
+  for (const modules of [resolve(repoRoot(), 'bench', 'node_modules'), resolve(repoRoot(), 'node_modules')]) {
+    try {
+      const parsed = JSON.parse(readFileSync(resolve(modules, name, 'package.json'), 'utf8')) as { version?: unknown };
+      if (typeof parsed.version === 'string') return parsed.version;
+    } catch {
+      // not installed here: try the next folder
+    }
   }
+  return 'not installed';
 }
 
 export function machineDescription(): Record<string, string> {

@@ -1,10 +1,12 @@
 /**
- * `npm run bench` — measures taskstore and its PostgreSQL peers side by side.
+ * `npm run bench` — measures taskstore and its PostgreSQL peers side by side. The peers are
+ * bench/package.json's own dependencies: `npm run bench` installs them into bench/node_modules,
+ * compiles bench/ (with the library sources it imports) to bench/dist, then runs this file.
  *
- *   node dist/bench/run.js [--systems a,b] [--dialects sqlite,postgres,mysql] [--rounds 3]
- *                          [--jobs 20000] [--concurrency 10] [--latency-samples 500]
- *                          [--batch-size 1000] [--warmup 500] [--chart docs/benchmarks.svg]
- *   node dist/bench/run.js --from bench/results/<file>.json   (re-print and re-chart a run)
+ *   node bench/dist/bench/run.js [--systems a,b] [--dialects sqlite,postgres,mysql] [--rounds 3]
+ *                                [--jobs 20000] [--concurrency 10] [--latency-samples 500]
+ *                                [--batch-size 1000] [--warmup 500] [--chart docs/benchmarks.svg]
+ *   node bench/dist/bench/run.js --from bench/results/<file>.json   (re-print and re-chart a run)
  *
  * Writes bench/results/<timestamp>.json, prints the results and ratio tables as markdown, and
  * writes the SVG chart (plus a PNG beside it when `rsvg-convert` is on the PATH).
@@ -34,7 +36,7 @@ const SYSTEM_IDS = [
   'raw-sql',
 ] as const;
 
-const USAGE = `usage: node dist/bench/run.js [options]
+const USAGE = `usage: node bench/dist/bench/run.js [options]
   --systems LIST         comma-separated ids or families (default: all)
                          ids: ${SYSTEM_IDS.join(', ')}
   --dialects LIST        taskstore dialects: sqlite,postgres,mysql (default: all); the peers run
@@ -125,7 +127,9 @@ async function main(): Promise<number> {
   const chartPath = values.chart ?? '';
 
   if (values.from) {
-    const saved = JSON.parse(await readFile(resolve(values.from), 'utf8')) as BenchResults;
+    // Relative to where the command was typed, also under `npm run bench` (npm's INIT_CWD).
+    const from = resolve(process.env.INIT_CWD ?? process.cwd(), values.from);
+    const saved = JSON.parse(await readFile(from, 'utf8')) as BenchResults;
     await report(saved, chartPath);
     return 0;
   }
@@ -174,7 +178,7 @@ async function main(): Promise<number> {
   const results: BenchResults = {
     startedAt,
     finishedAt: new Date().toISOString(),
-    command: ['node dist/bench/run.js', ...process.argv.slice(2)].join(' '),
+    command: ['node bench/dist/bench/run.js', ...process.argv.slice(2)].join(' '),
     settings,
     environment,
     systems: measured,
