@@ -6,11 +6,12 @@ import type { Knex } from 'knex';
 import { TaskStoreError, invalidArgument, notFound } from '../foundation/errors.js';
 import { normalizeAlias } from './handler.js';
 import { newId } from '../foundation/ids.js';
-import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from '../store/query.js';
+import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
 import { toTaskDefinition } from '../store/rows.js';
 import { laterThan } from '../foundation/time.js';
 import type { StoreContext } from '../store/store-context.js';
 import {
+  TASK_DEFINITION_ORDER_BY,
   TASK_DEFINITION_STATUSES,
   type TaskDefinition,
   type TaskDefinitionCreateInput,
@@ -30,7 +31,7 @@ import {
 const DEFINITION_QUERY: QuerySpec = {
   name: 'task definition',
   statuses: TASK_DEFINITION_STATUSES,
-  orderBy: { id: 'id', alias: 'alias', title: 'title', status: 'status', createdAt: 'created_at', updatedAt: 'updated_at' },
+  orderBy: orderColumns(TASK_DEFINITION_ORDER_BY),
   filters: {
     alias: (builder, alias) => {
       const key = normalizeAlias(alias);

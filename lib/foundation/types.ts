@@ -173,7 +173,7 @@ export interface EnqueueOptions {
 export type TaskQueueStats = Record<TaskStatus, number>;
 
 export interface TaskQueuePurgeOptions {
-  /** Items created before this instant are purged. */
+  /** Items last written before this instant are purged (a finished item's last write is its finish). */
   olderThan: Date;
   /** Default: the finished ones: success, failed, canceled. */
   statuses?: TaskStatus[];

@@ -7,11 +7,12 @@ import type { QueueRow } from '../../adapters/adapter.js';
 import { TaskStoreError, notFound } from '../foundation/errors.js';
 import { newId } from '../foundation/ids.js';
 import { encodeParameters } from '../foundation/params.js';
-import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from '../store/query.js';
+import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
 import { toTaskQueueItem } from '../store/rows.js';
 import { laterThan } from '../foundation/time.js';
 import type { StoreContext } from '../store/store-context.js';
 import {
+  TASK_QUEUE_ORDER_BY,
   TASK_STATUSES,
   type JsonObject,
   type TaskQueueCreateInput,
@@ -39,18 +40,7 @@ const PENDING_STATUSES: readonly TaskStatus[] = ['queued', 'running', 'paused'];
 const QUEUE_QUERY: QuerySpec = {
   name: 'task queue',
   statuses: TASK_STATUSES,
-  orderBy: {
-    id: 'id',
-    queueName: 'queue_name',
-    status: 'status',
-    priority: 'priority',
-    attempts: 'attempts',
-    availableAt: 'available_at',
-    startedAt: 'started_at',
-    completedAt: 'completed_at',
-    createdAt: 'created_at',
-    updatedAt: 'updated_at',
-  },
+  orderBy: orderColumns(TASK_QUEUE_ORDER_BY),
   filters: {
     queueName: (builder, queueName) => {
       builder.where('queue_name', queueName);

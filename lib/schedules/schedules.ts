@@ -7,7 +7,7 @@
 import { TaskStoreError, invalidArgument, notFound } from '../foundation/errors.js';
 import { newId } from '../foundation/ids.js';
 import { decodeParameters } from '../foundation/params.js';
-import { applyFilters, applyPaging, countOf, validateQuery, type QuerySpec } from '../store/query.js';
+import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
 import {
   DEFAULT_TIMEZONE,
   EDITABLE_KEYS,
@@ -26,6 +26,7 @@ import type { StoreContext } from '../store/store-context.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import { DEFAULT_QUEUE } from '../queue/task-queue.js';
 import {
+  SCHEDULE_ORDER_BY,
   SCHEDULE_STATUSES,
   type Schedule,
   type ScheduleCreateInput,
@@ -38,17 +39,7 @@ import { assertKnownKeys, assertNonEmptyString, assertPlainObject } from '../fou
 const SCHEDULE_QUERY: QuerySpec = {
   name: 'schedule',
   statuses: SCHEDULE_STATUSES,
-  orderBy: {
-    id: 'id',
-    name: 'name',
-    status: 'status',
-    queueName: 'queue_name',
-    nextRunAt: 'next_run_at',
-    lastRunAt: 'last_run_at',
-    executionCount: 'execution_count',
-    createdAt: 'created_at',
-    updatedAt: 'updated_at',
-  },
+  orderBy: orderColumns(SCHEDULE_ORDER_BY),
   filters: {
     name: (builder, name) => {
       builder.where('name', name);

@@ -26,6 +26,13 @@ export interface QuerySpec {
   readonly filters: Readonly<Record<string, (builder: Builder, value: string) => void>>;
 }
 
+/** The column of each sortable field: the field's name in snake_case ('createdAt' → 'created_at'). */
+export function orderColumns<K extends string>(fields: readonly K[]): Readonly<Record<K, string>> {
+  return Object.freeze(
+    Object.fromEntries(fields.map((field) => [field, field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)])) as Record<K, string>,
+  );
+}
+
 const SHARED_KEYS = [
   'id',
   'ids',
