@@ -12,7 +12,7 @@ import type { TaskQueueItem } from '../foundation/types.js';
 import { toTaskQueueItem } from '../store/rows.js';
 import type { StoreContext } from '../store/store-context.js';
 import { assertInteger } from '../foundation/validate.js';
-import { resolveQueueName } from './task-queue.js';
+import { resolveQueueName, type TaskQueue } from './task-queue.js';
 
 /** How a claimed item ends its attempt. */
 export type Finish =
@@ -24,22 +24,14 @@ export const MAX_CLAIM_BATCH = 1000;
 
 export class QueueLeases {
   readonly #ctx: StoreContext;
+  readonly #queue: TaskQueue;
   readonly #announce: (queueName: string) => void;
 
   /** `announce` tells runners that released items are due again. */
-  constructor(context: StoreContext, announce: (queueName: string) => void = () => {}) {
+  constructor(context: StoreContext, queue: TaskQueue, announce: (queueName: string) => void = () => {}) {
     this.#ctx = context;
+    this.#queue = queue;
     this.#announce = announce;
-  }
-
-  table(knex: Knex | Knex.Transaction = this.#ctx.knex): Knex.QueryBuilder {
-    return knex(this.#ctx.tables.taskQueue);
-  }
-
-  /** Reads one row back after a claim of it. */
-  async #findById(id: string): Promise<TaskQueueItem | null> {
-    const row = await this.table().where('id', id).whereNull('soft_deleted_at').first();
-    return row ? toTaskQueueItem(row) : null;
   }
 
   /** Claims up to `limit` due items of a queue in one statement, in claim order. */
@@ -62,7 +54,7 @@ export class QueueLeases {
   async claimById(id: string): Promise<TaskQueueItem | null> {
     const now = this.#ctx.now();
     const token = newId();
-    const changed = await stateWrite(this.#ctx, this.table())
+    const changed = await stateWrite(this.#ctx, this.#queue.table())
       .where({ id, status: 'queued' })
       .whereNull('soft_deleted_at')
       .update({
@@ -75,7 +67,7 @@ export class QueueLeases {
         claim_token: token,
         details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task started', now)),
       });
-    return changed === 1 ? this.#findById(id) : null;
+    return changed === 1 ? this.#queue.findById(id) : null;
   }
 
   /** Appends a details line to a running item while its claim holds. */
@@ -153,7 +145,8 @@ export class QueueLeases {
     });
     return stateWrite(
       this.#ctx,
-      this.table()
+      this.#queue
+        .table()
         .whereIn(
           'id',
           pairs.map(([id]) => id as string),

@@ -52,7 +52,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
   const definitions = new TaskDefinitions(context, () => processor.forgetDefinitions());
   const handlers = new HandlerRegistry();
   const queue = new TaskQueue(context, announce);
-  const leases = new QueueLeases(context, announce);
+  const leases = new QueueLeases(context, queue, announce);
   const processor = new TaskProcessor({
     leases,
     definitions,

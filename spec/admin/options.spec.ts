@@ -6,21 +6,8 @@
 import { expect } from 'chai';
 import { createAdminHandler, type AdminHandlerOptions } from '../../lib/admin/index.js';
 import { resolveAdminOptions } from '../../lib/admin/options.js';
-import { TaskStoreError, type TaskStore, type TaskStoreErrorCode } from '../../lib/index.js';
-
-/** Asserts that `action` throws (synchronously) a TaskStoreError of `code` whose message includes `message`. */
-function expectThrows(action: () => unknown, code: TaskStoreErrorCode, message: string): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) expect.fail(`expected a synchronous ${code} naming ${message}, but nothing was thrown`);
-  expect(caught, String(caught)).to.be.instanceOf(TaskStoreError);
-  expect((caught as TaskStoreError).code, (caught as Error).message).to.equal(code);
-  expect((caught as Error).message).to.include(message);
-}
+import { expectThrows } from '../support/index.js';
+import type { TaskStore } from '../../lib/index.js';
 
 /** Never used: the options are rejected first. */
 const UNUSED_STORE = {} as TaskStore;

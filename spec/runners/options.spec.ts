@@ -1,22 +1,8 @@
 import { expect } from 'chai';
-import { TaskQueueRunner, TaskStoreError, defineTask } from '../../lib/index.js';
-import type { TaskQueueRunnerOptions, TaskStoreErrorCode } from '../../lib/index.js';
-import { expectError, forEachDialect, uniqueAlias } from '../support/index.js';
+import { TaskQueueRunner, defineTask } from '../../lib/index.js';
+import type { TaskQueueRunnerOptions } from '../../lib/index.js';
+import { expectError, expectThrows, forEachDialect, uniqueAlias } from '../support/index.js';
 import { RunnerSet } from '../support/runner-helpers.js';
-
-/** Asserts that `action` throws (synchronously) a TaskStoreError of `code` whose message includes `message`. */
-function expectThrows(action: () => unknown, code: TaskStoreErrorCode, message: string): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) expect.fail(`expected a synchronous ${code} naming ${message}, but nothing was thrown`);
-  expect(caught, String(caught)).to.be.instanceOf(TaskStoreError);
-  expect((caught as TaskStoreError).code, (caught as Error).message).to.equal(code);
-  expect((caught as Error).message).to.include(message);
-}
 
 forEachDialect('TaskQueueRunner options', (t) => {
   const runners = new RunnerSet();
