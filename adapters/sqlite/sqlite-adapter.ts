@@ -85,11 +85,3 @@ export const sqliteAdapter: Adapter = {
 function codeOf(error: unknown): unknown {
   return (error as { code?: unknown } | null)?.code ?? '';
 }
-
-/** Pragmas every new connection gets: WAL for concurrent readers, a busy wait, fast fsync. */
-export function prepareSqliteConnection(connection: { pragma(source: string): unknown }, inMemory: boolean): void {
-  if (!inMemory) connection.pragma('journal_mode = WAL');
-  connection.pragma('busy_timeout = 10000');
-  connection.pragma('synchronous = NORMAL');
-  connection.pragma('foreign_keys = ON');
-}
