@@ -23,9 +23,7 @@ import { pollingChangeFeed } from '../polling-change-feed.js';
 export const sqliteAdapter: Adapter = {
   dialect: 'sqlite',
   capabilities: Object.freeze({
-    skipLocked: false,
     returning: true,
-    notify: false,
     concurrentWriters: false,
     asyncCommit: false,
     partialIndexes: true,
