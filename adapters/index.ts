@@ -15,7 +15,13 @@ import { sqliteConnectionConfig, sqliteUrlConfig } from './sqlite/sqlite-connect
 
 export type { Adapter, AdapterCapabilities, TableNames } from './adapter.js';
 
-export const DEFAULT_DATABASE_URL = 'sqlite:./taskstore.db';
+const DEFAULT_DATABASE_URL = 'sqlite:./taskstore.db';
+
+/** The database URL when none is given: TASKSTORE_DATABASE_URL unless empty or blank, else `fallback`. */
+export function defaultDatabaseUrl(env: NodeJS.ProcessEnv, fallback: string = DEFAULT_DATABASE_URL): string {
+  const fromEnv = env['TASKSTORE_DATABASE_URL'];
+  return fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv : fallback;
+}
 
 /** Each dialect's adapter, and what a Knex.Config needs on its every connection. */
 const DIALECTS: Record<Dialect, { readonly adapter: Adapter; readonly connectionConfig: (config: Knex.Config) => Knex.Config }> = {

@@ -1,6 +1,6 @@
 /** TaskStore options: defaults, validation, and the resolved (frozen) form. */
 import type { Knex } from 'knex';
-import { DEFAULT_DATABASE_URL } from '../../adapters/index.js';
+import { defaultDatabaseUrl } from '../../adapters/index.js';
 import type { TableNames } from '../../adapters/adapter.js';
 import { invalidArgument } from '../foundation/errors.js';
 import { SILENT_LOGGER } from './store-context.js';
@@ -63,7 +63,7 @@ export function resolveStoreOptions(options: TaskStoreOptions = {}, env: NodeJS.
     if (typeof (logger as unknown as Record<string, unknown>)[method] !== 'function')
       throw invalidArgument(`logger.${method} must be a function`);
   }
-  const database: string | Knex.Config | Knex = options.database ?? (env['TASKSTORE_DATABASE_URL'] || DEFAULT_DATABASE_URL);
+  const database: string | Knex.Config | Knex = options.database ?? defaultDatabaseUrl(env);
   return Object.freeze({
     database,
     tables: Object.freeze({

@@ -1,13 +1,16 @@
 /**
  * What taskstore adds to a Knex.Config it turns into an instance: each dialect's settings on
  * every new connection (SQLite pragmas, MySQL session time zone and isolation), applied
- * before the user's own `pool.afterCreate`, which still runs.
+ * before the user's own `pool.afterCreate`, which still runs; and the database URL used when
+ * none is given.
  */
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
+import { defaultDatabaseUrl } from '../../adapters/index.js';
+import { resolveStoreOptions } from '../../lib/store/store-options.js';
 import { TaskStore } from '../../lib/index.js';
 import type { Dialect } from '../../lib/index.js';
 import { forEachDialect, knexConfigFor } from '../support/index.js';
@@ -102,6 +105,17 @@ describe('A SQLite Knex.Config with its own pool.afterCreate', function () {
       expect(await sessionSettings(store)).to.deep.equal({ journal_mode: 'wal', busy_timeout: 10000, synchronous: 2, foreign_keys: 1 });
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('The default database URL', function () {
+  it('is TASKSTORE_DATABASE_URL, unless it is empty or blank, then sqlite:./taskstore.db (or the fallback given)', function () {
+    expect(defaultDatabaseUrl({ TASKSTORE_DATABASE_URL: 'postgres://db/app' })).to.equal('postgres://db/app');
+    for (const env of [{}, { TASKSTORE_DATABASE_URL: '' }, { TASKSTORE_DATABASE_URL: ' \t' }]) {
+      expect(defaultDatabaseUrl(env)).to.equal('sqlite:./taskstore.db');
+      expect(resolveStoreOptions({}, env).database).to.equal('sqlite:./taskstore.db');
+      expect(defaultDatabaseUrl(env, 'sqlite:./taskstore-demo.db')).to.equal('sqlite:./taskstore-demo.db');
     }
   });
 });
