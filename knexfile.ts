@@ -4,7 +4,7 @@
  * TASKSTORE_*_TABLE the table names). TaskStore.open() runs the same steps by itself.
  */
 import type { Knex } from 'knex';
-import { configFromUrl, DEFAULT_DATABASE_URL } from './adapters/index.js';
+import { configFromUrl, defaultDatabaseUrl } from './adapters/index.js';
 import { createMigrationSource } from './migrations/index.js';
 
 const env = process.env;
@@ -15,7 +15,7 @@ const tables = {
 };
 
 const config: Knex.Config = {
-  ...configFromUrl(env['TASKSTORE_DATABASE_URL'] || DEFAULT_DATABASE_URL),
+  ...configFromUrl(defaultDatabaseUrl(env)),
   migrations: { migrationSource: createMigrationSource(tables), tableName: `${tables.taskQueue}_knex_migrations` },
 };
 

@@ -7,12 +7,8 @@ import type { Dialect } from '../lib/foundation/types.js';
 
 /** What a dialect can do; callers branch on these, never on the dialect's name. */
 export interface AdapterCapabilities {
-  /** FOR UPDATE SKIP LOCKED: many claimers never wait on one another. */
-  readonly skipLocked: boolean;
   /** UPDATE … RETURNING. */
   readonly returning: boolean;
-  /** LISTEN/NOTIFY: an enqueue can wake runners in other processes. */
-  readonly notify: boolean;
   /** Writers run in parallel (false: one writer at a time, as in SQLite). */
   readonly concurrentWriters: boolean;
   /** One statement can commit without waiting for the log flush (PostgreSQL synchronous_commit). */

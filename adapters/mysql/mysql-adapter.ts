@@ -27,9 +27,7 @@ const TRANSIENT_ERRNOS = new Set([1205, 1213, 2006, 2013, 4031]);
 export const mysqlAdapter: Adapter = {
   dialect: 'mysql',
   capabilities: Object.freeze({
-    skipLocked: true,
     returning: false,
-    notify: false,
     concurrentWriters: true,
     asyncCommit: false,
     partialIndexes: false,

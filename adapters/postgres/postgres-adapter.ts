@@ -86,9 +86,7 @@ const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03', '57P01', '08006', '0
 export const postgresAdapter: Adapter = {
   dialect: 'postgres',
   capabilities: Object.freeze({
-    skipLocked: true,
     returning: true,
-    notify: true,
     concurrentWriters: true,
     asyncCommit: true,
     partialIndexes: true,

@@ -23,9 +23,7 @@ import { pollingChangeFeed } from '../polling-change-feed.js';
 export const sqliteAdapter: Adapter = {
   dialect: 'sqlite',
   capabilities: Object.freeze({
-    skipLocked: false,
     returning: true,
-    notify: false,
     concurrentWriters: false,
     asyncCommit: false,
     partialIndexes: true,
@@ -84,12 +82,4 @@ export const sqliteAdapter: Adapter = {
 
 function codeOf(error: unknown): unknown {
   return (error as { code?: unknown } | null)?.code ?? '';
-}
-
-/** Pragmas every new connection gets: WAL for concurrent readers, a busy wait, fast fsync. */
-export function prepareSqliteConnection(connection: { pragma(source: string): unknown }, inMemory: boolean): void {
-  if (!inMemory) connection.pragma('journal_mode = WAL');
-  connection.pragma('busy_timeout = 10000');
-  connection.pragma('synchronous = NORMAL');
-  connection.pragma('foreign_keys = ON');
 }

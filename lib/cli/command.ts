@@ -3,6 +3,7 @@
  * parseArgs (its errors become usage errors), and opening the store.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { defaultDatabaseUrl } from '../../adapters/index.js';
 import { TaskStore } from '../task-store.js';
 import type { Logger } from '../foundation/types.js';
 import { UsageError } from './args.js';
@@ -82,9 +83,9 @@ export function cliLogger(stderr: NodeJS.WritableStream, verbose = false): Logge
   };
 }
 
-/** The database URL: --database, then TASKSTORE_DATABASE_URL, then sqlite:./taskstore.db. */
+/** The database URL: --database, then TASKSTORE_DATABASE_URL (unless empty), then sqlite:./taskstore.db. */
 export function databaseUrl(option: string | undefined, env: NodeJS.ProcessEnv): string {
-  return option ?? env['TASKSTORE_DATABASE_URL'] ?? 'sqlite:./taskstore.db';
+  return option ?? defaultDatabaseUrl(env);
 }
 
 /** Opens the store (migrating it), runs `use`, and closes the store whatever happens. */

@@ -1,6 +1,6 @@
 /**
  * The runners of `work`, `dashboard --queue` and `demo`: one TaskQueueRunner per queue, plus
- * the schedule runner when the library has one, reporting to a progress line.
+ * the schedule runner (unless `schedules: false`), reporting to a progress line.
  */
 import type { TaskStore } from '../task-store.js';
 import type { TaskQueueItem } from '../foundation/types.js';
@@ -14,7 +14,7 @@ export interface WorkersOptions {
   concurrency?: number;
   /** Poll interval in seconds. Default 5 (enqueues through this process wake the runners at once). */
   intervalSeconds?: number;
-  /** Start the schedule runner too (when the library has one). Default true. */
+  /** Start the schedule runner too. Default true (`work --no-schedules` turns it off). */
   schedules?: boolean;
   progress?: ProgressLine;
 }

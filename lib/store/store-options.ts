@@ -1,6 +1,6 @@
 /** TaskStore options: defaults, validation, and the resolved (frozen) form. */
 import type { Knex } from 'knex';
-import { DEFAULT_DATABASE_URL } from '../../adapters/index.js';
+import { defaultDatabaseUrl } from '../../adapters/index.js';
 import type { TableNames } from '../../adapters/adapter.js';
 import { invalidArgument } from '../foundation/errors.js';
 import { SILENT_LOGGER } from './store-context.js';
@@ -66,7 +66,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
     if (typeof (logger as Record<string, unknown>)[method] !== 'function') throw invalidArgument(`logger.${method} must be a function`);
   }
   return Object.freeze({
-    database: merged.database ?? (env['TASKSTORE_DATABASE_URL'] || DEFAULT_DATABASE_URL),
+    database: merged.database ?? defaultDatabaseUrl(env),
     tables: Object.freeze({
       taskDefinition: merged.taskDefinitionTableName,
       taskQueue: merged.taskQueueTableName,

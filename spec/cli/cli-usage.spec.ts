@@ -73,6 +73,28 @@ describe('taskstore CLI: usage, errors and long-running commands', () => {
     expect(hasNoStack(bad.stderr)).to.equal(true);
   });
 
+  it('an empty or blank TASKSTORE_DATABASE_URL means the default ./taskstore.db, as in the library', async () => {
+    for (const value of ['', '   ']) {
+      const result = await runCli(['migrate'], { cwd: dir, env: { TASKSTORE_DATABASE_URL: value } });
+      expect(result.code, result.stderr).to.equal(0);
+      await stat(join(dir, 'taskstore.db'));
+      await rm(join(dir, 'taskstore.db'));
+    }
+  });
+
+  it('demo uses ./taskstore-demo.db when TASKSTORE_DATABASE_URL is blank', async function () {
+    this.timeout(30_000);
+    const child = startCli(['demo', '--no-dashboard'], { cwd: dir, env: { TASKSTORE_DATABASE_URL: ' ' } });
+    try {
+      const [, database] = await child.waitForOutput(/taskstore demo on sqlite \((.*)\)/);
+      expect(database).to.equal('sqlite:./taskstore-demo.db');
+    } finally {
+      child.process.kill('SIGINT');
+    }
+    expect((await child.done(20_000)).code).to.equal(0);
+    await stat(join(dir, 'taskstore-demo.db'));
+  });
+
   it('a database that cannot be reached is a runtime error (1) in one line', async () => {
     const result = await runCli(['stats', '--database', 'postgres://nobody@127.0.0.1:1/none'], { cwd: dir });
     expect(result.code).to.equal(1);

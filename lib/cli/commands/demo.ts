@@ -4,6 +4,7 @@
  * that fails for good), runners on two queues, the dashboard on http://127.0.0.1:3000 and a
  * live progress line, until Ctrl-C.
  */
+import { defaultDatabaseUrl } from '../../../adapters/index.js';
 import { defineTask } from '../../definitions/handler.js';
 import { PermanentError } from '../../foundation/errors.js';
 import { sleep } from '../../foundation/time.js';
@@ -124,7 +125,7 @@ export const demoCommand: Command = {
     );
     if (helpRequested(context, parsed, USAGE)) return 0;
     const port = parseInteger(parsed.string('port') ?? '3000', '--port', 0, 65535);
-    const database = parsed.string('database') ?? (context.env['TASKSTORE_DATABASE_URL'] || 'sqlite:./taskstore-demo.db');
+    const database = parsed.string('database') ?? defaultDatabaseUrl(context.env, 'sqlite:./taskstore-demo.db');
     await withStore(context, database, async (store) => {
       const enqueued = await seed(store);
       const progress = new ProgressLine(context.out.stdout);
