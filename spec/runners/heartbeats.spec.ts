@@ -1,18 +1,17 @@
 import { expect } from 'chai';
-import { defineTask } from '../../lib/index.js';
+import { TaskQueueRunner, defineTask } from '../../lib/index.js';
 import type { TaskHandler, TaskStore } from '../../lib/index.js';
 import { deferred, detailMessages, forEachDialect, uniqueAlias, waitFor, within } from '../support/index.js';
-import { recordEvents, RunnerSet, sleep, useFreshQueueAndRunners } from '../support/runner-helpers.js';
+import { recordEvents, sleep, useFreshQueue } from '../support/runner-helpers.js';
 
 /** 0.03 minutes = a 1.8 s unstuck window; runners heartbeat four times per window. */
 const UNSTUCK_MINUTES = 0.03;
 const WINDOW_MS = UNSTUCK_MINUTES * 60_000;
 
 forEachDialect('TaskQueueRunner heartbeats', (t) => {
-  const runners = new RunnerSet();
   let queue: string;
 
-  useFreshQueueAndRunners(runners, (name) => {
+  useFreshQueue((name) => {
     queue = name;
   });
 
@@ -38,7 +37,7 @@ forEachDialect('TaskQueueRunner heartbeats', (t) => {
 
   async function watchingRunner(store: TaskStore) {
     // a second worker on the same queue, sweeping every 0.1 s with the same short window
-    const watcher = runners.create(store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
+    const watcher = new TaskQueueRunner(store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
     const events = recordEvents(watcher);
     watcher.start();
     return { watcher, events };
@@ -52,7 +51,7 @@ forEachDialect('TaskQueueRunner heartbeats', (t) => {
     await other.taskHandlerAdd(handler);
     const item = await t.store.taskDefinitionEnqueueByAlias(queue, handler.alias, {});
 
-    const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
     const events = recordEvents(runner);
     runner.start();
     try {
@@ -84,7 +83,7 @@ forEachDialect('TaskQueueRunner heartbeats', (t) => {
     await other.taskHandlerAdd(handler);
     const item = await t.store.taskDefinitionEnqueueByAlias(queue, handler.alias, {});
 
-    const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
     runner.start();
     try {
       await within(started.promise, 20_000, 'the long handler starting');
@@ -111,7 +110,7 @@ forEachDialect('TaskQueueRunner heartbeats', (t) => {
     await other.taskHandlerAdd(handler);
     const item = await t.store.taskDefinitionEnqueueByAlias(queue, handler.alias, {});
 
-    const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
     const once = runner.runOnce();
     try {
       await within(started.promise, 20_000, 'the long handler starting');
