@@ -62,7 +62,9 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
         });
         // enqueued through the same store after stop() was called: nothing may wake the runner now
         const later = await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{}, {}, {}]);
-        await sleep(300);
+        // a stop() that did not wait would resolve within a few ticks, and a runner still
+        // listening would claim within one round trip of that enqueue
+        await sleep(50);
         expect(stopped, 'stop() resolved while a handler was still held').to.equal(false);
         expect(runner.isRunning(), 'isRunning() while stopping').to.equal(true);
         expect(await statuses(later.map((item) => item.id))).to.deep.equal(later.map(() => ({ status: 'queued', attempts: 0 })));
@@ -154,7 +156,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
     it('stop then start resumes: tasks enqueued while stopped run after the restart', async function () {
       const ran: string[] = [];
       const alias = await register({ handle: (ctx) => void ran.push(ctx.task!.id) });
-      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.02 });
       runner.start();
       const first = await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
       await waitFor(() => ran.length === 1, { timeoutMs: 20_000, message: 'the first task ran' });
@@ -162,7 +164,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
       expect(runner.isRunning()).to.equal(false);
 
       const whileStopped = await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{}, {}, {}]);
-      await sleep(200);
+      await sleep(60); // three of its poll intervals: a runner still polling would have claimed them
       expect(await statuses(whileStopped.map((item) => item.id))).to.deep.equal(
         whileStopped.map(() => ({ status: 'queued', attempts: 0 })),
       );
@@ -178,20 +180,28 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
     });
 
     it('a handler that first reads ctx.signal after the grace period finds it aborted', async function () {
-      const started = deferred();
+      // Two handlers: 'clock' reads its signal at once, and its abort marks the end of the
+      // grace period; 'late' waits for that, then reads ctx.signal for the first time.
+      const started = { clock: deferred(), late: deferred() };
+      const graceOver = deferred();
       const late = deferred<boolean>();
       const alias = await register({
         async handle(ctx) {
-          started.resolve();
-          await sleep(300);
-          late.resolve(ctx.signal.aborted);
+          if (ctx.getParam('role') === 'clock') {
+            ctx.signal.addEventListener('abort', () => graceOver.resolve(), { once: true });
+            started.clock.resolve();
+          } else {
+            started.late.resolve();
+          }
+          await graceOver.promise;
+          if (ctx.getParam('role') === 'late') late.resolve(ctx.signal.aborted);
           return true;
         },
       });
-      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 2 });
       runner.start();
-      await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
-      await within(started.promise, 20_000, 'the handler started');
+      await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{ role: 'clock' }, { role: 'late' }]);
+      await within(Promise.all([started.clock.promise, started.late.promise]), 20_000, 'both handlers started');
       await within(runner.stop({ graceMs: 20 }), 20_000, 'stop({ graceMs: 20 })');
       expect(await late.promise).to.equal(true);
     });
