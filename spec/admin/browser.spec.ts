@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { defineTask, TaskQueueRunner, TaskStore, type TaskQueueItem } from '../../lib/index.js';
-import { createTestDatabase, trackRunner, waitFor, type TestDatabase } from '../support/index.js';
+import { createTestDatabase, waitFor, type TestDatabase } from '../support/index.js';
 import { serveDashboard, type TestDashboard } from './admin-helpers.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -144,7 +144,7 @@ describe('dashboard in a browser [sqlite]', function () {
     expect(await page.locator('.notice').textContent()).to.include('queued again');
     expect(await page.locator('h1 [data-field=status]').textContent()).to.equal('queued');
     healthy = true;
-    runner = trackRunner(new TaskQueueRunner(store, { queueName: 'billing', intervalSeconds: 0.2 }));
+    runner = new TaskQueueRunner(store, { queueName: 'billing', intervalSeconds: 0.2 });
     runner.start();
     try {
       await page.waitForFunction(

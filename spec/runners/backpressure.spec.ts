@@ -1,6 +1,7 @@
 import { expect } from 'chai';
+import { TaskQueueRunner } from '../../lib/index.js';
 import { forEachDialect, waitFor } from '../support/index.js';
-import { handlerRegistrar, recordEvents, RunnerSet, sleep, useFreshQueueAndRunners } from '../support/runner-helpers.js';
+import { handlerRegistrar, recordEvents, sleep, useFreshQueue } from '../support/runner-helpers.js';
 
 /**
  * A runner's slot frees when the handler settles, before its finishing write lands. When the
@@ -13,10 +14,9 @@ forEachDialect('TaskQueueRunner backpressure from slow finishing writes', (t) =>
   // too, so there is no backlog to bound. This block registers tests for PostgreSQL and MySQL.
   if (t.dialect === 'sqlite') return;
   const dialect = t.dialect;
-  const runners = new RunnerSet();
   let queue: string;
 
-  useFreshQueueAndRunners(runners, (name) => {
+  useFreshQueue((name) => {
     queue = name;
   });
 
@@ -59,7 +59,7 @@ forEachDialect('TaskQueueRunner backpressure from slow finishing writes', (t) =>
     const undo = await slowFinishes(table, 0.03);
     try {
       const maxConcurrency = 2;
-      const runner = runners.create(t.store, { queueName: queue, maxConcurrency, intervalSeconds: 0.1 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, maxConcurrency, intervalSeconds: 0.1 });
       const events = recordEvents(runner);
       const observer = await t.openStore();
       let peakClaimed = 0;

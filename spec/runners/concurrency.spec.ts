@@ -1,15 +1,15 @@
 import { expect } from 'chai';
+import { TaskQueueRunner } from '../../lib/index.js';
 import { deferred, forEachDialect, waitFor, within } from '../support/index.js';
-import { handlerRegistrar, recordEvents, RunnerSet, useFreshQueueAndRunners } from '../support/runner-helpers.js';
+import { handlerRegistrar, recordEvents, useFreshQueue } from '../support/runner-helpers.js';
 
 /** A few turns of the event loop and one timer: enough for handlers to overlap if they could. */
 const briefly = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 2));
 
 forEachDialect('TaskQueueRunner concurrency', (t) => {
-  const runners = new RunnerSet();
   let queue: string;
 
-  useFreshQueueAndRunners(runners, (name) => {
+  useFreshQueue((name) => {
     queue = name;
   });
 
@@ -29,7 +29,7 @@ forEachDialect('TaskQueueRunner concurrency', (t) => {
     for (const [n, priority] of priorities.entries()) await t.store.taskDefinitionEnqueueByAlias(queue, alias, { n }, { priority });
     const expected = [...priorities.entries()].sort(([a, pa], [b, pb]) => pb - pa || a - b).map(([n]) => n);
 
-    const runner = runners.create(t.store, { queueName: queue, maxConcurrency: 1, intervalSeconds: 0.1 });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, maxConcurrency: 1, intervalSeconds: 0.1 });
     const events = recordEvents(runner);
     runner.start();
     await waitFor(() => events.succeeded.length === priorities.length, { timeoutMs: 30_000, message: 'every task succeeded' });
@@ -64,7 +64,7 @@ forEachDialect('TaskQueueRunner concurrency', (t) => {
       Array.from({ length: 30 }, (_, n) => ({ n })),
     );
 
-    const runner = runners.create(t.store, { queueName: queue, maxConcurrency: 3, intervalSeconds: 0.1 });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, maxConcurrency: 3, intervalSeconds: 0.1 });
     const events = recordEvents(runner);
     runner.start();
     await within(three.promise, 20_000, 'three handlers in flight at once');
@@ -102,7 +102,7 @@ forEachDialect('TaskQueueRunner concurrency', (t) => {
       Array.from({ length: 12 }, (_, n) => ({ kind: 'short', n })),
     );
 
-    const runner = runners.create(t.store, { queueName: queue, maxConcurrency: 2, intervalSeconds: 0.1 });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, maxConcurrency: 2, intervalSeconds: 0.1 });
     const events = recordEvents(runner);
     runner.start();
     try {

@@ -1,13 +1,12 @@
 import { expect } from 'chai';
-import { PermanentError } from '../../lib/index.js';
+import { PermanentError, TaskQueueRunner } from '../../lib/index.js';
 import { forEachDialect, waitFor } from '../support/index.js';
-import { handlerRegistrar, recordEvents, recordingLogger, RunnerSet, useFreshQueueAndRunners } from '../support/runner-helpers.js';
+import { handlerRegistrar, recordEvents, recordingLogger, useFreshQueue } from '../support/runner-helpers.js';
 
 forEachDialect('TaskQueueRunner events', (t) => {
-  const runners = new RunnerSet();
   let queue: string;
 
-  useFreshQueueAndRunners(runners, (name) => {
+  useFreshQueue((name) => {
     queue = name;
   });
 
@@ -24,7 +23,7 @@ forEachDialect('TaskQueueRunner events', (t) => {
       },
     });
     const item = await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
-    const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1 });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1 });
     const events = recordEvents(runner);
     const before = Date.now();
     runner.start();
@@ -55,7 +54,7 @@ forEachDialect('TaskQueueRunner events', (t) => {
       },
     });
     const item = await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
-    const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1 });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1 });
     const events = recordEvents(runner);
     runner.start();
     await waitFor(() => events.failed.length === 1, { timeoutMs: 20_000, message: 'task:failure' });
@@ -71,7 +70,7 @@ forEachDialect('TaskQueueRunner events', (t) => {
   it('a handler returning false on its last attempt emits task:failure', async function () {
     const alias = await register({ handle: () => false });
     const item = await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
-    const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1 });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1 });
     const events = recordEvents(runner);
     runner.start();
     await waitFor(() => events.failed.length === 1, { timeoutMs: 20_000, message: 'task:failure' });
@@ -85,7 +84,7 @@ forEachDialect('TaskQueueRunner events', (t) => {
     const ran: string[] = [];
     const alias = await register({ handle: (ctx) => void ran.push(ctx.task!.id) });
     const logger = recordingLogger();
-    const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, logger });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, logger });
     const events = recordEvents(runner);
     runner.on('task:start', () => {
       throw new Error('start listener boom');

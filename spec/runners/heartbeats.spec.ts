@@ -1,18 +1,17 @@
 import { expect } from 'chai';
-import { defineTask } from '../../lib/index.js';
+import { TaskQueueRunner, defineTask } from '../../lib/index.js';
 import type { TaskHandler, TaskStore } from '../../lib/index.js';
 import { deferred, detailMessages, forEachDialect, uniqueAlias, waitFor, within } from '../support/index.js';
-import { recordEvents, RunnerSet, sleep, useFreshQueueAndRunners } from '../support/runner-helpers.js';
+import { recordEvents, useFreshQueue } from '../support/runner-helpers.js';
 
 /** 0.03 minutes = a 1.8 s unstuck window; runners heartbeat four times per window. */
 const UNSTUCK_MINUTES = 0.03;
 const WINDOW_MS = UNSTUCK_MINUTES * 60_000;
 
 forEachDialect('TaskQueueRunner heartbeats', (t) => {
-  const runners = new RunnerSet();
   let queue: string;
 
-  useFreshQueueAndRunners(runners, (name) => {
+  useFreshQueue((name) => {
     queue = name;
   });
 
@@ -37,11 +36,38 @@ forEachDialect('TaskQueueRunner heartbeats', (t) => {
   }
 
   async function watchingRunner(store: TaskStore) {
-    // a second worker on the same queue, sweeping every 0.1 s with the same short window
-    const watcher = runners.create(store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
+    // a second worker on the same queue, sweeping every 0.1 s with the same short window;
+    // the start of every sweep it finishes is noted
+    const sweeps: number[] = [];
+    const unstuck = store.taskQueueUnstuck.bind(store);
+    store.taskQueueUnstuck = async (...args: Parameters<TaskStore['taskQueueUnstuck']>) => {
+      const began = Date.now();
+      const count = await unstuck(...args);
+      sweeps.push(began);
+      return count;
+    };
+    const watcher = new TaskQueueRunner(store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
     const events = recordEvents(watcher);
     watcher.start();
-    return { watcher, events };
+    return { watcher, events, sweeps };
+  }
+
+  /**
+   * Waits until the claim of `id` would be stale without its heartbeats, and the second runner
+   * has looked: the heartbeat has moved more than a whole unstuck window past the start (it
+   * kept beating that long), then a sweep began and finished. That sweep reclaims an item
+   * nobody heartbeats.
+   */
+  async function pastTheWindow(id: string, sweeps: number[]): Promise<void> {
+    const beaten = await waitFor(
+      async () => {
+        const row = await t.store.taskQueueFindById(id);
+        const beat = row?.heartbeatAt?.getTime();
+        return beat !== undefined && beat - row!.startedAt!.getTime() > WINDOW_MS ? Date.now() : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50, message: 'the heartbeat more than a whole unstuck window past the start' },
+    );
+    await waitFor(() => sweeps.some((began) => began >= beaten), { timeoutMs: 10_000, message: 'a sweep of the second runner after that' });
   }
 
   it('keeps a long handler claimed past the unstuck window: not reclaimed, runs once, succeeds', async function () {
@@ -52,13 +78,13 @@ forEachDialect('TaskQueueRunner heartbeats', (t) => {
     await other.taskHandlerAdd(handler);
     const item = await t.store.taskDefinitionEnqueueByAlias(queue, handler.alias, {});
 
-    const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
     const events = recordEvents(runner);
     runner.start();
     try {
       await within(started.promise, 20_000, 'the long handler starting');
-      const { watcher, events: watched } = await watchingRunner(other);
-      await sleep(2.5 * WINDOW_MS);
+      const { watcher, events: watched, sweeps } = await watchingRunner(other);
+      await pastTheWindow(item.id, sweeps);
       const midway = await t.store.taskQueueFindById(item.id);
       expect(midway).to.include({ status: 'running', attempts: 1, claimToken: events.started[0]!.claimToken });
       expect(midway!.heartbeatAt!.getTime(), 'the heartbeat moved on').to.be.above(midway!.startedAt!.getTime());
@@ -84,13 +110,13 @@ forEachDialect('TaskQueueRunner heartbeats', (t) => {
     await other.taskHandlerAdd(handler);
     const item = await t.store.taskDefinitionEnqueueByAlias(queue, handler.alias, {});
 
-    const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
     runner.start();
     try {
       await within(started.promise, 20_000, 'the long handler starting');
       const stopping = runner.stop();
-      const { watcher, events: watched } = await watchingRunner(other);
-      await sleep(2.5 * WINDOW_MS);
+      const { watcher, events: watched, sweeps } = await watchingRunner(other);
+      await pastTheWindow(item.id, sweeps);
       expect(await t.store.taskQueueFindById(item.id)).to.include({ status: 'running', attempts: 1 });
       release.resolve();
       await within(stopping, 20_000, 'stop after release');
@@ -111,12 +137,12 @@ forEachDialect('TaskQueueRunner heartbeats', (t) => {
     await other.taskHandlerAdd(handler);
     const item = await t.store.taskDefinitionEnqueueByAlias(queue, handler.alias, {});
 
-    const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: UNSTUCK_MINUTES });
     const once = runner.runOnce();
     try {
       await within(started.promise, 20_000, 'the long handler starting');
-      const { watcher, events: watched } = await watchingRunner(other);
-      await sleep(2.5 * WINDOW_MS);
+      const { watcher, events: watched, sweeps } = await watchingRunner(other);
+      await pastTheWindow(item.id, sweeps);
       const midway = await t.store.taskQueueFindById(item.id);
       const takenOver = watched.started.map((taken) => taken.attempts);
       release.resolve();

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
+import { TaskQueueRunner } from '../../lib/index.js';
 import { backdateRunning, deferred, detailMessages, forEachDialect, uniqueQueue, waitFor, within } from '../support/index.js';
-import { handlerRegistrar, recordEvents, RunnerSet, sleep, useFreshQueueAndRunners } from '../support/runner-helpers.js';
+import { handlerRegistrar, recordEvents, sleep, useFreshQueue } from '../support/runner-helpers.js';
 
 forEachDialect('TaskQueueRunner lifecycle', (t) => {
-  const runners = new RunnerSet();
   let queue: string;
 
-  useFreshQueueAndRunners(runners, (name) => {
+  useFreshQueue((name) => {
     queue = name;
   });
 
@@ -21,7 +21,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
     it('is running from start() until stop() resolves; a second start() is a no-op', async function () {
       const ran: string[] = [];
       const alias = await register({ handle: (ctx) => void ran.push(ctx.task!.id) });
-      const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 2 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 2 });
       expect(runner.isRunning()).to.equal(false);
       runner.start();
       runner.start();
@@ -50,7 +50,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
         },
       });
       const held = await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
-      const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 4 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 4 });
       const events = recordEvents(runner);
       runner.start();
       try {
@@ -62,7 +62,9 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
         });
         // enqueued through the same store after stop() was called: nothing may wake the runner now
         const later = await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{}, {}, {}]);
-        await sleep(300);
+        // a stop() that did not wait would resolve within a few ticks, and a runner still
+        // listening would claim within one round trip of that enqueue
+        await sleep(50);
         expect(stopped, 'stop() resolved while a handler was still held').to.equal(false);
         expect(runner.isRunning(), 'isRunning() while stopping').to.equal(true);
         expect(await statuses(later.map((item) => item.id))).to.deep.equal(later.map(() => ({ status: 'queued', attempts: 0 })));
@@ -94,7 +96,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
       });
       const lastAttempt = await t.store.taskDefinitionEnqueueByAlias(queue, alias, { kind: 'last' }, { maxAttempts: 1, priority: 2 });
       const moreLeft = await t.store.taskDefinitionEnqueueByAlias(queue, alias, { kind: 'more' }, { maxAttempts: 3, priority: 1 });
-      const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 2 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 2 });
       const events = recordEvents(runner);
       runner.start();
       await waitFor(() => signals.length === 2, { timeoutMs: 20_000, message: 'both handlers waiting on their signal' });
@@ -125,7 +127,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
         },
       });
       const items = await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
-      const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 1, prefetch: 3 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 1, prefetch: 3 });
       runner.start();
       try {
         await waitFor(async () => ran.length === 1 && (await t.store.taskQueueCount({ queueName: queue, status: 'running' })) === 4, {
@@ -154,7 +156,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
     it('stop then start resumes: tasks enqueued while stopped run after the restart', async function () {
       const ran: string[] = [];
       const alias = await register({ handle: (ctx) => void ran.push(ctx.task!.id) });
-      const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.02 });
       runner.start();
       const first = await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
       await waitFor(() => ran.length === 1, { timeoutMs: 20_000, message: 'the first task ran' });
@@ -162,7 +164,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
       expect(runner.isRunning()).to.equal(false);
 
       const whileStopped = await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{}, {}, {}]);
-      await sleep(200);
+      await sleep(60); // three of its poll intervals: a runner still polling would have claimed them
       expect(await statuses(whileStopped.map((item) => item.id))).to.deep.equal(
         whileStopped.map(() => ({ status: 'queued', attempts: 0 })),
       );
@@ -178,20 +180,28 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
     });
 
     it('a handler that first reads ctx.signal after the grace period finds it aborted', async function () {
-      const started = deferred();
+      // Two handlers: 'clock' reads its signal at once, and its abort marks the end of the
+      // grace period; 'late' waits for that, then reads ctx.signal for the first time.
+      const started = { clock: deferred(), late: deferred() };
+      const graceOver = deferred();
       const late = deferred<boolean>();
       const alias = await register({
         async handle(ctx) {
-          started.resolve();
-          await sleep(300);
-          late.resolve(ctx.signal.aborted);
+          if (ctx.getParam('role') === 'clock') {
+            ctx.signal.addEventListener('abort', () => graceOver.resolve(), { once: true });
+            started.clock.resolve();
+          } else {
+            started.late.resolve();
+          }
+          await graceOver.promise;
+          if (ctx.getParam('role') === 'late') late.resolve(ctx.signal.aborted);
           return true;
         },
       });
-      const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 2 });
       runner.start();
-      await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
-      await within(started.promise, 20_000, 'the handler started');
+      await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{ role: 'clock' }, { role: 'late' }]);
+      await within(Promise.all([started.clock.promise, started.late.promise]), 20_000, 'both handlers started');
       await within(runner.stop({ graceMs: 20 }), 20_000, 'stop({ graceMs: 20 })');
       expect(await late.promise).to.equal(true);
     });
@@ -204,7 +214,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
           return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
         },
       });
-      const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1 });
       runner.start();
       await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
       await waitFor(() => signals.length === 1, { timeoutMs: 20_000, message: 'the first handler started' });
@@ -237,7 +247,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
         Array.from({ length: 12 }, (_, n) => ({ n })),
       );
       const notYet = await t.store.taskDefinitionEnqueueByAlias(queue, alias, {}, { delayMs: 60_000 });
-      const runner = runners.create(t.store, { queueName: queue, maxConcurrency: 3 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, maxConcurrency: 3 });
       const events = recordEvents(runner);
 
       await within(runner.runOnce(), 30_000, 'runOnce');
@@ -252,7 +262,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
     });
 
     it('resolves at once on an empty queue', async function () {
-      const runner = runners.create(t.store, { queueName: queue });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue });
       await within(runner.runOnce(), 20_000, 'runOnce on an empty queue');
       expect(runner.isRunning()).to.equal(false);
       expect(await t.store.taskQueueCount({ queueName: queue })).to.equal(0);
@@ -264,7 +274,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
       await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
       const stuck = (await t.store.taskQueueClaimNext(queue))!;
       await backdateRunning(t.store, stuck.id, 10 * 60_000);
-      const runner = runners.create(t.store, { queueName: queue, unstuckMinutes: 5 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, unstuckMinutes: 5 });
       await within(runner.runOnce(), 20_000, 'runOnce');
       expect(attempts).to.deep.equal([2]);
       const done = await t.store.taskQueueFindById(stuck.id);
@@ -285,7 +295,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
       const inA = await t.store.taskDefinitionEnqueueManyByAlias(a, alias, [{}, {}, {}]);
       const inB = await t.store.taskDefinitionEnqueueManyByAlias(b, alias, [{}, {}, {}]);
 
-      const runner = runners.create(t.store, { queueName: a, intervalSeconds: 0.1, unstuckMinutes: 1, maxConcurrency: 3 });
+      const runner = new TaskQueueRunner(t.store, { queueName: a, intervalSeconds: 0.1, unstuckMinutes: 1, maxConcurrency: 3 });
       runner.start();
       await waitFor(async () => (await t.store.taskQueueCount({ queueName: a, status: 'success' })) === 3, {
         timeoutMs: 20_000,
@@ -310,7 +320,7 @@ forEachDialect('TaskQueueRunner lifecycle', (t) => {
     it('an enqueue through the same store wakes an idle runner long before its 60 s poll', async function () {
       const ran: string[] = [];
       const alias = await register({ handle: (ctx) => void ran.push(ctx.task!.id) });
-      const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 60 });
+      const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 60 });
       const events = recordEvents(runner);
       runner.start();
       const first = await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { defineTask } from '../../lib/index.js';
+import { TaskQueueRunner, defineTask } from '../../lib/index.js';
 import type { Dialect } from '../../lib/index.js';
 import { forEachDialect, uniqueAlias, uniqueQueue, waitFor } from '../support/index.js';
-import { RunnerSet, recordEvents, sleep } from '../support/runner-helpers.js';
+import { recordEvents, sleep } from '../support/runner-helpers.js';
 
 /**
  * Ends every other server connection to the database at `url` (the runner store's pool),
@@ -39,11 +39,6 @@ forEachDialect('TaskQueueRunner after a lost database connection', (t) => {
   // SQLite has no server connection to lose: this block registers tests for PostgreSQL and MySQL only.
   if (t.dialect === 'sqlite') return;
   const dialect = t.dialect;
-  const runners = new RunnerSet();
-
-  afterEach(async function () {
-    await runners.stopAll();
-  });
 
   it('keeps processing new tasks after its server connections were killed while it polled', async function () {
     this.timeout(90_000);
@@ -54,7 +49,7 @@ forEachDialect('TaskQueueRunner after a lost database connection', (t) => {
     // the runner works on its own store, so every connection it holds is one to kill
     const runnerStore = await t.openStore();
     await runnerStore.taskHandlerAdd(defineTask({ alias, handle: (ctx) => void ran.push(ctx.task!.id) }));
-    const runner = runners.create(runnerStore, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 2 });
+    const runner = new TaskQueueRunner(runnerStore, { queueName: queue, intervalSeconds: 0.1, maxConcurrency: 2 });
     const events = recordEvents(runner);
     runner.start();
 
@@ -108,7 +103,7 @@ forEachDialect('TaskQueueRunner after a lost database connection', (t) => {
         true,
       );
       // A short unstuck window: a task whose finishing write was cut off is swept back quickly.
-      const runner = runners.create(runnerStore, {
+      const runner = new TaskQueueRunner(runnerStore, {
         queueName: queue,
         intervalSeconds: 0.1,
         maxConcurrency: 5,

@@ -2,15 +2,8 @@ import { expect } from 'chai';
 import { TaskQueueRunner, defineTask } from '../../lib/index.js';
 import type { TaskQueueRunnerOptions } from '../../lib/index.js';
 import { expectError, expectThrows, forEachDialect, uniqueAlias } from '../support/index.js';
-import { RunnerSet } from '../support/runner-helpers.js';
 
 forEachDialect('TaskQueueRunner options', (t) => {
-  const runners = new RunnerSet();
-
-  afterEach(async function () {
-    await runners.stopAll();
-  });
-
   const BAD_VALUES: [keyof TaskQueueRunnerOptions, unknown][] = [
     ['intervalSeconds', 0],
     ['intervalSeconds', -1],
@@ -92,7 +85,7 @@ forEachDialect('TaskQueueRunner options', (t) => {
     await t.store.taskHandlerAdd(defineTask({ alias, handle: (ctx) => void ran.push(ctx.task!.id) }), true);
     const viaEmpty = await t.store.taskDefinitionEnqueueByAlias('', alias, {});
     const viaName = await t.store.taskDefinitionEnqueueByAlias('default', alias, {});
-    const runner = runners.create(t.store, { queueName: '' });
+    const runner = new TaskQueueRunner(t.store, { queueName: '' });
     expect(runner.queueName).to.equal('default');
     await runner.runOnce();
     expect(ran.sort()).to.deep.equal([viaEmpty.id, viaName.id].sort());
@@ -102,13 +95,13 @@ forEachDialect('TaskQueueRunner options', (t) => {
   it('start() on a closed store throws INVALID_STATE and leaves the runner stopped', async function () {
     const closed = await t.openStore();
     await closed.close();
-    const runner = runners.create(closed, { queueName: 'closed' });
+    const runner = new TaskQueueRunner(closed, { queueName: 'closed' });
     expectThrows(() => runner.start(), 'INVALID_STATE', 'closed');
     expect(runner.isRunning()).to.equal(false);
   });
 
   it('stop() rejects a bad graceMs with INVALID_ARGUMENT (a rejection, like every async method)', async function () {
-    const runner = runners.create(t.store, { queueName: 'grace', intervalSeconds: 60 });
+    const runner = new TaskQueueRunner(t.store, { queueName: 'grace', intervalSeconds: 60 });
     runner.start();
     for (const graceMs of [-1, Number.NaN, 2 ** 31]) await expectError(() => runner.stop({ graceMs }), 'INVALID_ARGUMENT', 'graceMs');
     expect(runner.isRunning(), 'a rejected stop leaves the runner running').to.equal(true);

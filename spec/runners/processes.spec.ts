@@ -2,9 +2,9 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { defineTask } from '../../lib/index.js';
+import { TaskQueueRunner, defineTask } from '../../lib/index.js';
 import { TABLES, detailMessages, forEachDialect, uniqueAlias, waitFor, within } from '../support/index.js';
-import { recordEvents, RunnerSet, useFreshQueueAndRunners } from '../support/runner-helpers.js';
+import { recordEvents, useFreshQueue } from '../support/runner-helpers.js';
 
 const RUNNER_WORKER = fileURLToPath(new URL('../support/runner-worker.js', import.meta.url));
 
@@ -30,10 +30,9 @@ function runDrainWorker(url: string, queue: string, alias: string): Promise<Drai
 }
 
 forEachDialect('TaskQueueRunner across processes', (t) => {
-  const runners = new RunnerSet();
   let queue: string;
 
-  useFreshQueueAndRunners(runners, (name) => {
+  useFreshQueue((name) => {
     queue = name;
   });
 
@@ -104,7 +103,7 @@ forEachDialect('TaskQueueRunner across processes', (t) => {
       await within(exited, 10_000, 'the killed child exiting');
     }
 
-    const runner = runners.create(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: 0.02 });
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: 0.02 });
     const events = recordEvents(runner);
     runner.start();
     await waitFor(() => events.succeeded.length === 1, { timeoutMs: 30_000, message: 'the reclaimed task ran again to success' });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ScheduleRunner, TaskQueueRunner } from '../../lib/index.js';
-import { forEachDialect, trackRunner, uniqueQueue, waitFor, within } from '../support/index.js';
+import { forEachDialect, uniqueQueue, waitFor, within } from '../support/index.js';
 
 forEachDialect('Runner lifecycle shared by both kinds', (t) => {
   const kinds = {
@@ -10,7 +10,7 @@ forEachDialect('Runner lifecycle shared by both kinds', (t) => {
 
   for (const [kind, create] of Object.entries(kinds)) {
     it(`${kind}: start() during a pending stop() starts again once the stop is done`, async function () {
-      const runner = trackRunner(create());
+      const runner = create();
       runner.start();
       const stopping = runner.stop();
       runner.start();
@@ -21,7 +21,7 @@ forEachDialect('Runner lifecycle shared by both kinds', (t) => {
     });
 
     it(`${kind}: a second stop() waits for the same stop, and stop() of a stopped runner resolves`, async function () {
-      const runner = trackRunner(create());
+      const runner = create();
       runner.start();
       const first = runner.stop();
       expect(runner.stop()).to.equal(first);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ScheduleRunner, TaskStoreError, nextRunAt, type TaskStore } from '../../lib/index.js';
-import { deferred, expectError, forEachDialect, trackRunner, waitFor } from '../support/index.js';
+import { deferred, expectError, forEachDialect, waitFor } from '../support/index.js';
 import { DAILY, createSchedule, definition, recordingLogger, reload, setNextRunAt } from './schedule-helpers.js';
 
 const ticks = async (n: number) => {
@@ -74,7 +74,7 @@ forEachDialect('ScheduleRunner: start and stop', (t) => {
       recurrenceRule: { frequency: 'none', startsAt: new Date(Date.now() - 1000) },
     });
     await setNextRunAt(t.store, schedule.id, null);
-    const runner = trackRunner(new ScheduleRunner(t.store, { intervalSeconds: 0.05 }));
+    const runner = new ScheduleRunner(t.store, { intervalSeconds: 0.05 });
     expect(runner.isRunning()).to.equal(false);
     runner.start();
     runner.start();
@@ -96,7 +96,7 @@ forEachDialect('ScheduleRunner: start and stop', (t) => {
   it('sleeps until the earliest nextRunAt rather than the whole interval, and wakes for schedules created meanwhile', async function () {
     const def = await definition(t.store);
     await createSchedule(t.store, def, { name: 'soon', recurrenceRule: { frequency: 'none', startsAt: new Date(Date.now() + 300) } });
-    const runner = trackRunner(new ScheduleRunner(t.store, { intervalSeconds: 600 }));
+    const runner = new ScheduleRunner(t.store, { intervalSeconds: 600 });
     runner.start();
     await waitFor(async () => (await t.store.taskQueueCount()) === 1, { message: 'the schedule due in 300 ms fired' });
     await createSchedule(t.store, def, { name: 'now', recurrenceRule: { frequency: 'none', startsAt: new Date() } });
@@ -115,7 +115,7 @@ forEachDialect('ScheduleRunner: start and stop', (t) => {
       await gate.promise;
       return enqueue(...args);
     }) as TaskStore['taskDefinitionEnqueueByAlias'];
-    const runner = trackRunner(new ScheduleRunner(store, { intervalSeconds: 0.05 }));
+    const runner = new ScheduleRunner(store, { intervalSeconds: 0.05 });
     runner.start();
     await entered.promise;
 
@@ -148,7 +148,7 @@ forEachDialect('ScheduleRunner: start and stop', (t) => {
   it("reports database trouble as 'error' events and keeps running", async function () {
     const store = await t.openStore({ scheduleTableName: 'no_such_schedules' });
     await expectError(() => new ScheduleRunner(store).runOnce(), 'DATABASE');
-    const runner = trackRunner(new ScheduleRunner(store, { intervalSeconds: 0.05 }));
+    const runner = new ScheduleRunner(store, { intervalSeconds: 0.05 });
     const errors: Error[] = [];
     runner.on('error', (error) => errors.push(error));
     runner.start();

@@ -203,17 +203,23 @@ forEachDialect('processing', (t) => {
   });
 
   it('a handler that first reads ctx.signal after its timeout finds it already aborted', async function () {
+    const timedOut = deferred();
     const late = deferred<boolean>();
     const alias = await register({
       timeoutMs: 30,
       async handle(ctx) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await timedOut.promise;
         late.resolve(ctx.signal.aborted);
         return true;
       },
     });
     await t.store.taskDefinitionEnqueueByAlias(queue, alias, {});
-    expect((await within(t.store.taskQueueProcessNext(queue), 10_000, 'processNext'))?.status).to.equal('failed');
+    try {
+      // the handler is held until this resolves: only its timeout can end the attempt
+      expect((await within(t.store.taskQueueProcessNext(queue), 10_000, 'processNext'))?.status).to.equal('failed');
+    } finally {
+      timedOut.resolve();
+    }
     expect(await within(late.promise, 10_000, 'the late read of ctx.signal')).to.equal(true);
   });
 

@@ -1,40 +1,19 @@
 /**
- * Helpers for the runner specs: runners that are tracked by the leak check and stopped after
- * each test, an event recorder, a logger that keeps what it was told, and a plain sleep for
- * letting time pass where a test proves that something did NOT happen (or holds a handler
- * past a window). Sleeps never decide how fast something must be.
+ * Helpers for the runner specs: a fresh queue name per test, an event recorder, a logger that
+ * keeps what it was told, and a plain sleep for the few places that let time pass (kept
+ * short where a test proves that something did NOT happen). Sleeps never decide how fast
+ * something must be. Runners need no registering: the root hooks (spec/support/hooks.ts) fail
+ * a test that leaves one running.
  */
-import { TaskQueueRunner, defineTask } from '../../lib/index.js';
-import type { Logger, TaskHandlerDefinition, TaskQueueItem, TaskQueueRunnerOptions, TaskStore } from '../../lib/index.js';
+import { defineTask } from '../../lib/index.js';
+import type { Logger, TaskHandlerDefinition, TaskQueueItem, TaskQueueRunner } from '../../lib/index.js';
 import type { DialectContext } from './dialects.js';
 import { uniqueAlias, uniqueQueue } from './fixtures.js';
-import { trackRunner } from './hooks.js';
-import { within } from './wait.js';
 
-/** The runners one spec file creates: each is registered with the leak check. */
-export class RunnerSet {
-  readonly #runners: TaskQueueRunner[] = [];
-
-  create(store: TaskStore, options: TaskQueueRunnerOptions = {}): TaskQueueRunner {
-    const runner = trackRunner(new TaskQueueRunner(store, options));
-    this.#runners.push(runner);
-    return runner;
-  }
-
-  /** Stops every runner (aborting handlers still in flight) and forgets them; for afterEach. */
-  async stopAll(): Promise<void> {
-    const runners = this.#runners.splice(0);
-    await within(Promise.all(runners.map((runner) => runner.stop({ graceMs: 0 }))), 30_000, 'stopping the runners of the test');
-  }
-}
-
-/** Installs the hooks every runner suite shares: a fresh queue name per test, runners stopped after it. */
-export function useFreshQueueAndRunners(runners: RunnerSet, setQueue: (queue: string) => void): void {
+/** A fresh queue name before every test of the block, handed to `setQueue`. */
+export function useFreshQueue(setQueue: (queue: string) => void): void {
   beforeEach(function () {
     setQueue(uniqueQueue());
-  });
-  afterEach(async function () {
-    await runners.stopAll();
   });
 }
 
