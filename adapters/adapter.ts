@@ -17,6 +17,18 @@ export interface AdapterCapabilities {
   readonly partialIndexes: boolean;
 }
 
+/** Connection settings for broken networks, from the store's options (PostgreSQL and MySQL). */
+export interface ConnectionSettings {
+  /** A statement with no answer within this many ms closes its connection; 0 = no deadline. */
+  readonly statementTimeoutMs: number;
+  /** How long opening a connection may take. */
+  readonly connectTimeoutMs: number;
+  /** The server ends a session idle inside a transaction for this long (PostgreSQL; MariaDB rounds to seconds). */
+  readonly idleTransactionTimeoutMs: number;
+  /** How long a statement waits for a row lock (MySQL, rounded to seconds). */
+  readonly lockWaitTimeoutMs: number;
+}
+
 /** Resolved table names, validated as plain identifiers. */
 export interface TableNames {
   readonly taskDefinition: string;
@@ -34,6 +46,11 @@ export interface ClaimRequest {
   readonly startedLine: string;
   /** Commit without waiting for the log flush, where the dialect can (see asyncCommit). */
   readonly asyncCommit: boolean;
+  /**
+   * Every connection was prepared by taskstore (a URL or a Knex.Config, not the caller's own
+   * Knex instance), so session settings such as MySQL's READ COMMITTED are in place.
+   */
+  readonly preparedSession: boolean;
 }
 
 /** Receives wake-up hints from other processes: a queue name, or '*' for "look again". */
@@ -94,6 +111,17 @@ export interface Adapter {
   /** SQL that appends a line to a text column holding newline-separated lines. */
   appendLine(knex: Knex, column: string, line: string): Knex.Raw;
 
+  /**
+   * The database's own clock, for lease stamps (`heartbeat_at`) and the sweep's cutoff, so a
+   * claim or heartbeat delayed on the way to the server lands fresh, and the application's
+   * clock skew does not matter. Null where the database is in-process (SQLite): then the
+   * application's clock is the database's.
+   */
+  databaseNow(knex: Knex): Knex.Raw | null;
+
+  /** A condition: `column` is more than `windowMs` older than the database's clock (or than `cutoff` where it has none). */
+  olderThan(knex: Knex, column: string, windowMs: number, cutoff: Date): Knex.Raw;
+
   /** Runs `work` while holding a database-wide lock named `name` (migrations). */
   withMigrationLock<T>(knex: Knex, name: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
 
@@ -123,14 +151,59 @@ export interface Adapter {
   rawRows(result: unknown): Record<string, unknown>[];
 }
 
-/** Retries `work` on transient errors with a short jittered backoff. */
+/** Socket and driver codes of a connection that broke, timed out or was refused. */
+const CONNECTION_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  // mysql2
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  // taskstore's own statement deadline (see statement-deadline.ts)
+  'TASKSTORE_STATEMENT_DEADLINE',
+]);
+
+/** What node-postgres and knex say, with no code, when a connection breaks or cannot be had. */
+const CONNECTION_MESSAGES = [
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+  'Connection ended unexpectedly',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'Knex: Timeout acquiring a connection',
+];
+
+/**
+ * The statement never got an answer because the connection broke, was refused or hung: the
+ * same statement may be sent again on another connection. Only statements that are safe to
+ * repeat are retried on this (guarded writes fenced by a claim token, claims, sweeps), never
+ * an enqueue.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  return typeof message === 'string' && CONNECTION_MESSAGES.some((text) => message.startsWith(text));
+}
+
+/**
+ * Retries `work` on transient errors with a jittered backoff: short for a deadlock or a busy
+ * database (about 1 s over all attempts), longer for a lost connection (about 10 s), so a
+ * database restart or a cut connection does not fail the write.
+ */
 export async function retryTransient<T>(adapter: Adapter, work: () => Promise<T>, attempts = 8): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       if (attempt >= attempts || !adapter.isTransient(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
+      const baseMs = isConnectionLost(error) ? Math.min(2_500, 40 * 2 ** attempt) : 5 * 2 ** attempt;
+      await new Promise((resolve) => setTimeout(resolve, baseMs / 2 + (Math.random() * baseMs) / 2));
     }
   }
 }

@@ -4,8 +4,8 @@
  */
 import knexFactory, { type Knex } from 'knex';
 import { invalidArgument } from '../lib/foundation/errors.js';
-import type { Dialect } from '../lib/foundation/types.js';
-import type { Adapter } from './adapter.js';
+import type { Dialect, Logger } from '../lib/foundation/types.js';
+import type { Adapter, ConnectionSettings } from './adapter.js';
 import { mysqlAdapter } from './mysql/mysql-adapter.js';
 import { mysqlConnectionConfig, mysqlUrlConfig } from './mysql/mysql-connection.js';
 import { postgresAdapter } from './postgres/postgres-adapter.js';
@@ -13,7 +13,15 @@ import { postgresConnectionConfig, postgresUrlConfig } from './postgres/postgres
 import { sqliteAdapter } from './sqlite/sqlite-adapter.js';
 import { sqliteConnectionConfig, sqliteUrlConfig } from './sqlite/sqlite-connection.js';
 
-export type { Adapter, AdapterCapabilities, TableNames } from './adapter.js';
+export type { Adapter, AdapterCapabilities, ConnectionSettings, TableNames } from './adapter.js';
+
+/** The network settings of a store with default options. */
+export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = Object.freeze({
+  statementTimeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
+  idleTransactionTimeoutMs: 60_000,
+  lockWaitTimeoutMs: 5_000,
+});
 
 const DEFAULT_DATABASE_URL = 'sqlite:./taskstore.db';
 
@@ -24,8 +32,11 @@ export function defaultDatabaseUrl(env: NodeJS.ProcessEnv, fallback: string = DE
 }
 
 /** Each dialect's adapter, and what a Knex.Config needs on its every connection. */
-const DIALECTS: Record<Dialect, { readonly adapter: Adapter; readonly connectionConfig: (config: Knex.Config) => Knex.Config }> = {
-  sqlite: { adapter: sqliteAdapter, connectionConfig: sqliteConnectionConfig },
+const DIALECTS: Record<
+  Dialect,
+  { readonly adapter: Adapter; readonly connectionConfig: (config: Knex.Config, settings: ConnectionSettings) => Knex.Config }
+> = {
+  sqlite: { adapter: sqliteAdapter, connectionConfig: (config) => sqliteConnectionConfig(config) },
   postgres: { adapter: postgresAdapter, connectionConfig: postgresConnectionConfig },
   mysql: { adapter: mysqlAdapter, connectionConfig: mysqlConnectionConfig },
 };
@@ -37,13 +48,33 @@ export interface ResolvedDatabase {
   readonly owned: boolean;
 }
 
-export function resolveDatabase(database: string | Knex.Config | Knex): ResolvedDatabase {
+/**
+ * A URL or Knex.Config becomes a Knex instance taskstore owns, with `settings` on every
+ * connection; a Knex instance is used as it is (its owner configures its connections).
+ */
+export function resolveDatabase(
+  database: string | Knex.Config | Knex,
+  settings: ConnectionSettings = DEFAULT_CONNECTION_SETTINGS,
+  logger?: Logger,
+): ResolvedDatabase {
   if (typeof database === 'function') {
     const knex = database as Knex;
     return { knex, adapter: adapterForKnex(knex), owned: false };
   }
-  const config = typeof database === 'string' ? configFromUrl(database) : connectionConfig(database);
-  return { knex: knexFactory(config), adapter: DIALECTS[dialectOfClient(config.client)].adapter, owned: true };
+  const config = typeof database === 'string' ? configFromUrl(database, settings) : connectionConfig(database, settings);
+  // knex's own messages go to the store's logger, not the console: its warnings (an acquire
+  // error, a discarded connection) repeat what the failing call reports, so they are debug lines.
+  const log = config.log ?? (logger && knexLog(logger));
+  return { knex: knexFactory(log ? { ...config, log } : config), adapter: DIALECTS[dialectOfClient(config.client)].adapter, owned: true };
+}
+
+function knexLog(logger: Logger): Knex.Config['log'] {
+  return {
+    warn: (message: unknown) => logger.debug(`knex: ${String(message)}`),
+    error: (message: unknown) => logger.debug(`knex: ${String(message)}`),
+    deprecate: (method: unknown, alternative: unknown) => logger.warn(`knex: ${String(method)} is deprecated, use ${String(alternative)}`),
+    debug: (message: unknown) => logger.debug(`knex: ${typeof message === 'string' ? message : JSON.stringify(message)}`),
+  };
 }
 
 /** The adapter for a Knex instance (migrations run by the knex CLI use this). */
@@ -71,7 +102,7 @@ function dialectOfClient(client: Knex.Config['client']): Dialect {
 }
 
 /** Builds a Knex.Config from 'sqlite:…', 'postgres://…' or 'mysql://…'. */
-export function configFromUrl(url: string): Knex.Config {
+export function configFromUrl(url: string, settings: ConnectionSettings = DEFAULT_CONNECTION_SETTINGS): Knex.Config {
   if (typeof url !== 'string' || url.trim() === '')
     throw invalidArgument('database must be a non-empty URL, a Knex.Config or a Knex instance');
   if (url.startsWith('sqlite:')) return sqliteUrlConfig(url);
@@ -84,21 +115,21 @@ export function configFromUrl(url: string): Knex.Config {
   switch (parsed.protocol) {
     case 'postgres:':
     case 'postgresql:':
-      return postgresUrlConfig(url);
+      return postgresUrlConfig(url, settings);
     case 'mysql:':
     case 'mariadb:':
-      return mysqlUrlConfig(parsed);
+      return mysqlUrlConfig(parsed, settings);
     default:
       throw invalidArgument(`database: unknown URL scheme '${parsed.protocol}' (expected sqlite:, postgres:// or mysql://)`);
   }
 }
 
 /** A user's Knex.Config with the settings its dialect needs on every connection. */
-function connectionConfig(config: Knex.Config): Knex.Config {
+function connectionConfig(config: Knex.Config, settings: ConnectionSettings): Knex.Config {
   if (config === null || typeof config !== 'object' || !config.client) {
     throw invalidArgument('database: a Knex.Config needs a client (better-sqlite3, pg or mysql2)');
   }
-  return DIALECTS[dialectOfClient(config.client)].connectionConfig(config);
+  return DIALECTS[dialectOfClient(config.client)].connectionConfig(config, settings);
 }
 
 /** A URL with its password hidden, for messages. */

@@ -1,8 +1,9 @@
 /**
  * TaskQueueRunner: works one named queue. A continuous pool: it takes a free slot's worth
  * of due items in one claim, starts each at once, and refills a slot the moment its
- * handler settles. Heartbeats keep its items' claims alive; each poll sweeps stuck items
- * back; enqueues through the same store wake it at once.
+ * handler settles. Heartbeats keep its items' claims alive while their handlers run; a sweep
+ * on its own timer (never in the way of a claim) gives stuck items back; enqueues through
+ * the same store wake it at once.
  */
 import { MAX_CLAIM_BATCH } from '../lib/queue/queue-leases.js';
 import type { TaskStore } from '../lib/task-store.js';
@@ -119,7 +120,10 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
   readonly #trackers = new Set<Set<Promise<void>>>();
   #handlerAbort = new AbortController();
   #heartbeatTimer: NodeJS.Timeout | null = null;
-  #lastSweep = 0;
+  #sweepTimer: NodeJS.Timeout | null = null;
+  #sweeping: Promise<void> | null = null;
+  /** When each in-flight item's handler settled: its claim is kept alive only for a while after. */
+  readonly #handlerDoneAt = new Map<TaskQueueItem, number>();
   /** Capacity promised to claims in flight. */
   #reserved = 0;
   /** Rung when capacity may have changed: a slot freed, a claim returned. */
@@ -159,6 +163,9 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     this.#handlerAbort = new AbortController();
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), this.options.heartbeatIntervalMs);
     this.#heartbeatTimer.unref();
+    this.#sweepInBackground();
+    this.#sweepTimer = setInterval(() => this.#sweepInBackground(), this.options.pollIntervalMs);
+    this.#sweepTimer.unref();
     return this.#store.onEnqueued((queue) => {
       if (queue === this.options.queueName || queue === '*') this.#wake.notify();
     });
@@ -176,7 +183,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     // A runner that was never started has no heartbeat of its own: keep these claims alive.
     const heartbeat = this.#heartbeatTimer ? null : setInterval(() => void this.#heartbeat(), this.options.heartbeatIntervalMs).unref();
     try {
-      await this.#sweep(true);
+      await this.#store.taskQueueUnstuck(this.options.queueName, this.options.unstuckMinutes);
       await this.#drain(this.loopSignal);
       while (tracker.size > 0 || this.#buffer.length > 0) {
         if (tracker.size > 0) await Promise.race(tracker);
@@ -205,6 +212,9 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
 
   /** After the loop: prefetched items go back, handlers in flight finish (or are aborted after graceMs). */
   async #settle(graceMs: number | undefined): Promise<void> {
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    this.#sweepTimer = null;
+    await this.#sweeping;
     if (this.#buffer.length > 0) {
       await this.#store.taskQueueRelease(this.#buffer.splice(0)).catch((error: unknown) => this.emitError(error));
     }
@@ -219,7 +229,6 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        await this.#sweep(false);
         await this.#drain(signal);
         failures = 0;
         await this.#wake.wait(this.options.pollIntervalMs, signal);
@@ -258,7 +267,6 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
         await this.#changed.wait(this.options.pollIntervalMs, signal);
         continue;
       }
-      await this.#sweep(false);
       const wanted = Math.min(capacity, this.#claimChunk);
       this.#reserved += wanted;
       const claim = this.#store
@@ -297,6 +305,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     const release = () => {
       if (released) return;
       released = true;
+      this.#handlerDoneAt.set(item, Date.now());
       this.#slots.release();
       this.#startBuffered();
       this.#changed.notify();
@@ -316,6 +325,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
       .finally(() => {
         release();
         this.#inFlight.delete(item);
+        this.#handlerDoneAt.delete(item);
         if (this.#waitingForWrites) this.#changed.notify();
         this.#executions.delete(execution);
         for (const tracker of this.#trackers) tracker.delete(execution);
@@ -324,15 +334,34 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     for (const tracker of this.#trackers) tracker.add(execution);
   }
 
-  async #sweep(force: boolean): Promise<void> {
-    const now = Date.now();
-    if (!force && now - this.#lastSweep < this.options.pollIntervalMs) return;
-    this.#lastSweep = now;
-    await this.#store.taskQueueUnstuck(this.options.queueName, this.options.unstuckMinutes);
+  /**
+   * Gives stuck items of the queue back, once per poll interval, beside the claims rather than
+   * before them: a sweep that waits (on a lock a frozen session holds, on a slow network)
+   * delays no claim. One sweep at a time; what it frees wakes the loop through the store.
+   */
+  #sweepInBackground(): void {
+    if (this.#sweeping) return;
+    this.#sweeping = this.#store
+      .taskQueueUnstuck(this.options.queueName, this.options.unstuckMinutes)
+      .then(
+        () => undefined,
+        (error: unknown) => this.emitError(error),
+      )
+      .finally(() => {
+        this.#sweeping = null;
+      });
   }
 
+  /**
+   * Keeps alive the claims of items whose handlers run or are waiting for a slot. An item
+   * whose handler settled more than half an unstuck window ago and whose finishing write
+   * still has not landed is no longer kept alive: if this worker cannot reach the database,
+   * another one reclaims it.
+   */
   async #heartbeat(): Promise<void> {
-    const items = [...this.#inFlight, ...this.#buffer];
+    const givenUpBefore = Date.now() - (this.options.unstuckMinutes * 60_000) / 2;
+    const running = [...this.#inFlight].filter((item) => (this.#handlerDoneAt.get(item) ?? Infinity) > givenUpBefore);
+    const items = [...running, ...this.#buffer];
     if (items.length === 0) return;
     try {
       await this.#store.taskQueueHeartbeat(items);

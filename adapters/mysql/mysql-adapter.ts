@@ -9,6 +9,7 @@ import {
   CLAIMABLE_WHERE,
   CLAIM_ORDER_BY,
   finishWithKnex,
+  isConnectionLost,
   retryTransient,
   type Adapter,
   type ChangeFeed,
@@ -21,8 +22,8 @@ import {
 import { appendDetailsLine } from '../../lib/foundation/details.js';
 import { pollingChangeFeed } from '../polling-change-feed.js';
 
-// 1205 lock wait timeout, 1213 deadlock, 2006/2013 server gone, 4031 idle disconnect.
-const TRANSIENT_ERRNOS = new Set([1205, 1213, 2006, 2013, 4031]);
+// 1205 lock wait timeout, 1213 deadlock, 1053 server shutdown, 2006/2013 server gone, 4031 idle disconnect.
+const TRANSIENT_ERRNOS = new Set([1053, 1205, 1213, 2006, 2013, 4031]);
 
 export const mysqlAdapter: Adapter = {
   dialect: 'mysql',
@@ -34,43 +35,51 @@ export const mysqlAdapter: Adapter = {
   }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
-    const { queueName, limit, now, token, startedLine } = request;
+    const { queueName, limit, now, token, startedLine, preparedSession } = request;
     return retryTransient(mysqlAdapter, () =>
       knex.transaction(
         async (trx) => {
           // The whole rows, locked: the claim's own changes are applied to them here instead
           // of reading them back, one statement fewer per claim.
-          const [candidates] = (await trx.raw(
-            `SELECT * FROM ?? WHERE ${CLAIMABLE_WHERE} ORDER BY ${CLAIM_ORDER_BY} LIMIT ? FOR UPDATE SKIP LOCKED`,
+          // The server's clock comes along for heartbeat_at: a claim delayed in transit lands fresh.
+          const [locked] = (await trx.raw(
+            `SELECT *, UTC_TIMESTAMP(3) AS taskstore_now FROM ?? WHERE ${CLAIMABLE_WHERE} ORDER BY ${CLAIM_ORDER_BY} LIMIT ? FOR UPDATE SKIP LOCKED`,
             [table, queueName, now, limit],
           )) as [QueueRow[]];
-          if (candidates.length === 0) return [];
+          if (locked.length === 0) return [];
+          const heartbeatAt = locked[0]?.['taskstore_now'] as Date;
+          const candidates = locked.map(({ taskstore_now: _, ...row }) => row);
           const ids = candidates.map((row) => String(row['id']));
           await trx.raw(
             `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?,
                updated_at = ?, completed_at = NULL, claim_token = ?,
                details = CASE WHEN details = '' THEN ? ELSE CONCAT(details, ?) END
              WHERE id IN (${ids.map(() => '?').join(', ')})`,
-            [table, now, now, now, token, startedLine, `\n${startedLine}`, ...ids],
+            [table, now, heartbeatAt, now, token, startedLine, `\n${startedLine}`, ...ids],
           );
           return candidates.map((row) => ({
             ...row,
             status: 'running',
             attempts: Number(row['attempts']) + 1,
             started_at: now,
-            heartbeat_at: now,
+            heartbeat_at: heartbeatAt,
             updated_at: now,
             completed_at: null,
             claim_token: token,
             details: appendDetailsLine(String(row['details']), startedLine),
           }));
         },
-        { isolationLevel: 'read committed' },
+        // A session taskstore prepared is READ COMMITTED already: no SET TRANSACTION round trip.
+        preparedSession ? {} : { isolationLevel: 'read committed' },
       ),
     );
   },
 
   asyncCommitCondition: (): null => null,
+
+  databaseNow: (knex: Knex): Knex.Raw => knex.raw('UTC_TIMESTAMP(3)'),
+  olderThan: (knex: Knex, column: string, windowMs: number): Knex.Raw =>
+    knex.raw('?? < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND', [column, Math.round(windowMs * 1000)]),
 
   finish: (knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> => finishWithKnex(mysqlAdapter, knex, table, request),
 
@@ -114,7 +123,7 @@ export const mysqlAdapter: Adapter = {
   },
 
   isUniqueViolation: (error: unknown): boolean => errnoOf(error) === 1062,
-  isTransient: (error: unknown): boolean => TRANSIENT_ERRNOS.has(errnoOf(error)),
+  isTransient: (error: unknown): boolean => TRANSIENT_ERRNOS.has(errnoOf(error)) || isConnectionLost(error),
   rawRows: (result: unknown): Record<string, unknown>[] => (result as [Record<string, unknown>[]])[0],
 };
 

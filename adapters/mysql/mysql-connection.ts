@@ -1,27 +1,45 @@
 /**
  * What every MySQL/MariaDB connection needs, or values drift: mysql2 reads and writes DATETIME
  * as UTC, and each new session runs in UTC at READ COMMITTED, before any `pool.afterCreate`
- * of the user's.
+ * of the user's. For broken networks: TCP keepalives, short lock waits, a server-side limit on
+ * sessions idle inside a transaction (MariaDB), and taskstore's statement deadline.
  */
+import type { Socket } from 'node:net';
 import type { Knex } from 'knex';
 import { afterCreateThen, type AfterCreate } from '../after-create.js';
+import type { ConnectionSettings } from '../adapter.js';
+import { armStatementDeadlines } from '../statement-deadline.js';
 
 /** The Knex.Config for 'mysql://…' or 'mariadb://…': its query parameters become mysql2 options. */
-export function mysqlUrlConfig(url: URL): Knex.Config {
-  return mysqlConnectionConfig({ client: 'mysql2', connection: connectionFromUrl(url), pool: { min: 0, max: 10 } });
+export function mysqlUrlConfig(url: URL, settings: ConnectionSettings): Knex.Config {
+  return mysqlConnectionConfig({ client: 'mysql2', connection: connectionFromUrl(url), pool: { min: 0, max: 10 } }, settings);
 }
 
 /**
  * A mysql2 Knex.Config with taskstore's settings added. A connection string is read as a URL;
  * options the user set win; a connection given as a function is left alone.
  */
-export function mysqlConnectionConfig(config: Knex.Config): Knex.Config {
+export function mysqlConnectionConfig(config: Knex.Config, settings: ConnectionSettings): Knex.Config {
   if (typeof config.connection === 'string') {
-    return mysqlConnectionConfig({ ...config, connection: connectionFromUrl(new URL(config.connection)) });
+    return mysqlConnectionConfig({ ...config, connection: connectionFromUrl(new URL(config.connection)) }, settings);
   }
   if (!config.connection || typeof config.connection !== 'object') return config;
-  const connection = { timezone: 'Z', dateStrings: false, supportBigNumbers: true, charset: 'utf8mb4', ...config.connection };
-  return { ...config, connection, pool: { ...config.pool, afterCreate: afterCreateThen(prepareMysqlSession, config.pool?.afterCreate) } };
+  const connection = {
+    timezone: 'Z',
+    dateStrings: false,
+    supportBigNumbers: true,
+    charset: 'utf8mb4',
+    enableKeepAlive: true,
+    keepAliveInitialDelay: 10_000,
+    connectTimeout: settings.connectTimeoutMs,
+    ...config.connection,
+  };
+  const prepare: AfterCreate = (raw, done) =>
+    prepareMysqlSession(raw, settings, (error) => {
+      if (!error) armStatementDeadlines(raw, settings.statementTimeoutMs, socketOf);
+      done(error, raw);
+    });
+  return { ...config, connection, pool: { ...config.pool, afterCreate: afterCreateThen(prepare, config.pool?.afterCreate) } };
 }
 
 function connectionFromUrl(url: URL): Knex.MySql2ConnectionConfig {
@@ -35,14 +53,28 @@ function connectionFromUrl(url: URL): Knex.MySql2ConnectionConfig {
   };
 }
 
+type Query = (sql: string, cb: (error: (Error & { errno?: number }) | null) => void) => void;
+
 /**
  * UTC for NOW() and DATETIME; READ COMMITTED so guarded updates lock the rows they change and
- * not the gaps between them (fewer deadlocks between claimers and sweeps).
+ * not the gaps between them (fewer deadlocks between claimers and sweeps); lock waits of a few
+ * seconds (a claim skips locked rows; a sweep or a guarded write that waits longer is behind a
+ * stuck session, and tries again later); MariaDB ends sessions idle inside a transaction.
  */
-const prepareMysqlSession: AfterCreate = (connection, done) => {
-  const query = (connection as { query(sql: string, cb: (error: Error | null) => void): void }).query.bind(connection);
-  query("SET time_zone = '+00:00'", (zoneError) => {
-    if (zoneError) return done(zoneError, connection);
-    query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (isolationError) => done(isolationError, connection));
+function prepareMysqlSession(connection: unknown, settings: ConnectionSettings, done: (error: Error | null) => void): void {
+  const query = (connection as { query: Query }).query.bind(connection) as Query;
+  const lockWaitSeconds = Math.max(1, Math.round(settings.lockWaitTimeoutMs / 1000));
+  query(`SET time_zone = '+00:00', SESSION innodb_lock_wait_timeout = ${lockWaitSeconds}`, (settingsError) => {
+    if (settingsError) return done(settingsError);
+    query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (isolationError) => {
+      if (isolationError) return done(isolationError);
+      const idleSeconds = Math.max(1, Math.round(settings.idleTransactionTimeoutMs / 1000));
+      // MariaDB only; MySQL answers 1193 (unknown system variable) and has no such limit.
+      query(`SET SESSION idle_transaction_timeout = ${idleSeconds}`, (idleError) => done(idleError?.errno === 1193 ? null : idleError));
+    });
   });
-};
+}
+
+function socketOf(connection: unknown): Socket | undefined {
+  return (connection as { stream?: Socket }).stream;
+}

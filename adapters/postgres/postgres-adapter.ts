@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import {
   CLAIM_ORDER_BY,
   compareClaimOrder,
+  isConnectionLost,
   type Adapter,
   type ChangeFeed,
   type ChangeListener,
@@ -30,7 +31,7 @@ const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::flo
  */
 const CLAIM_RETURNING = [
   'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key',
-  ...['available_at', 'created_at'].map(epochMs),
+  ...['available_at', 'created_at', 'heartbeat_at'].map(epochMs),
 ].join(', ');
 
 /** The SQL type of each task_queue column, for rows read back out of one JSON parameter. */
@@ -81,7 +82,11 @@ export function finishStatement(table: string, asyncCommit: boolean): string {
      RETURNING t.id`;
 }
 
-const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03', '57P01', '08006', '08003', '08001']);
+/**
+ * Serialization failure, deadlock, lock not available; the server shutting down, crashed or
+ * starting up (57P01–57P03); connection failures (class 08).
+ */
+const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
 
 export const postgresAdapter: Adapter = {
   dialect: 'postgres',
@@ -94,7 +99,8 @@ export const postgresAdapter: Adapter = {
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
     const { queueName, limit, now, token, startedLine, asyncCommit } = request;
-    const text = `UPDATE "${table}" SET status = 'running', attempts = attempts + 1, started_at = $1, heartbeat_at = $1,
+    // heartbeat_at from the server's clock: a claim delayed in transit still lands fresh.
+    const text = `UPDATE "${table}" SET status = 'running', attempts = attempts + 1, started_at = $1, heartbeat_at = now(),
          updated_at = $1, completed_at = NULL, claim_token = $2,
          details = CASE WHEN details = '' THEN $3 ELSE details || $4 END
        WHERE id IN (SELECT id FROM "${table}" WHERE queue_name = $5 AND status = 'queued' AND available_at <= $1
@@ -107,7 +113,6 @@ export const postgresAdapter: Adapter = {
       queue_name: queueName,
       status: 'running',
       started_at: now,
-      heartbeat_at: now,
       updated_at: now,
       completed_at: null,
       claim_token: token,
@@ -178,8 +183,12 @@ export const postgresAdapter: Adapter = {
 
   configureTable(): void {},
 
+  databaseNow: (knex: Knex): Knex.Raw => knex.raw('now()'),
+  olderThan: (knex: Knex, column: string, windowMs: number): Knex.Raw =>
+    knex.raw(`?? < now() - (? * interval '1 millisecond')`, [column, windowMs]),
+
   isUniqueViolation: (error: unknown): boolean => codeOf(error) === '23505',
-  isTransient: (error: unknown): boolean => TRANSIENT_CODES.has(codeOf(error)),
+  isTransient: (error: unknown): boolean => TRANSIENT_CODES.has(codeOf(error)) || isConnectionLost(error),
   rawRows: (result: unknown): Record<string, unknown>[] => (result as { rows: Record<string, unknown>[] }).rows,
 };
 

@@ -73,6 +73,9 @@ export const sqliteAdapter: Adapter = {
 
   configureTable(): void {},
 
+  databaseNow: (): null => null,
+  olderThan: (knex: Knex, column: string, _windowMs: number, cutoff: Date): Knex.Raw => knex.raw('?? < ?', [column, cutoff.getTime()]),
+
   isUniqueViolation: (error: unknown): boolean =>
     String(codeOf(error)).startsWith('SQLITE_CONSTRAINT_UNIQUE') || String(codeOf(error)) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
   isTransient: (error: unknown): boolean =>

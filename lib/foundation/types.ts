@@ -230,6 +230,15 @@ export interface TaskStoreOptions {
    * @defaultValue false
    */
   synchronousStateWrites?: boolean;
+  /**
+   * PostgreSQL and MySQL, on connections taskstore opens (a URL or a Knex.Config, not your own
+   * Knex instance): a statement that gets no answer within this many milliseconds closes its
+   * connection, so a half-open network fails the statement instead of hanging it; writes
+   * that are safe to repeat are retried on a fresh connection. Raise it for migrations or
+   * purges that run longer; 0 turns the deadline off. See docs/guarantees.md.
+   * @defaultValue 30000
+   */
+  statementTimeoutMs?: number;
 }
 
 // ---------------------------------------------------------------------------

@@ -46,6 +46,7 @@ export class QueueLeases {
       token: newId(),
       startedLine: formatDetailsLine('Task started', now),
       asyncCommit: this.#ctx.asyncStateCommits,
+      preparedSession: this.#ctx.preparedSessions,
     });
     return rows.map(toTaskQueueItem);
   }
@@ -61,7 +62,7 @@ export class QueueLeases {
         status: 'running',
         attempts: this.#ctx.knex.raw('attempts + 1'),
         started_at: now,
-        heartbeat_at: now,
+        heartbeat_at: this.#ctx.adapter.databaseNow(this.#ctx.knex) ?? now,
         updated_at: now,
         completed_at: null,
         claim_token: token,
@@ -85,7 +86,9 @@ export class QueueLeases {
   async heartbeat(items: readonly TaskQueueItem[]): Promise<number> {
     const held = items.filter((item) => item.claimToken !== null);
     if (held.length === 0) return 0;
-    return this.#retry(() => this.#leasedMany(held).update({ heartbeat_at: this.#ctx.now() }));
+    return this.#retry(() =>
+      this.#leasedMany(held).update({ heartbeat_at: this.#ctx.adapter.databaseNow(this.#ctx.knex) ?? this.#ctx.now() }),
+    );
   }
 
   /** The guarded final write of an attempt; false when the claim was lost meanwhile. */

@@ -48,17 +48,19 @@ export class TaskQueueMaintenance {
     assertPositiveNumber(minutes, 'minutes');
     const now = this.#ctx.now();
     const cutoff = new Date(now.getTime() - minutes * 60_000);
+    const { knex, adapter } = this.#ctx;
     const stale = () => {
       const builder = stateWrite(this.#ctx, this.#queue.table())
         .where('status', 'running')
         .whereNull('soft_deleted_at')
         .where((where) =>
-          where.where('heartbeat_at', '<', cutoff).orWhere((noBeat) => noBeat.whereNull('heartbeat_at').where('started_at', '<', cutoff)),
+          where
+            .where(adapter.olderThan(knex, 'heartbeat_at', minutes * 60_000, cutoff))
+            .orWhere((noBeat) => noBeat.whereNull('heartbeat_at').where('started_at', '<', cutoff)),
         );
       return queueName === null ? builder : builder.where('queue_name', queueName);
     };
     const shown = Number.isInteger(minutes) ? String(minutes) : String(Math.round(minutes * 1000) / 1000);
-    const { knex, adapter } = this.#ctx;
     const requeued = await retryTransient(this.#ctx.adapter, () =>
       stale()
         .whereRaw('attempts < max_attempts')

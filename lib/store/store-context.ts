@@ -10,6 +10,8 @@ export interface StoreContext {
   readonly logger: Logger;
   /** Claims, heartbeats and finishing writes may commit without waiting for the log flush. */
   readonly asyncStateCommits: boolean;
+  /** taskstore opened the connections and prepared their sessions (see ClaimRequest.preparedSession). */
+  readonly preparedSessions: boolean;
   /** The application clock, in one place (UTC instants; see docs/concepts.md on clocks). */
   now(): Date;
 }

@@ -1,7 +1,7 @@
 /** TaskStore options: defaults, validation, and the resolved (frozen) form. */
 import type { Knex } from 'knex';
-import { defaultDatabaseUrl } from '../../adapters/index.js';
-import type { TableNames } from '../../adapters/adapter.js';
+import { DEFAULT_CONNECTION_SETTINGS, defaultDatabaseUrl } from '../../adapters/index.js';
+import type { ConnectionSettings, TableNames } from '../../adapters/adapter.js';
 import { invalidArgument } from '../foundation/errors.js';
 import { SILENT_LOGGER } from './store-context.js';
 import type { Logger, TaskStoreOptions } from '../foundation/types.js';
@@ -15,6 +15,8 @@ export interface ResolvedTaskStoreOptions {
   readonly logger: Logger;
   readonly heartbeatIntervalMs: number;
   readonly synchronousStateWrites: boolean;
+  /** Network settings for the connections taskstore opens. */
+  readonly connection: ConnectionSettings;
 }
 
 const DEFAULTS = Object.freeze({
@@ -25,6 +27,7 @@ const DEFAULTS = Object.freeze({
   logger: SILENT_LOGGER,
   heartbeatIntervalMs: 30_000,
   synchronousStateWrites: false,
+  statementTimeoutMs: DEFAULT_CONNECTION_SETTINGS.statementTimeoutMs,
 });
 
 const KNOWN = {
@@ -36,6 +39,7 @@ const KNOWN = {
   logger: true,
   heartbeatIntervalMs: true,
   synchronousStateWrites: true,
+  statementTimeoutMs: true,
 } as const satisfies KnownKeys<TaskStoreOptions>;
 
 const TABLE_OPTIONS = ['taskDefinitionTableName', 'taskQueueTableName', 'scheduleTableName'] as const;
@@ -59,6 +63,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
   assertBoolean(merged.automigrate, 'automigrate');
   assertTimerDuration(merged.heartbeatIntervalMs, 'heartbeatIntervalMs', 1);
   assertBoolean(merged.synchronousStateWrites, 'synchronousStateWrites');
+  assertTimerDuration(merged.statementTimeoutMs, 'statementTimeoutMs', 1, { allowZero: true });
   const logger: unknown = merged.logger;
   if (logger === null || typeof logger !== 'object')
     throw invalidArgument('logger must be an object with debug, info, warn and error methods');
@@ -76,5 +81,6 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
     logger: merged.logger,
     heartbeatIntervalMs: merged.heartbeatIntervalMs,
     synchronousStateWrites: merged.synchronousStateWrites,
+    connection: Object.freeze({ ...DEFAULT_CONNECTION_SETTINGS, statementTimeoutMs: merged.statementTimeoutMs }),
   });
 }

@@ -37,13 +37,14 @@ export interface StoreParts {
 }
 
 export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
-  const { knex, adapter, owned } = resolveDatabase(options.database);
+  const { knex, adapter, owned } = resolveDatabase(options.database, options.connection, options.logger);
   const context: StoreContext = {
     knex,
     adapter,
     tables: options.tables,
     logger: options.logger,
     asyncStateCommits: adapter.capabilities.asyncCommit && !options.synchronousStateWrites,
+    preparedSessions: owned,
     now: () => new Date(),
   };
   const events = new StoreEvents(context);
