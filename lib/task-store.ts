@@ -239,6 +239,11 @@ export class TaskStore {
     return item ?? null;
   }
 
+  /** When the queue's next queued item becomes due (it may be due already), or null when none is queued. Runners sleep until then. */
+  taskQueueNextDueAt(queueName: string): Promise<Date | null> {
+    return this.#run('taskQueueNextDueAt', () => this.#parts.queue.nextDueAt(queueName));
+  }
+
   /** Claims up to `limit` due items in one statement, in claim order. */
   taskQueueClaim(queueName: string, limit: number): Promise<TaskQueueItem[]> {
     return this.#run('taskQueueClaim', async () => {

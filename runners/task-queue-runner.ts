@@ -91,6 +91,11 @@ export function resolveRunnerOptions(options: TaskQueueRunnerOptions, fallbackLo
   });
 }
 
+/** Timers may fire a little early: wake this long after a due time. */
+const WAKE_MARGIN_MS = 2;
+/** Shortest idle sleep: an item due but locked by another claimer must not spin the loop. */
+const MIN_IDLE_WAIT_MS = 10;
+
 export interface TaskQueueRunnerEvents extends Record<string, unknown[]> {
   'task:start': [item: TaskQueueItem];
   'task:success': [item: TaskQueueItem];
@@ -231,7 +236,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
       try {
         await this.#drain(signal);
         failures = 0;
-        await this.#wake.wait(this.options.pollIntervalMs, signal);
+        await this.#wake.wait(await this.#idleWaitMs(), signal);
       } catch (error) {
         // Database trouble: report, back off (up to the poll interval), keep going.
         failures += 1;
@@ -318,8 +323,11 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
         if (!result || !result.recorded) return;
         const { outcome } = result;
         if (outcome.status === 'success') this.emitSafely('task:success', item);
-        else if (outcome.status === 'retry') this.emitSafely('task:retry', item, outcome.error, outcome.availableAt);
-        else this.emitSafely('task:failure', item, outcome.error);
+        else if (outcome.status === 'retry') {
+          this.emitSafely('task:retry', item, outcome.error, outcome.availableAt);
+          // The loop may be asleep for the whole poll interval: let it plan for the retry's due time.
+          this.#wake.notify();
+        } else this.emitSafely('task:failure', item, outcome.error);
       })
       .catch((error: unknown) => this.emitError(error))
       .finally(() => {
@@ -332,6 +340,17 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
       });
     this.#executions.add(execution);
     for (const tracker of this.#trackers) tracker.add(execution);
+  }
+
+  /**
+   * How long to sleep once nothing is due: until the queue's next queued item becomes due
+   * (a delayed task, a retry's backoff), at most the poll interval. One read per idle turn;
+   * every wake-up (an enqueue here or in another process, a retry of ours) asks again.
+   */
+  async #idleWaitMs(): Promise<number> {
+    const next = await this.#store.taskQueueNextDueAt(this.options.queueName);
+    if (next === null) return this.options.pollIntervalMs;
+    return Math.min(this.options.pollIntervalMs, Math.max(MIN_IDLE_WAIT_MS, next.getTime() - Date.now() + WAKE_MARGIN_MS));
   }
 
   /**

@@ -2,6 +2,7 @@
  * Operations on queue items outside the claim path: the unstuck sweep, requeue and cancel
  * (guarded status transitions), stats and purge.
  */
+import type { Knex } from 'knex';
 import { retryTransient } from '../../adapters/adapter.js';
 import { formatDetailsLine } from '../foundation/details.js';
 import { TaskStoreError, invalidArgument, notFound } from '../foundation/errors.js';
@@ -61,33 +62,26 @@ export class TaskQueueMaintenance {
       return queueName === null ? builder : builder.where('queue_name', queueName);
     };
     const shown = Number.isInteger(minutes) ? String(minutes) : String(Math.round(minutes * 1000) / 1000);
-    const requeued = await retryTransient(this.#ctx.adapter, () =>
-      stale()
-        .whereRaw('attempts < max_attempts')
-        .update({
-          status: 'queued',
-          claim_token: null,
-          available_at: now,
-          updated_at: now,
-          details: adapter.appendLine(knex, 'details', formatDetailsLine(`Task reclaimed: no heartbeat for ${shown} minutes`, now)),
-        }),
+    // One statement for both outcomes: back to queued while attempts remain, else failed.
+    const retries = 'attempts < max_attempts';
+    const either = (requeued: Knex.Value, failed: Knex.Value) => knex.raw(`CASE WHEN ${retries} THEN ? ELSE ? END`, [requeued, failed]);
+    const reclaimed = await retryTransient(this.#ctx.adapter, () =>
+      stale().update({
+        status: either('queued', 'failed'),
+        claim_token: null,
+        available_at: either(now, knex.ref('available_at')),
+        completed_at: either(knex.ref('completed_at'), now),
+        updated_at: now,
+        unique_key_active: either(knex.ref('unique_key_active'), null),
+        details: either(
+          adapter.appendLine(knex, 'details', formatDetailsLine(`Task reclaimed: no heartbeat for ${shown} minutes`, now)),
+          adapter.appendLine(knex, 'details', formatDetailsLine(`Failed forcefully after ${shown} minutes timeout`, now)),
+        ),
+      }),
     );
-    const failed = await retryTransient(this.#ctx.adapter, () =>
-      stale()
-        .whereRaw('attempts >= max_attempts')
-        .update({
-          status: 'failed',
-          claim_token: null,
-          completed_at: now,
-          updated_at: now,
-          unique_key_active: null,
-          details: adapter.appendLine(knex, 'details', formatDetailsLine(`Failed forcefully after ${shown} minutes timeout`, now)),
-        }),
-    );
-    if (requeued + failed > 0) this.#announce(queueName ?? '*');
-    return requeued + failed;
+    if (reclaimed > 0) this.#announce(queueName ?? '*');
+    return reclaimed;
   }
-
   /** failed/canceled → queued now, with a fresh set of attempts. */
   async requeueById(id: string): Promise<TaskQueueItem> {
     const item = await this.#transition(id, ['failed', 'canceled'], 'requeue', (current, now) => ({

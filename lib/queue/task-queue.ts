@@ -8,7 +8,7 @@ import { TaskStoreError, notFound } from '../foundation/errors.js';
 import { newId } from '../foundation/ids.js';
 import { encodeParameters } from '../foundation/params.js';
 import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
-import { toTaskQueueItem } from '../store/rows.js';
+import { toDate, toTaskQueueItem } from '../store/rows.js';
 import { laterThan } from '../foundation/time.js';
 import type { StoreContext } from '../store/store-context.js';
 import {
@@ -288,6 +288,18 @@ export class TaskQueue {
   async count(query?: TaskQueueQuery): Promise<number> {
     const q = validateQuery(defaultQueueFilter(query), QUEUE_QUERY);
     return countOf(await applyFilters(this.table().count({ count: '*' }), q, QUEUE_QUERY));
+  }
+
+  /**
+   * When the queue's next queued item becomes due: the earliest availableAt of its live queued
+   * items, or null when it has none. One read over the claim index's entries for the queue.
+   */
+  async nextDueAt(queueName: string): Promise<Date | null> {
+    const [row] = (await this.table()
+      .where({ queue_name: resolveQueueName(queueName), status: 'queued' })
+      .whereNull('soft_deleted_at')
+      .min({ at: 'available_at' })) as { at: unknown }[];
+    return row?.at === null || row?.at === undefined ? null : toDate(row.at);
   }
 
   async update(input: TaskQueueUpdateInput): Promise<TaskQueueItem> {
