@@ -176,6 +176,8 @@ export const postgresAdapter: Adapter = {
     return (result as { rows: unknown[] }).rows.length > 0;
   },
 
+  // varchar and text compare exactly (a deterministic collation; only char(n) pads).
+  useExactComparison: async (): Promise<void> => {},
   configureTable(): void {},
 
   isUniqueViolation: (error: unknown): boolean => codeOf(error) === '23505',
