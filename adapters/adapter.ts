@@ -138,6 +138,13 @@ export interface Adapter {
   /** Whether an index of this name exists on the table. */
   hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean>;
 
+  /**
+   * Makes the text columns of the three tables compare exactly, trailing spaces included, so
+   * 'pad' and 'pad ' are two queue names and two unique keys (MySQL/MariaDB: a NO PAD binary
+   * collation; SQLite and PostgreSQL already compare so). Idempotent.
+   */
+  useExactComparison(knex: Knex, tables: TableNames): Promise<void>;
+
   /** Table-level options for CREATE TABLE (charset, collation, engine). */
   configureTable(table: Knex.CreateTableBuilder): void;
 

@@ -21,6 +21,7 @@ import {
 } from '../adapter.js';
 import { appendDetailsLine } from '../../lib/foundation/details.js';
 import { pollingChangeFeed } from '../polling-change-feed.js';
+import { useNoPadCollation } from './mysql-collation.js';
 
 // 1205 lock wait timeout, 1213 deadlock, 1053 server shutdown, 2006/2013 server gone, 4031 idle disconnect.
 const TRANSIENT_ERRNOS = new Set([1053, 1205, 1213, 2006, 2013, 4031]);
@@ -115,8 +116,10 @@ export const mysqlAdapter: Adapter = {
     return rows.length > 0;
   },
 
+  useExactComparison: useNoPadCollation,
+
   configureTable(table: Knex.CreateTableBuilder): void {
-    // Binary collation: aliases, queue names and keys compare exactly, as on the other dialects.
+    // Binary, but PAD SPACE: migration 003 (useExactComparison) moves the tables to NO PAD.
     table.engine('InnoDB');
     table.charset('utf8mb4');
     table.collate('utf8mb4_bin');

@@ -181,6 +181,8 @@ export const postgresAdapter: Adapter = {
     return (result as { rows: unknown[] }).rows.length > 0;
   },
 
+  // varchar and text compare exactly (a deterministic collation; only char(n) pads).
+  useExactComparison: async (): Promise<void> => {},
   configureTable(): void {},
 
   databaseNow: (knex: Knex): Knex.Raw => knex.raw('now()'),

@@ -71,6 +71,8 @@ export const sqliteAdapter: Adapter = {
     return sqliteAdapter.rawRows(rows).length > 0;
   },
 
+  // The BINARY collation compares exactly.
+  useExactComparison: async (): Promise<void> => {},
   configureTable(): void {},
 
   databaseNow: (): null => null,

@@ -2,7 +2,7 @@
  * Task handlers: what a user writes (`defineTask`) and what a run of it sees (`TaskContext`).
  */
 import { invalidArgument } from '../foundation/errors.js';
-import { MAX_ATTEMPTS_LIMIT, assertInteger, assertNonNegativeNumber, assertPositiveNumber } from '../foundation/validate.js';
+import { MAX_ATTEMPTS_LIMIT, assertInteger, assertNonEmptyString, assertTimerDuration } from '../foundation/validate.js';
 import type { JsonObject, TaskQueueItem } from '../foundation/types.js';
 
 export type BackoffType = 'fixed' | 'linear' | 'exponential';
@@ -73,13 +73,12 @@ export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = Object.freeze
 export function defineTask<P extends JsonObject = JsonObject>(definition: TaskHandlerDefinition<P>): TaskHandler<P> {
   if (definition === null || typeof definition !== 'object') throw invalidArgument('defineTask: definition must be an object');
   const { alias, handle } = definition;
-  if (typeof alias !== 'string' || alias.trim() === '') throw invalidArgument('defineTask: alias must be a non-empty string');
-  if (normalizeAlias(alias) === '') throw invalidArgument(`defineTask: alias '${alias}' has no letters or digits`);
+  assertAlias(alias, 'defineTask: alias');
   if (typeof handle !== 'function') throw invalidArgument(`defineTask(${alias}): handle must be a function`);
   const maxAttempts = definition.maxAttempts ?? 1;
   assertInteger(maxAttempts, `defineTask(${alias}): maxAttempts`, 1, MAX_ATTEMPTS_LIMIT);
   const timeoutMs = definition.timeoutMs ?? null;
-  if (timeoutMs !== null) assertPositiveNumber(timeoutMs, `defineTask(${alias}): timeoutMs`);
+  if (timeoutMs !== null) assertTimerDuration(timeoutMs, `defineTask(${alias}): timeoutMs`, 1);
   return Object.freeze({
     alias,
     title: definition.title ?? alias,
@@ -96,8 +95,8 @@ function resolveBackoff(options: BackoffOptions | undefined, alias: string): Req
   if (!['fixed', 'linear', 'exponential'].includes(backoff.type)) {
     throw invalidArgument(`defineTask(${alias}): backoff.type must be fixed, linear or exponential (got ${String(backoff.type)})`);
   }
-  assertNonNegativeNumber(backoff.delayMs, `defineTask(${alias}): backoff.delayMs`);
-  assertNonNegativeNumber(backoff.maxDelayMs, `defineTask(${alias}): backoff.maxDelayMs`);
+  assertTimerDuration(backoff.delayMs, `defineTask(${alias}): backoff.delayMs`, 1, { allowZero: true });
+  assertTimerDuration(backoff.maxDelayMs, `defineTask(${alias}): backoff.maxDelayMs`, 1, { allowZero: true });
   return Object.freeze(backoff);
 }
 
@@ -111,4 +110,23 @@ export function backoffDelayMs(backoff: Required<BackoffOptions>, attempt: numbe
 /** Handler lookup ignores case, '-' and '_': `my-task_name` is served by `MyTaskName`. */
 export function normalizeAlias(alias: string): string {
   return alias.replace(/[-_\s]/g, '').toLowerCase();
+}
+
+/** The longest alias, and the longest normalised alias (the `alias_key` column), in UTF-16 units. */
+export const MAX_ALIAS_LENGTH = 100;
+
+/**
+ * An alias a definition can hold: a non-empty string of at most 100 characters with a letter
+ * or digit, whose normalised form fits the alias_key column too (lower-casing can lengthen a
+ * text: 'İ' becomes 'i̇', two characters).
+ */
+export function assertAlias(alias: unknown, name: string): asserts alias is string {
+  assertNonEmptyString(alias, name, MAX_ALIAS_LENGTH);
+  const key = normalizeAlias(alias);
+  if (key === '') throw invalidArgument(`${name} must contain letters or digits (got '${alias}')`);
+  if (key.length > MAX_ALIAS_LENGTH) {
+    throw invalidArgument(
+      `${name} must be at most ${MAX_ALIAS_LENGTH} characters once normalised (lower-cased, without '-', '_' and spaces; got ${key.length})`,
+    );
+  }
 }

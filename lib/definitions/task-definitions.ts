@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { TaskStoreError, invalidArgument, notFound } from '../foundation/errors.js';
-import { normalizeAlias } from './handler.js';
+import { assertAlias, normalizeAlias } from './handler.js';
 import { newId } from '../foundation/ids.js';
 import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
 import { toTaskDefinition } from '../store/rows.js';
@@ -50,11 +50,7 @@ const DEFINITION_QUERY: QuerySpec = {
 const EDITABLE = ['alias', 'title', 'description', 'memo', 'status', 'maxAttempts'] as const;
 
 function validateFields(input: Record<string, unknown>, name: string): void {
-  if (input['alias'] !== undefined) {
-    assertNonEmptyString(input['alias'], `${name}.alias`, 100);
-    if (normalizeAlias(input['alias']) === '')
-      throw invalidArgument(`${name}.alias must contain letters or digits (got '${input['alias']}')`);
-  }
+  if (input['alias'] !== undefined) assertAlias(input['alias'], `${name}.alias`);
   assertOptionalString(input['title'], `${name}.title`, 255);
   assertOptionalString(input['description'], `${name}.description`, 10_000);
   assertOptionalString(input['memo'], `${name}.memo`, 10_000);

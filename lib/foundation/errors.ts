@@ -26,11 +26,33 @@ export function isTaskStoreError(error: unknown, code?: TaskStoreErrorCode): err
 
 const MAX_REASON = 500;
 
-/** Wraps anything thrown by knex or a driver; TaskStoreErrors pass through untouched. */
+/** What knex puts in front of a failed statement's message: the statement itself, values inlined. */
+const STATEMENT_PREFIX =
+  /^\s*\(?\s*(?:select|insert|update|delete|with|create|alter|drop|pragma|set|begin|start|commit|rollback|savepoint|release|lock|show|truncate|replace|listen|unlisten|notify|do|call|explain|analyze|vacuum)\b/i;
+
+/**
+ * The driver's reason for a failure, never the statement or its values. knex rewrites a failed
+ * query's message to `<statement with values inlined> - <reason>`; mysql2 keeps the bare reason
+ * as `sqlMessage`, the other drivers only in that rewritten message, after the last ' - '.
+ * PostgreSQL's `detail` ("Key (unique_key)=(…) already exists") quotes values and is left out.
+ */
+function driverReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const sqlMessage = (error as { sqlMessage?: unknown }).sqlMessage;
+  if (typeof sqlMessage === 'string' && sqlMessage !== '') return sqlMessage;
+  const { message } = error;
+  const separator = message.lastIndexOf(' - ');
+  return STATEMENT_PREFIX.test(message) && separator >= 0 ? message.slice(separator + 3) : message;
+}
+
+/**
+ * Wraps anything thrown by knex or a driver; TaskStoreErrors pass through untouched. The
+ * message keeps the driver's reason only (see driverReason): statements carry task parameters,
+ * which must not end up in logs. The cause keeps every detail.
+ */
 export function wrapDatabaseError(error: unknown, action: string): TaskStoreError {
   if (error instanceof TaskStoreError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  // Driver messages can quote a whole statement; the cause keeps every detail.
+  const message = driverReason(error);
   const reason = message.length > MAX_REASON ? `${message.slice(0, MAX_REASON)}… (${message.length} characters; see cause)` : message;
   return new TaskStoreError('DATABASE', `${action} failed: ${reason}`, { cause: error });
 }

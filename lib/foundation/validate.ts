@@ -35,9 +35,9 @@ export function assertInteger(value: unknown, name: string, min = -Infinity, max
   }
 }
 
-export function assertPositiveNumber(value: unknown, name: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw invalidArgument(`${name} must be a positive number (got ${describe(value)})`);
+export function assertPositiveNumber(value: unknown, name: string, max = Infinity): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+    throw invalidArgument(`${name} must be a positive number${max < Infinity ? ` up to ${max}` : ''} (got ${describe(value)})`);
   }
 }
 
@@ -56,9 +56,9 @@ export function assertTimerDuration(value: unknown, name: string, unitMs: number
     throw invalidArgument(`${name} must be at most ${+max.toFixed(3)} (a Node timer's limit, about 24.8 days; got ${value})`);
 }
 
-export function assertNonNegativeNumber(value: unknown, name: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalidArgument(`${name} must be a non-negative number (got ${describe(value)})`);
+export function assertNonNegativeNumber(value: unknown, name: string, max = Infinity): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
+    throw invalidArgument(`${name} must be a non-negative number${max < Infinity ? ` up to ${max}` : ''} (got ${describe(value)})`);
   }
 }
 
@@ -66,6 +66,29 @@ export function assertDate(value: unknown, name: string): asserts value is Date 
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
     throw invalidArgument(`${name} must be a valid Date (got ${describe(value)})`);
   }
+}
+
+/** The instants every dialect stores and compares: MySQL's DATETIME ends with the year 9999. */
+export const MIN_STORED_TIME_MS = 0; // 1970-01-01T00:00:00.000Z
+export const MAX_STORED_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** The longest delay an enqueue may ask for: 3,650 days (about ten years). */
+export const MAX_DELAY_MS = 3650 * 24 * 60 * 60 * 1000;
+
+/** A Date that reaches the database (written, or compared with a column): within the stored range. */
+export function assertStoredDate(value: unknown, name: string): asserts value is Date {
+  assertDate(value, name);
+  const ms = value.getTime();
+  if (ms < MIN_STORED_TIME_MS || ms > MAX_STORED_TIME_MS) {
+    throw invalidArgument(
+      `${name} must be between ${new Date(MIN_STORED_TIME_MS).toISOString()} and ${new Date(MAX_STORED_TIME_MS).toISOString()} (got ${describe(value)})`,
+    );
+  }
+}
+
+/** A string whose UTF-8 form fits `maxBytes` (MySQL's TEXT holds 65,535 bytes, not characters). */
+export function assertUtf8Bytes(value: string, name: string, maxBytes: number): void {
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > maxBytes) throw invalidArgument(`${name} must be at most ${maxBytes} bytes in UTF-8 (got ${bytes} bytes)`);
 }
 
 export function assertOneOf<T extends string>(value: unknown, allowed: readonly T[], name: string): asserts value is T {

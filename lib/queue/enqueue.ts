@@ -11,12 +11,13 @@ import { PRIORITY_LIMIT, newQueueRow, queueItemFromRow, resolveQueueName, type N
 import type { EnqueueOptions, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 import {
   MAX_ATTEMPTS_LIMIT,
-  assertDate,
+  MAX_DELAY_MS,
   assertInteger,
   assertKnownKeys,
   assertNonEmptyString,
   assertNonNegativeNumber,
   assertPlainObject,
+  assertStoredDate,
 } from '../foundation/validate.js';
 
 const KNOWN = ['delayMs', 'runAt', 'priority', 'maxAttempts', 'uniqueKey', 'transaction'];
@@ -25,8 +26,8 @@ export function validateEnqueueOptions(options: EnqueueOptions | undefined, name
   if (options === undefined) return {};
   assertPlainObject(options, name);
   assertKnownKeys(options, KNOWN, name);
-  if (options.delayMs !== undefined) assertNonNegativeNumber(options.delayMs, `${name}.delayMs`);
-  if (options.runAt !== undefined) assertDate(options.runAt, `${name}.runAt`);
+  if (options.delayMs !== undefined) assertNonNegativeNumber(options.delayMs, `${name}.delayMs`, MAX_DELAY_MS);
+  if (options.runAt !== undefined) assertStoredDate(options.runAt, `${name}.runAt`);
   if (options.delayMs !== undefined && options.runAt !== undefined) throw invalidArgument(`${name}: give delayMs or runAt, not both`);
   if (options.priority !== undefined) assertInteger(options.priority, `${name}.priority`, -PRIORITY_LIMIT, PRIORITY_LIMIT);
   if (options.maxAttempts !== undefined) assertInteger(options.maxAttempts, `${name}.maxAttempts`, 1, MAX_ATTEMPTS_LIMIT);

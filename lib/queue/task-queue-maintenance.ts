@@ -18,15 +18,18 @@ import {
   type TaskStatus,
 } from '../foundation/types.js';
 import {
-  assertDate,
+  MAX_DELAY_MS,
   assertKnownKeys,
   assertNonEmptyString,
   assertOneOf,
   assertPlainObject,
   assertPositiveNumber,
+  assertStoredDate,
 } from '../foundation/validate.js';
 
 const FINISHED_STATUSES: TaskStatus[] = ['success', 'failed', 'canceled'];
+/** The longest silence `taskQueueUnstuck` may wait for: 3,650 days, so the cutoff stays a storable instant. */
+const MAX_UNSTUCK_MINUTES = MAX_DELAY_MS / 60_000;
 
 export class TaskQueueMaintenance {
   readonly #ctx: StoreContext;
@@ -46,7 +49,7 @@ export class TaskQueueMaintenance {
    */
   async unstuck(queue: string | null, minutes: number): Promise<number> {
     const queueName = queue === null ? null : resolveQueueName(queue);
-    assertPositiveNumber(minutes, 'minutes');
+    assertPositiveNumber(minutes, 'minutes', MAX_UNSTUCK_MINUTES);
     const now = this.#ctx.now();
     const cutoff = new Date(now.getTime() - minutes * 60_000);
     const { knex, adapter } = this.#ctx;
@@ -152,7 +155,7 @@ export class TaskQueueMaintenance {
     const name = 'taskQueuePurge: options';
     assertPlainObject(options, name);
     assertKnownKeys(options, ['olderThan', 'statuses', 'queueName'], name);
-    assertDate(options.olderThan, `${name}.olderThan`);
+    assertStoredDate(options.olderThan, `${name}.olderThan`);
     const statuses = options.statuses ?? FINISHED_STATUSES;
     if (!Array.isArray(statuses) || statuses.length === 0) throw invalidArgument(`${name}.statuses must be a non-empty array`);
     statuses.forEach((status, index) => assertOneOf(status, TASK_STATUSES, `${name}.statuses[${index}]`));

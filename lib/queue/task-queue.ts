@@ -23,13 +23,13 @@ import {
 } from '../foundation/types.js';
 import {
   MAX_ATTEMPTS_LIMIT,
-  assertDate,
   assertInteger,
   assertKnownKeys,
   assertNonEmptyString,
   assertOneOf,
   assertOptionalString,
   assertPlainObject,
+  assertStoredDate,
 } from '../foundation/validate.js';
 
 export const DEFAULT_QUEUE = 'default';
@@ -331,7 +331,7 @@ export class TaskQueue {
     if (input.status !== undefined) assertOneOf(input.status, TASK_STATUSES, `${name}.status`);
     if (input.priority !== undefined) assertInteger(input.priority, `${name}.priority`, -PRIORITY_LIMIT, PRIORITY_LIMIT);
     if (input.maxAttempts !== undefined) assertInteger(input.maxAttempts, `${name}.maxAttempts`, 1, MAX_ATTEMPTS_LIMIT);
-    if (input.availableAt !== undefined) assertDate(input.availableAt, `${name}.availableAt`);
+    if (input.availableAt !== undefined) assertStoredDate(input.availableAt, `${name}.availableAt`);
     assertOptionalString(input.output, `${name}.output`);
     assertOptionalString(input.details, `${name}.details`);
   }

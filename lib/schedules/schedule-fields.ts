@@ -10,11 +10,21 @@ import { nextScheduleRunAt, validateScheduleTiming, type RecurrenceRule, type Sc
 import { str, strOrNull, toDate, toDateOrNull } from '../store/rows.js';
 import { resolveQueueName } from '../queue/task-queue.js';
 import { SCHEDULE_STATUSES, type Schedule, type ScheduleStatus } from '../foundation/types.js';
-import { assertInteger, assertNonEmptyString, assertOneOf, assertOptionalString } from '../foundation/validate.js';
+import {
+  MAX_STORED_TIME_MS,
+  assertInteger,
+  assertNonEmptyString,
+  assertOneOf,
+  assertOptionalString,
+  assertStoredDate,
+  assertUtf8Bytes,
+} from '../foundation/validate.js';
 
 export const DEFAULT_TIMEZONE = 'UTC';
 /** Upper bound of maxExecutionCount (fits every dialect's INTEGER). */
 export const MAX_EXECUTION_COUNT_LIMIT = 2_000_000_000;
+/** The longest description, in UTF-8 bytes: MySQL's TEXT holds 65,535 bytes. */
+export const MAX_DESCRIPTION_BYTES = 65_535;
 
 export const EDITABLE_KEYS = [
   'name',
@@ -64,7 +74,8 @@ export function checkFields(input: Record<string, unknown>, name: string): Check
     checked.name = input['name'];
   }
   if (input['description'] !== undefined) {
-    assertOptionalString(input['description'], `${name}.description`, 65_535);
+    assertOptionalString(input['description'], `${name}.description`);
+    assertUtf8Bytes(input['description'], `${name}.description`, MAX_DESCRIPTION_BYTES);
     checked.description = input['description'];
   }
   if (input['status'] !== undefined) {
@@ -95,14 +106,19 @@ export function checkFields(input: Record<string, unknown>, name: string): Check
 /** A Date, or an ISO 8601 string carrying its offset (one instant, whatever the zone). */
 function instantOrNull(value: unknown, name: string): Date | null {
   if (value === null) return null;
-  if (value instanceof Date && !Number.isNaN(value.getTime())) return new Date(value.getTime());
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return storable(new Date(value.getTime()), name);
   if (typeof value === 'string' && /T\d{2}.*(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(value.trim())) {
     const parsed = DateTime.fromISO(value.trim(), { setZone: true });
-    if (parsed.isValid) return parsed.toJSDate();
+    if (parsed.isValid) return storable(parsed.toJSDate(), name);
   }
   throw invalidArgument(
     `${name} must be a valid Date, an ISO 8601 string with a UTC offset such as '2025-12-31T23:59:59Z', or null (got ${JSON.stringify(value) ?? String(value)})`,
   );
+}
+
+function storable(at: Date, name: string): Date {
+  assertStoredDate(at, name);
+  return at;
 }
 
 /** The timing of a schedule as stored: rule or cron, zone. */
@@ -132,7 +148,9 @@ export const timingKey = (timing: StoredTiming, endAt: Date | null): string =>
 export type Plan = StoredTiming & Pick<Schedule, 'endAt' | 'executionCount' | 'maxExecutionCount' | 'lastRunAt'>;
 
 const limitReached = (plan: Plan): boolean => plan.maxExecutionCount > 0 && plan.executionCount >= plan.maxExecutionCount;
-const withinEnd = (plan: Plan, at: Date | null): Date | null => (at !== null && plan.endAt !== null && at > plan.endAt ? null : at);
+/** An occurrence after endAt, or after the last storable instant (the year 9999), counts as none. */
+const withinEnd = (plan: Plan, at: Date | null): Date | null =>
+  at === null || !(at.getTime() <= MAX_STORED_TIME_MS) || (plan.endAt !== null && at > plan.endAt) ? null : at;
 
 /**
  * When a schedule that becomes active (created, reactivated, re-timed) runs first, or null

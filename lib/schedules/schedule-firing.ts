@@ -11,7 +11,7 @@ import { TaskStoreError } from '../foundation/errors.js';
 import { followingRunAt, firstRunAt, isExhausted, toSchedule } from './schedule-fields.js';
 import { toDateOrNull } from '../store/rows.js';
 import { laterThan } from '../foundation/time.js';
-import { assertDate, assertInteger, assertNonEmptyString, assertPlainObject } from '../foundation/validate.js';
+import { assertStoredDate, assertInteger, assertNonEmptyString, assertPlainObject } from '../foundation/validate.js';
 import type { StoreContext } from '../store/store-context.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { JsonObject, Schedule, ScheduleFireResult, TaskQueueItem } from '../foundation/types.js';
@@ -60,7 +60,7 @@ export class ScheduleFiring {
   /** Active, live schedules with next_run_at <= now, in (next_run_at, id) order, after `after`. */
   async listDue(options: { now: Date; limit: number; after?: DueCursor }): Promise<Schedule[]> {
     assertPlainObject(options, 'scheduleListDue: options');
-    assertDate(options.now, 'scheduleListDue: options.now');
+    assertStoredDate(options.now, 'scheduleListDue: options.now');
     assertInteger(options.limit, 'scheduleListDue: options.limit', 1, 10_000);
     const { now, limit, after } = options;
     const builder = this.#table().where('status', 'active').whereNull('soft_deleted_at').where('next_run_at', '<=', now);

@@ -6,16 +6,21 @@ import type { Knex } from 'knex';
 import { invalidArgument } from '../foundation/errors.js';
 import {
   assertBoolean,
-  assertDate,
   assertInteger,
   assertKnownKeys,
   assertNonEmptyString,
   assertOneOf,
   assertPlainObject,
+  assertStoredDate,
   assertStringArray,
 } from '../foundation/validate.js';
 
 type Builder = Knex.QueryBuilder;
+
+/** The most rows one list call returns (as the CLI's --limit and scheduleListDue). */
+export const MAX_LIST_LIMIT = 10_000;
+/** The largest offset: far beyond any table taskstore serves, and within every dialect's LIMIT range. */
+export const MAX_LIST_OFFSET = 2 ** 31 - 1;
 
 /** One entity's query vocabulary: filter keys and sortable fields mapped to columns. */
 export interface QuerySpec {
@@ -61,10 +66,10 @@ export function validateQuery<Q extends object>(query: Q | undefined, spec: Quer
     if (!Array.isArray(q['statuses']) || q['statuses'].length === 0) throw invalidArgument(`${at('statuses')} must be a non-empty array`);
     q['statuses'].forEach((status, index) => assertOneOf(status, spec.statuses, `${at('statuses')}[${index}]`));
   }
-  if (q['createdFrom'] !== undefined) assertDate(q['createdFrom'], at('createdFrom'));
-  if (q['createdTo'] !== undefined) assertDate(q['createdTo'], at('createdTo'));
-  if (q['limit'] !== undefined) assertInteger(q['limit'], at('limit'), 1);
-  if (q['offset'] !== undefined) assertInteger(q['offset'], at('offset'), 0);
+  if (q['createdFrom'] !== undefined) assertStoredDate(q['createdFrom'], at('createdFrom'));
+  if (q['createdTo'] !== undefined) assertStoredDate(q['createdTo'], at('createdTo'));
+  if (q['limit'] !== undefined) assertInteger(q['limit'], at('limit'), 1, MAX_LIST_LIMIT);
+  if (q['offset'] !== undefined) assertInteger(q['offset'], at('offset'), 0, MAX_LIST_OFFSET);
   if (q['orderBy'] !== undefined) assertOneOf(q['orderBy'], Object.keys(spec.orderBy), at('orderBy'));
   if (q['sortOrder'] !== undefined) assertOneOf(q['sortOrder'], ['asc', 'desc'], at('sortOrder'));
   if (q['includeSoftDeleted'] !== undefined) assertBoolean(q['includeSoftDeleted'], at('includeSoftDeleted'));
