@@ -119,6 +119,13 @@ export interface Adapter {
   /** A transient error worth retrying the same statement for (deadlock, busy, lock timeout). */
   isTransient(error: unknown): boolean;
 
+  /**
+   * The database refused a value the statement carried (its encoding, its size, the
+   * statement's size, or a CHECK constraint or trigger on the table), not the connection or a
+   * lock: the same write with other values may succeed.
+   */
+  isValueRejected(error: unknown): boolean;
+
   /** Rows affected by a knex.raw() statement, from the driver's own result shape. */
   rawRows(result: unknown): Record<string, unknown>[];
 }

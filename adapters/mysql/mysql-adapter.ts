@@ -23,6 +23,11 @@ import { pollingChangeFeed } from '../polling-change-feed.js';
 
 // 1205 lock wait timeout, 1213 deadlock, 2006/2013 server gone, 4031 idle disconnect.
 const TRANSIENT_ERRNOS = new Set([1205, 1213, 2006, 2013, 4031]);
+// 1048 column cannot be null, 1153 packet over max_allowed_packet, 1301 a result (CONCAT)
+// over max_allowed_packet, 1366 incorrect string value, 1406 data too long for the column,
+// 3819 (MySQL) and 4025 (MariaDB) a CHECK constraint failed; and SQLSTATE class 22 (data
+// exception), which a trigger's SIGNAL may raise too.
+const REJECTED_VALUE_ERRNOS = new Set([1048, 1153, 1301, 1366, 1406, 3819, 4025]);
 
 export const mysqlAdapter: Adapter = {
   dialect: 'mysql',
@@ -115,6 +120,8 @@ export const mysqlAdapter: Adapter = {
 
   isUniqueViolation: (error: unknown): boolean => errnoOf(error) === 1062,
   isTransient: (error: unknown): boolean => TRANSIENT_ERRNOS.has(errnoOf(error)),
+  isValueRejected: (error: unknown): boolean =>
+    REJECTED_VALUE_ERRNOS.has(errnoOf(error)) || String((error as { sqlState?: unknown } | null)?.sqlState ?? '').startsWith('22'),
   rawRows: (result: unknown): Record<string, unknown>[] => (result as [Record<string, unknown>[]])[0],
 };
 

@@ -180,6 +180,9 @@ export const postgresAdapter: Adapter = {
 
   isUniqueViolation: (error: unknown): boolean => codeOf(error) === '23505',
   isTransient: (error: unknown): boolean => TRANSIENT_CODES.has(codeOf(error)),
+  // Class 22, data exception (22021 invalid byte sequence, 22P05 untranslatable character,
+  // 22001 value too long, …), 23514 check violation and 54000 program limit exceeded.
+  isValueRejected: (error: unknown): boolean => /^22[0-9A-Z]{3}$/.test(codeOf(error)) || ['23514', '54000'].includes(codeOf(error)),
   rawRows: (result: unknown): Record<string, unknown>[] => (result as { rows: Record<string, unknown>[] }).rows,
 };
 

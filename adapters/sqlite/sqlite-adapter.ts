@@ -77,6 +77,10 @@ export const sqliteAdapter: Adapter = {
     String(codeOf(error)).startsWith('SQLITE_CONSTRAINT_UNIQUE') || String(codeOf(error)) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
   isTransient: (error: unknown): boolean =>
     String(codeOf(error)).startsWith('SQLITE_BUSY') || String(codeOf(error)).startsWith('SQLITE_LOCKED'),
+  // A string or blob over SQLITE_MAX_LENGTH (1,000,000,000 bytes by default), or a CHECK
+  // constraint or a trigger's RAISE(ABORT) refusing the row.
+  isValueRejected: (error: unknown): boolean =>
+    ['SQLITE_TOOBIG', 'SQLITE_CONSTRAINT_CHECK', 'SQLITE_CONSTRAINT_TRIGGER'].includes(String(codeOf(error))),
   rawRows: (result: unknown): Record<string, unknown>[] => (Array.isArray(result) ? (result as Record<string, unknown>[]) : []),
 };
 

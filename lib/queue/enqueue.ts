@@ -48,10 +48,12 @@ export function buildEnqueueRows(
   name: string,
 ): NewQueueRow[] {
   const availableAt = options.runAt ?? new Date(now.getTime() + (options.delayMs ?? 0));
-  return paramsList.map((params, index) => {
+  // Array.from visits holes too: a sparse list is rejected, not skipped.
+  return Array.from(paramsList, (params, index) => {
     const where = paramsList.length === 1 ? `${name}: params` : `${name}: paramsList[${index}]`;
+    if (!(index in paramsList)) throw invalidArgument(`${where} is missing (a hole in a sparse array)`);
     assertPlainObject(params, where);
-    const parameters = encodeParameters({ ...params, task_alias: definition.alias }, where);
+    const parameters = encodeParameters(params, where, { task_alias: definition.alias });
     return newQueueRow({
       taskId: definition.id,
       queueName,

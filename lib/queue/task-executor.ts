@@ -4,6 +4,7 @@
  * next state with one guarded write.
  */
 import { formatDetailsLine } from '../foundation/details.js';
+import { storableText } from '../foundation/text.js';
 import { PermanentError } from '../foundation/errors.js';
 import { DEFAULT_BACKOFF, backoffDelayMs, type TaskContext, type TaskHandler, type TaskResult } from '../definitions/handler.js';
 import { paramAsString } from '../foundation/params.js';
@@ -138,17 +139,22 @@ async function runWithTimeout(handler: TaskHandler, run: ExecutionContext): Prom
   }
 }
 
-/** Writes the final state with its details lines, guarded by the item's claim. */
+/**
+ * Writes the final state with its details lines, guarded by the item's claim. Whatever the
+ * handler produced is made storable first (U+0000 and lone surrogates become U+FFFD), so the
+ * database has no reason to refuse the write and the task ends.
+ */
 async function writeOutcome(
   deps: ExecutorDependencies,
   write: (item: TaskQueueItem, finish: Finish) => Promise<boolean>,
   item: TaskQueueItem,
-  output: string,
+  handlerOutput: string,
   outcome: ExecutionOutcome,
-  lines: string[],
+  statusLines: string[],
 ): Promise<ExecutionResult> {
   const now = deps.now();
-  const stamped = lines.map((line) => formatDetailsLine(line, now));
+  const output = storableText(handlerOutput);
+  const stamped = statusLines.map((line) => formatDetailsLine(storableText(line), now));
   const finish: Finish =
     outcome.status === 'retry'
       ? { status: 'queued', lines: stamped, output, availableAt: outcome.availableAt }
@@ -218,7 +224,7 @@ class ExecutionContext {
 
   #log(message: string): Promise<void> {
     if (this.#closed) return Promise.resolve(); // a handler still running after its timeout
-    const line = formatDetailsLine(String(message), this.deps.now());
+    const line = formatDetailsLine(storableText(String(message)), this.deps.now());
     const write = this.#writes.then(() => this.deps.leases.appendDetails(this.item, line));
     this.#writes = write.catch((error: unknown) => this.deps.logger.warn(`could not log to task ${this.item.id}`, error));
     return this.#writes.then(() => undefined);

@@ -7,6 +7,7 @@ import type { QueueRow } from '../../adapters/adapter.js';
 import { TaskStoreError, notFound } from '../foundation/errors.js';
 import { newId } from '../foundation/ids.js';
 import { encodeParameters } from '../foundation/params.js';
+import { assertStorableKey, storableText } from '../foundation/text.js';
 import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
 import { toTaskQueueItem } from '../store/rows.js';
 import { laterThan } from '../foundation/time.js';
@@ -198,6 +199,8 @@ export class TaskQueue {
     assertNonEmptyString(input.taskId, `${name}.taskId`, 36);
     this.#validateEditable(input, name);
     assertOptionalString(input.uniqueKey, `${name}.uniqueKey`, 255);
+    if (input.uniqueKey !== undefined) assertStorableKey(input.uniqueKey, `${name}.uniqueKey`);
+    const text = this.#storableText(input);
     const now = this.#ctx.now();
     const row = newQueueRow({
       taskId: input.taskId,
@@ -209,8 +212,8 @@ export class TaskQueue {
       availableAt: input.availableAt ?? now,
       uniqueKey: input.uniqueKey ?? null,
       now,
-      output: input.output ?? '',
-      details: input.details ?? '',
+      output: text.output ?? '',
+      details: text.details ?? '',
     });
     await this.insert([row]);
     this.#announce(row.queue_name);
@@ -296,6 +299,8 @@ export class TaskQueue {
     assertNonEmptyString(input.id, `${name}.id`);
     assertKnownKeys(input, [...UPDATE_KEYS, ...ENTITY_KEYS], name);
     this.#validateEditable(input, name);
+    const text = this.#storableText(input);
+    const parameters = input.parameters !== undefined ? encodeParameters(input.parameters, `${name}.parameters`) : undefined;
     const current = await this.findById(input.id, { includeSoftDeleted: true });
     if (!current) throw notFound(`task queue item '${input.id}' not found`);
     const changes: Record<string, unknown> = { updated_at: laterThan(current.updatedAt, this.#ctx.now()) };
@@ -305,9 +310,9 @@ export class TaskQueue {
       changes['unique_key_active'] = PENDING_STATUSES.includes(input.status) && !current.softDeletedAt ? current.uniqueKey : null;
       if (input.status !== 'running') changes['claim_token'] = null;
     }
-    if (input.parameters !== undefined) changes['parameters'] = encodeParameters(input.parameters, `${name}.parameters`);
-    if (input.output !== undefined) changes['output'] = input.output;
-    if (input.details !== undefined) changes['details'] = input.details;
+    if (parameters !== undefined) changes['parameters'] = parameters;
+    if (text.output !== undefined) changes['output'] = text.output;
+    if (text.details !== undefined) changes['details'] = text.details;
     if (input.priority !== undefined) changes['priority'] = input.priority;
     if (input.maxAttempts !== undefined) changes['max_attempts'] = input.maxAttempts;
     if (input.availableAt !== undefined) changes['available_at'] = input.availableAt;
@@ -322,6 +327,14 @@ export class TaskQueue {
     if (input.availableAt !== undefined) assertDate(input.availableAt, `${name}.availableAt`);
     assertOptionalString(input.output, `${name}.output`);
     assertOptionalString(input.details, `${name}.details`);
+  }
+
+  /** Output and details as they will be stored: U+0000 and lone surrogates replaced. */
+  #storableText(input: { output?: string; details?: string }): { output?: string; details?: string } {
+    return {
+      output: input.output === undefined ? undefined : storableText(input.output),
+      details: input.details === undefined ? undefined : storableText(input.details),
+    };
   }
 
   async deleteById(id: string): Promise<void> {

@@ -6,6 +6,7 @@
 import { DateTime } from 'luxon';
 import { invalidArgument } from '../foundation/errors.js';
 import { decodeParameters, encodeParameters } from '../foundation/params.js';
+import { storableText } from '../foundation/text.js';
 import { nextScheduleRunAt, validateScheduleTiming, type RecurrenceRule, type ScheduleTiming } from './recurrence.js';
 import { str, strOrNull, toDate, toDateOrNull } from '../store/rows.js';
 import { resolveQueueName } from '../queue/task-queue.js';
@@ -65,7 +66,7 @@ export function checkFields(input: Record<string, unknown>, name: string): Check
   }
   if (input['description'] !== undefined) {
     assertOptionalString(input['description'], `${name}.description`, 65_535);
-    checked.description = input['description'];
+    checked.description = storableText(input['description']);
   }
   if (input['status'] !== undefined) {
     assertOneOf(input['status'], SCHEDULE_STATUSES, `${name}.status`);
