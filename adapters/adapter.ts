@@ -107,6 +107,12 @@ export interface Adapter {
   installExtras(knex: Knex, tables: TableNames): Promise<void>;
   dropExtras(knex: Knex, tables: TableNames): Promise<void>;
 
+  /**
+   * The largest statement the server accepts, in bytes (MySQL's max_allowed_packet); null
+   * where only memory limits it.
+   */
+  maxStatementBytes(knex: Knex): Promise<number | null>;
+
   /** Whether an index of this name exists on the table. */
   hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean>;
 

@@ -103,6 +103,11 @@ export const mysqlAdapter: Adapter = {
   installExtras: async (): Promise<void> => {},
   dropExtras: async (): Promise<void> => {},
 
+  async maxStatementBytes(knex: Knex): Promise<number | null> {
+    const [rows] = (await knex.raw('SELECT @@max_allowed_packet AS packet')) as [{ packet: unknown }[]];
+    return Number(rows[0]?.packet);
+  },
+
   async hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean> {
     const [rows] = (await knex.raw(
       'SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ? LIMIT 1',

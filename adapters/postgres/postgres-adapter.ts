@@ -168,6 +168,8 @@ export const postgresAdapter: Adapter = {
   installExtras: installNotifyTrigger,
   dropExtras: dropNotifyTrigger,
 
+  maxStatementBytes: async (): Promise<null> => null,
+
   async hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean> {
     const result = await knex.raw('SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ? AND indexname = ?', [
       table,

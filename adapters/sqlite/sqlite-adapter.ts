@@ -66,6 +66,8 @@ export const sqliteAdapter: Adapter = {
   installExtras: async (): Promise<void> => {},
   dropExtras: async (): Promise<void> => {},
 
+  maxStatementBytes: async (): Promise<null> => null,
+
   async hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean> {
     const rows = await knex.raw(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name = ?`, [table, indexName]);
     return sqliteAdapter.rawRows(rows).length > 0;

@@ -6,6 +6,7 @@
  * surrogates (`\u0000`, `\ud800`), so they are stored and read back unchanged on every dialect.
  */
 import { TaskStoreError, invalidArgument } from './errors.js';
+import { assertWithinBytes } from './limits.js';
 import { isPlainObject } from './validate.js';
 import type { JsonObject } from './types.js';
 
@@ -13,10 +14,10 @@ import type { JsonObject } from './types.js';
 export const MAX_PARAMETERS_DEPTH = 64;
 
 /**
- * The JSON text of `params` (with `extra` keys set on top, such as `task_alias`). Every
- * property is read once, so a getter cannot answer twice.
+ * The JSON text of `params` (with `extra` keys set on top, such as `task_alias`), checked
+ * against `maxBytes`. Every property is read once, so a getter cannot answer twice.
  */
-export function encodeParameters(params: unknown, name: string, extra?: JsonObject): string {
+export function encodeParameters(params: unknown, name: string, maxBytes: number, extra?: JsonObject): string {
   let copy: unknown;
   try {
     if (!isPlainObject(params)) throw invalidArgument(`${name} must be a plain JSON object (got ${describeKind(params)})`);
@@ -26,7 +27,9 @@ export function encodeParameters(params: unknown, name: string, extra?: JsonObje
     // A proxy trap, or a stack too deep even for the depth limit: still the caller's value.
     throw invalidArgument(`${name} could not be read: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return JSON.stringify(extra ? Object.assign(copy as JsonObject, extra) : copy);
+  const text = JSON.stringify(extra ? Object.assign(copy as JsonObject, extra) : copy);
+  assertWithinBytes(text, maxBytes, `${name} as JSON`, 'maxParametersBytes');
+  return text;
 }
 
 /** A plain copy of a JSON value: only null-prototype objects, arrays and scalars (Dates as ISO text). */

@@ -6,8 +6,9 @@ import type { Knex } from 'knex';
 import type { QueueRow } from '../../adapters/adapter.js';
 import { TaskStoreError, notFound } from '../foundation/errors.js';
 import { newId } from '../foundation/ids.js';
+import { chunkByText, rowTextBytes, storableWithin } from '../foundation/limits.js';
 import { encodeParameters } from '../foundation/params.js';
-import { assertStorableKey, storableText } from '../foundation/text.js';
+import { assertStorableKey } from '../foundation/text.js';
 import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
 import { toTaskQueueItem } from '../store/rows.js';
 import { laterThan } from '../foundation/time.js';
@@ -200,13 +201,13 @@ export class TaskQueue {
     this.#validateEditable(input, name);
     assertOptionalString(input.uniqueKey, `${name}.uniqueKey`, 255);
     if (input.uniqueKey !== undefined) assertStorableKey(input.uniqueKey, `${name}.uniqueKey`);
-    const text = this.#storableText(input);
+    const text = this.#storableText(input, name);
     const now = this.#ctx.now();
     const row = newQueueRow({
       taskId: input.taskId,
       queueName: resolveQueueName(input.queueName, `${name}.queueName`),
       status: input.status ?? 'queued',
-      parameters: encodeParameters(input.parameters ?? {}, `${name}.parameters`),
+      parameters: encodeParameters(input.parameters ?? {}, `${name}.parameters`, this.#ctx.limits.maxParametersBytes),
       maxAttempts: input.maxAttempts ?? 1,
       priority: input.priority ?? 0,
       availableAt: input.availableAt ?? now,
@@ -226,8 +227,9 @@ export class TaskQueue {
    */
   async insert(rows: NewQueueRow[], transaction?: Knex.Transaction): Promise<void> {
     const write = async (trx: Knex.Transaction) => {
-      for (let start = 0; start < rows.length; start += 500) {
-        const chunk = rows.slice(start, start + 500);
+      // No more text per statement than one row may carry: what the server's packet was checked for.
+      const textPerStatement = rowTextBytes(this.#ctx.limits);
+      for (const chunk of chunkByText(rows, 500, textPerStatement, (row) => row.parameters + row.output + row.details)) {
         const unique = chunk.some((row) => row.unique_key_active !== null);
         // A unique key that is taken skips its row (ON CONFLICT DO NOTHING, INSERT IGNORE on
         // MySQL, which keeps a PostgreSQL transaction usable); a short count is the conflict.
@@ -299,8 +301,11 @@ export class TaskQueue {
     assertNonEmptyString(input.id, `${name}.id`);
     assertKnownKeys(input, [...UPDATE_KEYS, ...ENTITY_KEYS], name);
     this.#validateEditable(input, name);
-    const text = this.#storableText(input);
-    const parameters = input.parameters !== undefined ? encodeParameters(input.parameters, `${name}.parameters`) : undefined;
+    const text = this.#storableText(input, name);
+    const parameters =
+      input.parameters !== undefined
+        ? encodeParameters(input.parameters, `${name}.parameters`, this.#ctx.limits.maxParametersBytes)
+        : undefined;
     const current = await this.findById(input.id, { includeSoftDeleted: true });
     if (!current) throw notFound(`task queue item '${input.id}' not found`);
     const changes: Record<string, unknown> = { updated_at: laterThan(current.updatedAt, this.#ctx.now()) };
@@ -329,11 +334,12 @@ export class TaskQueue {
     assertOptionalString(input.details, `${name}.details`);
   }
 
-  /** Output and details as they will be stored: U+0000 and lone surrogates replaced. */
-  #storableText(input: { output?: string; details?: string }): { output?: string; details?: string } {
+  /** Output and details as they will be stored (U+0000 and lone surrogates replaced), within their limits. */
+  #storableText(input: { output?: string; details?: string }, name: string): { output?: string; details?: string } {
+    const { maxOutputBytes, maxDetailsBytes } = this.#ctx.limits;
     return {
-      output: input.output === undefined ? undefined : storableText(input.output),
-      details: input.details === undefined ? undefined : storableText(input.details),
+      output: storableWithin(input.output, maxOutputBytes, `${name}.output`, 'maxOutputBytes'),
+      details: storableWithin(input.details, maxDetailsBytes, `${name}.details`, 'maxDetailsBytes'),
     };
   }
 

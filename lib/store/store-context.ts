@@ -1,6 +1,7 @@
 /** What every part of a store shares: the database, its adapter, table names and a clock. */
 import type { Knex } from 'knex';
 import type { Adapter, TableNames } from '../../adapters/adapter.js';
+import type { PayloadLimits } from '../foundation/limits.js';
 import type { Logger } from '../foundation/types.js';
 
 export interface StoreContext {
@@ -10,6 +11,8 @@ export interface StoreContext {
   readonly logger: Logger;
   /** Claims, heartbeats and finishing writes may commit without waiting for the log flush. */
   readonly asyncStateCommits: boolean;
+  /** Sizes of parameters, output and details (TaskStore options). */
+  readonly limits: PayloadLimits;
   /** The application clock, in one place (UTC instants; see docs/concepts.md on clocks). */
   now(): Date;
 }

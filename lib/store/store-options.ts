@@ -6,7 +6,8 @@ import { invalidArgument } from '../foundation/errors.js';
 import { SILENT_LOGGER } from './store-context.js';
 import type { Logger, TaskStoreOptions } from '../foundation/types.js';
 import { withDefaults, type KnownKeys } from '../foundation/options.js';
-import { assertBoolean, assertTimerDuration } from '../foundation/validate.js';
+import { DEFAULT_PAYLOAD_LIMITS, PAYLOAD_LIMIT_RANGE, type PayloadLimits } from '../foundation/limits.js';
+import { assertBoolean, assertInteger, assertTimerDuration } from '../foundation/validate.js';
 
 export interface ResolvedTaskStoreOptions {
   readonly database: string | Knex.Config | Knex;
@@ -15,6 +16,7 @@ export interface ResolvedTaskStoreOptions {
   readonly logger: Logger;
   readonly heartbeatIntervalMs: number;
   readonly synchronousStateWrites: boolean;
+  readonly limits: PayloadLimits;
 }
 
 const DEFAULTS = Object.freeze({
@@ -25,6 +27,7 @@ const DEFAULTS = Object.freeze({
   logger: SILENT_LOGGER,
   heartbeatIntervalMs: 30_000,
   synchronousStateWrites: false,
+  ...DEFAULT_PAYLOAD_LIMITS,
 });
 
 const KNOWN = {
@@ -36,7 +39,12 @@ const KNOWN = {
   logger: true,
   heartbeatIntervalMs: true,
   synchronousStateWrites: true,
+  maxParametersBytes: true,
+  maxOutputBytes: true,
+  maxDetailsBytes: true,
 } as const satisfies KnownKeys<TaskStoreOptions>;
+
+const LIMIT_OPTIONS = ['maxParametersBytes', 'maxOutputBytes', 'maxDetailsBytes'] as const;
 
 const TABLE_OPTIONS = ['taskDefinitionTableName', 'taskQueueTableName', 'scheduleTableName'] as const;
 
@@ -59,6 +67,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
   assertBoolean(merged.automigrate, 'automigrate');
   assertTimerDuration(merged.heartbeatIntervalMs, 'heartbeatIntervalMs', 1);
   assertBoolean(merged.synchronousStateWrites, 'synchronousStateWrites');
+  for (const name of LIMIT_OPTIONS) assertInteger(merged[name], name, PAYLOAD_LIMIT_RANGE.min, PAYLOAD_LIMIT_RANGE.max);
   const logger: unknown = merged.logger;
   if (logger === null || typeof logger !== 'object')
     throw invalidArgument('logger must be an object with debug, info, warn and error methods');
@@ -76,5 +85,10 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
     logger: merged.logger,
     heartbeatIntervalMs: merged.heartbeatIntervalMs,
     synchronousStateWrites: merged.synchronousStateWrites,
+    limits: Object.freeze({
+      maxParametersBytes: merged.maxParametersBytes,
+      maxOutputBytes: merged.maxOutputBytes,
+      maxDetailsBytes: merged.maxDetailsBytes,
+    }),
   });
 }

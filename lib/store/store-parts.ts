@@ -44,6 +44,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     tables: options.tables,
     logger: options.logger,
     asyncStateCommits: adapter.capabilities.asyncCommit && !options.synchronousStateWrites,
+    limits: options.limits,
     now: () => new Date(),
   };
   const events = new StoreEvents(context);
@@ -58,6 +59,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     definitions,
     handlers,
     logger: options.logger,
+    limits: context.limits,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
   });
   return {
@@ -69,7 +71,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     handlers,
     queue,
     leases,
-    enqueuer: new Enqueuer({ definitions, queue, events, now: context.now }),
+    enqueuer: new Enqueuer({ definitions, queue, events, limits: context.limits, now: context.now }),
     maintenance: new TaskQueueMaintenance(context, queue, announce),
     processor,
     schedules: new Schedules(context, definitions, () => events.schedulesChanged()),
