@@ -135,6 +135,12 @@ export interface Adapter {
   installExtras(knex: Knex, tables: TableNames): Promise<void>;
   dropExtras(knex: Knex, tables: TableNames): Promise<void>;
 
+  /**
+   * The largest statement the server accepts, in bytes (MySQL's max_allowed_packet); null
+   * where only memory limits it.
+   */
+  maxStatementBytes(knex: Knex): Promise<number | null>;
+
   /** Whether an index of this name exists on the table. */
   hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean>;
 
@@ -153,6 +159,13 @@ export interface Adapter {
 
   /** A transient error worth retrying the same statement for (deadlock, busy, lock timeout). */
   isTransient(error: unknown): boolean;
+
+  /**
+   * The database refused a value the statement carried (its encoding, its size, the
+   * statement's size, or a CHECK constraint or trigger on the table), not the connection or a
+   * lock: the same write with other values may succeed.
+   */
+  isValueRejected(error: unknown): boolean;
 
   /** Rows affected by a knex.raw() statement, from the driver's own result shape. */
   rawRows(result: unknown): Record<string, unknown>[];

@@ -25,6 +25,11 @@ import { useNoPadCollation } from './mysql-collation.js';
 
 // 1205 lock wait timeout, 1213 deadlock, 1053 server shutdown, 2006/2013 server gone, 4031 idle disconnect.
 const TRANSIENT_ERRNOS = new Set([1053, 1205, 1213, 2006, 2013, 4031]);
+// 1048 column cannot be null, 1153 packet over max_allowed_packet, 1301 a result (CONCAT)
+// over max_allowed_packet, 1366 incorrect string value, 1406 data too long for the column,
+// 3819 (MySQL) and 4025 (MariaDB) a CHECK constraint failed; and SQLSTATE class 22 (data
+// exception), which a trigger's SIGNAL may raise too.
+const REJECTED_VALUE_ERRNOS = new Set([1048, 1153, 1301, 1366, 1406, 3819, 4025]);
 
 export const mysqlAdapter: Adapter = {
   dialect: 'mysql',
@@ -108,6 +113,11 @@ export const mysqlAdapter: Adapter = {
   installExtras: async (): Promise<void> => {},
   dropExtras: async (): Promise<void> => {},
 
+  async maxStatementBytes(knex: Knex): Promise<number | null> {
+    const [rows] = (await knex.raw('SELECT @@max_allowed_packet AS packet')) as [{ packet: unknown }[]];
+    return Number(rows[0]?.packet);
+  },
+
   async hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean> {
     const [rows] = (await knex.raw(
       'SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ? LIMIT 1',
@@ -127,6 +137,8 @@ export const mysqlAdapter: Adapter = {
 
   isUniqueViolation: (error: unknown): boolean => errnoOf(error) === 1062,
   isTransient: (error: unknown): boolean => TRANSIENT_ERRNOS.has(errnoOf(error)) || isConnectionLost(error),
+  isValueRejected: (error: unknown): boolean =>
+    REJECTED_VALUE_ERRNOS.has(errnoOf(error)) || String((error as { sqlState?: unknown } | null)?.sqlState ?? '').startsWith('22'),
   rawRows: (result: unknown): Record<string, unknown>[] => (result as [Record<string, unknown>[]])[0],
 };
 

@@ -34,11 +34,13 @@ export function mysqlConnectionConfig(config: Knex.Config, settings: ConnectionS
     connectTimeout: settings.connectTimeoutMs,
     ...config.connection,
   };
-  const prepare: AfterCreate = (raw, done) =>
+  const prepare: AfterCreate = (raw, done) => {
+    closeOnEndedSession(raw as MysqlConnection);
     prepareMysqlSession(raw, settings, (error) => {
       if (!error) armStatementDeadlines(raw, settings.statementTimeoutMs, socketOf);
       done(error, raw);
     });
+  };
   return { ...config, connection, pool: { ...config.pool, afterCreate: afterCreateThen(prepare, config.pool?.afterCreate) } };
 }
 
@@ -77,4 +79,37 @@ function prepareMysqlSession(connection: unknown, settings: ConnectionSettings, 
 
 function socketOf(connection: unknown): Socket | undefined {
   return (connection as { stream?: Socket }).stream;
+}
+
+interface MysqlConnection {
+  query(...args: unknown[]): unknown;
+  destroy(): void;
+}
+
+/**
+ * Errors after which the server has closed the session although mysql2 does not call them
+ * fatal: 1153, a packet over max_allowed_packet. The server drops the connection while the
+ * rest of the packet may still be on its way, so the next statement on it would fail with
+ * `write ECONNRESET`. (Fatal errors mysql2 handles itself: it closes the connection.)
+ */
+const SESSION_ENDING_ERRNOS = new Set([1153]);
+
+/**
+ * Closes the connection when a query on it fails in a way that ended the session, so knex's
+ * pool (which checks every connection before lending it) destroys it instead of lending it
+ * to the next, unrelated call. It happens in the query's own callback, before knex releases
+ * the connection.
+ */
+function closeOnEndedSession(connection: MysqlConnection): void {
+  const query = connection.query.bind(connection);
+  connection.query = (...args: unknown[]) => {
+    const callback = args.at(-1);
+    if (typeof callback === 'function') {
+      args[args.length - 1] = (error: { errno?: unknown } | null, ...rest: unknown[]) => {
+        if (error && SESSION_ENDING_ERRNOS.has(Number(error.errno))) connection.destroy();
+        return (callback as (...values: unknown[]) => unknown)(error, ...rest);
+      };
+    }
+    return query(...args);
+  };
 }

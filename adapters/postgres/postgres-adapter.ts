@@ -173,6 +173,8 @@ export const postgresAdapter: Adapter = {
   installExtras: installNotifyTrigger,
   dropExtras: dropNotifyTrigger,
 
+  maxStatementBytes: async (): Promise<null> => null,
+
   async hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean> {
     const result = await knex.raw('SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ? AND indexname = ?', [
       table,
@@ -191,6 +193,9 @@ export const postgresAdapter: Adapter = {
 
   isUniqueViolation: (error: unknown): boolean => codeOf(error) === '23505',
   isTransient: (error: unknown): boolean => TRANSIENT_CODES.has(codeOf(error)) || isConnectionLost(error),
+  // Class 22, data exception (22021 invalid byte sequence, 22P05 untranslatable character,
+  // 22001 value too long, …), 23514 check violation and 54000 program limit exceeded.
+  isValueRejected: (error: unknown): boolean => /^22[0-9A-Z]{3}$/.test(codeOf(error)) || ['23514', '54000'].includes(codeOf(error)),
   rawRows: (result: unknown): Record<string, unknown>[] => (result as { rows: Record<string, unknown>[] }).rows,
 };
 

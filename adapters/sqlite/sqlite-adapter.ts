@@ -66,6 +66,8 @@ export const sqliteAdapter: Adapter = {
   installExtras: async (): Promise<void> => {},
   dropExtras: async (): Promise<void> => {},
 
+  maxStatementBytes: async (): Promise<null> => null,
+
   async hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean> {
     const rows = await knex.raw(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name = ?`, [table, indexName]);
     return sqliteAdapter.rawRows(rows).length > 0;
@@ -82,6 +84,10 @@ export const sqliteAdapter: Adapter = {
     String(codeOf(error)).startsWith('SQLITE_CONSTRAINT_UNIQUE') || String(codeOf(error)) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
   isTransient: (error: unknown): boolean =>
     String(codeOf(error)).startsWith('SQLITE_BUSY') || String(codeOf(error)).startsWith('SQLITE_LOCKED'),
+  // A string or blob over SQLITE_MAX_LENGTH (1,000,000,000 bytes by default), or a CHECK
+  // constraint or a trigger's RAISE(ABORT) refusing the row.
+  isValueRejected: (error: unknown): boolean =>
+    ['SQLITE_TOOBIG', 'SQLITE_CONSTRAINT_CHECK', 'SQLITE_CONSTRAINT_TRIGGER'].includes(String(codeOf(error))),
   rawRows: (result: unknown): Record<string, unknown>[] => (Array.isArray(result) ? (result as Record<string, unknown>[]) : []),
 };
 

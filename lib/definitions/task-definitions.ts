@@ -8,6 +8,7 @@ import { assertAlias, normalizeAlias } from './handler.js';
 import { newId } from '../foundation/ids.js';
 import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
 import { toTaskDefinition } from '../store/rows.js';
+import { storableText } from '../foundation/text.js';
 import { laterThan } from '../foundation/time.js';
 import type { StoreContext } from '../store/store-context.js';
 import {
@@ -58,6 +59,13 @@ function validateFields(input: Record<string, unknown>, name: string): void {
   if (input['maxAttempts'] !== undefined) assertInteger(input['maxAttempts'], `${name}.maxAttempts`, 1, MAX_ATTEMPTS_LIMIT);
 }
 
+/** The input with its free text (title, description, memo) as it will be stored: U+0000 and lone surrogates replaced. */
+function withStorableText<T extends object>(input: T): T {
+  const copy = { ...input } as Record<string, unknown>;
+  for (const key of ['title', 'description', 'memo']) if (typeof copy[key] === 'string') copy[key] = storableText(copy[key]);
+  return copy as T;
+}
+
 export class TaskDefinitions {
   readonly #ctx: StoreContext;
   readonly #onChange: () => void;
@@ -77,6 +85,7 @@ export class TaskDefinitions {
     assertKnownKeys(input, EDITABLE, 'taskDefinitionCreate: definition');
     if (input.alias === undefined) throw invalidArgument('taskDefinitionCreate: definition.alias is required');
     validateFields(input, 'taskDefinitionCreate: definition');
+    input = withStorableText(input);
     const now = this.#ctx.now();
     const definition: TaskDefinition = {
       id: newId(),
@@ -144,6 +153,7 @@ export class TaskDefinitions {
     const known = ['id', 'createdAt', 'updatedAt', 'softDeletedAt', ...EDITABLE];
     assertKnownKeys(input, known, 'taskDefinitionUpdate: definition');
     validateFields(input, 'taskDefinitionUpdate: definition');
+    input = withStorableText(input);
     const current = await this.findById(input.id, { includeSoftDeleted: true });
     if (!current) throw notFound(`task definition '${input.id}' not found`);
     const next: TaskDefinition = { ...current, updatedAt: laterThan(current.updatedAt, this.#ctx.now()) };

@@ -239,6 +239,28 @@ export interface TaskStoreOptions {
    * @defaultValue 30000
    */
   statementTimeoutMs?: number;
+  /**
+   * The most UTF-8 bytes a task's (or schedule's) parameters may take as JSON, `task_alias`
+   * included. Larger parameters reject with INVALID_ARGUMENT before anything is written.
+   * 1 KiB to 256 MiB; on MySQL/MariaDB keep it well under max_allowed_packet.
+   * @defaultValue 1048576 (1 MiB)
+   */
+  maxParametersBytes?: number;
+  /**
+   * The most UTF-8 bytes of a task's output. taskQueueCreate and taskQueueUpdate reject a
+   * larger output with INVALID_ARGUMENT; a handler's larger output is cut to this size, with
+   * a details line saying so. 1 KiB to 256 MiB.
+   * @defaultValue 1048576 (1 MiB)
+   */
+  maxOutputBytes?: number;
+  /**
+   * The most UTF-8 bytes of `details` that taskQueueCreate and taskQueueUpdate accept, and of
+   * log lines a handler may add to one task: once its details reach this size, further
+   * ctx.log* lines are dropped (one line says so). taskstore's own lines are always written.
+   * 1 KiB to 256 MiB.
+   * @defaultValue 1048576 (1 MiB)
+   */
+  maxDetailsBytes?: number;
 }
 
 // ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * argument and what it got, before anything touches the database.
  */
 import { invalidArgument } from './errors.js';
+import { assertStorableKey } from './text.js';
 
 /** The most attempts a task may have (a bound, so a typo cannot mean a million retries). */
 export const MAX_ATTEMPTS_LIMIT = 1000;
@@ -15,11 +16,13 @@ const describe = (value: unknown): string => {
   return typeof value === 'object' ? 'an object' : String(value);
 };
 
+/** A name, key or id: non-empty, short, and stored exactly as given (no U+0000, no lone surrogate). */
 export function assertNonEmptyString(value: unknown, name: string, maxLength = 255): asserts value is string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw invalidArgument(`${name} must be a non-empty string (got ${describe(value)})`);
   }
   if (value.length > maxLength) throw invalidArgument(`${name} must be at most ${maxLength} characters (got ${value.length})`);
+  assertStorableKey(value, name);
 }
 
 export function assertOptionalString(value: unknown, name: string, maxLength = Infinity): asserts value is string | undefined {

@@ -4,6 +4,7 @@
  * rows are visible (after the caller's commit).
  */
 import { TaskStoreError, invalidArgument, notFound } from '../foundation/errors.js';
+import type { PayloadLimits } from '../foundation/limits.js';
 import { encodeParameters } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { StoreEvents } from '../store/store-events.js';
@@ -47,12 +48,15 @@ export function buildEnqueueRows(
   options: EnqueueOptions,
   now: Date,
   name: string,
+  maxParametersBytes: number,
 ): NewQueueRow[] {
   const availableAt = options.runAt ?? new Date(now.getTime() + (options.delayMs ?? 0));
-  return paramsList.map((params, index) => {
+  // Array.from visits holes too: a sparse list is rejected, not skipped.
+  return Array.from(paramsList, (params, index) => {
     const where = paramsList.length === 1 ? `${name}: params` : `${name}: paramsList[${index}]`;
+    if (!(index in paramsList)) throw invalidArgument(`${where} is missing (a hole in a sparse array)`);
     assertPlainObject(params, where);
-    const parameters = encodeParameters({ ...params, task_alias: definition.alias }, where);
+    const parameters = encodeParameters(params, where, maxParametersBytes, { task_alias: definition.alias });
     return newQueueRow({
       taskId: definition.id,
       queueName,
@@ -70,6 +74,7 @@ export interface EnqueueParts {
   readonly definitions: TaskDefinitions;
   readonly queue: TaskQueue;
   readonly events: StoreEvents;
+  readonly limits: PayloadLimits;
   now(): Date;
 }
 
@@ -97,7 +102,15 @@ export class Enqueuer {
     if (definition.status !== 'active') {
       throw new TaskStoreError('INVALID_STATE', `task definition '${definition.alias}' is ${definition.status}; activate it to enqueue`);
     }
-    const rows = buildEnqueueRows(definition, queue, paramsList, resolved, this.#parts.now(), action);
+    const rows = buildEnqueueRows(
+      definition,
+      queue,
+      paramsList,
+      resolved,
+      this.#parts.now(),
+      action,
+      this.#parts.limits.maxParametersBytes,
+    );
     await this.#parts.queue.insert(rows, resolved.transaction);
     const announce = () => this.#parts.events.enqueued(queue);
     if (resolved.transaction) resolved.transaction.executionPromise.then(announce, () => {});

@@ -107,17 +107,36 @@ export class QueueLeases {
       if (!item.claimToken) throw new TaskStoreError('INVALID_STATE', `task queue item '${item.id}' holds no claim`);
       return { id: item.id, token: item.claimToken };
     });
-    return this.#retry(() =>
-      this.#ctx.adapter.finish(this.#ctx.knex, this.#ctx.tables.taskQueue, {
-        items: claimed,
-        status: finish.status,
-        output: finish.output,
-        details: finish.lines.join('\n'),
-        availableAt: finish.status === 'queued' ? finish.availableAt : null,
-        now: this.#ctx.now(),
-        asyncCommit: this.#ctx.asyncStateCommits,
-      }),
-    );
+    const now = this.#ctx.now();
+    const write = (output: string, lines: readonly string[]) =>
+      this.#retry(() =>
+        this.#ctx.adapter.finish(this.#ctx.knex, this.#ctx.tables.taskQueue, {
+          items: claimed,
+          status: finish.status,
+          output,
+          details: lines.join('\n'),
+          availableAt: finish.status === 'queued' ? finish.availableAt : null,
+          now,
+          asyncCommit: this.#ctx.asyncStateCommits,
+        }),
+      );
+    try {
+      return await write(finish.output, finish.lines);
+    } catch (error) {
+      // Refused for what it carried (an encoding the database cannot hold, a packet too
+      // large): the task must still end, so once more with content any database takes.
+      if (!this.#ctx.adapter.isValueRejected(error)) throw error;
+      this.#ctx.logger.warn(`the final write of ${claimed.length} task(s) was refused for its content; writing it again cut down`, error);
+      const reason = plainText(error instanceof Error ? error.message : String(error), 200);
+      const note = formatDetailsLine(
+        `Task result refused by the database (${reason}); stored with output and lines cut to ${FALLBACK_CHARACTERS} ASCII characters`,
+        now,
+      );
+      return write(
+        plainText(finish.output, FALLBACK_CHARACTERS, true),
+        [note, ...finish.lines].map((line) => plainText(line, FALLBACK_CHARACTERS)),
+      );
+    }
   }
 
   /** Gives claimed-but-unstarted items back to the queue (a stopping runner's prefetch). */
@@ -160,6 +179,18 @@ export class QueueLeases {
         .whereIn(['id', 'claim_token'], pairs),
     );
   }
+}
+
+/** How much of the output and of each line the fallback final write keeps. */
+const FALLBACK_CHARACTERS = 1024;
+
+/**
+ * Text any database stores in any encoding: at most `max` characters of printable ASCII
+ * (other characters become '?'; newlines too, unless kept).
+ */
+function plainText(text: string, max: number, keepNewlines = false): string {
+  const head = text.length > max ? `${text.slice(0, max - 4)} ...` : text;
+  return head.replace(keepNewlines ? /[^\x20-\x7E\n]/g : /[^\x20-\x7E]/g, '?');
 }
 
 /** Marks a state transition of claimed items as one that may commit asynchronously. */

@@ -4,6 +4,8 @@
  * next state with one guarded write.
  */
 import { formatDetailsLine } from '../foundation/details.js';
+import { boundedLine, boundedOutput, type PayloadLimits } from '../foundation/limits.js';
+import { formatBytes, storableText, utf8Bytes } from '../foundation/text.js';
 import { PermanentError } from '../foundation/errors.js';
 import { DEFAULT_BACKOFF, backoffDelayMs, type TaskContext, type TaskHandler, type TaskResult } from '../definitions/handler.js';
 import { paramAsString } from '../foundation/params.js';
@@ -25,6 +27,7 @@ export interface ExecutionResult {
 export interface ExecutorDependencies {
   readonly leases: QueueLeases;
   readonly logger: Logger;
+  readonly limits: PayloadLimits;
   findDefinition(id: string): Promise<TaskDefinition | null>;
   findHandler(alias: string): TaskHandler | undefined;
   now(): Date;
@@ -138,17 +141,24 @@ async function runWithTimeout(handler: TaskHandler, run: ExecutionContext): Prom
   }
 }
 
-/** Writes the final state with its details lines, guarded by the item's claim. */
+/**
+ * Writes the final state with its details lines, guarded by the item's claim. Whatever the
+ * handler produced is made storable first: U+0000 and lone surrogates become U+FFFD, the
+ * output is cut to maxOutputBytes and each line to MAX_DETAILS_LINE_BYTES, so the database
+ * has no reason to refuse the write and the task ends.
+ */
 async function writeOutcome(
   deps: ExecutorDependencies,
   write: (item: TaskQueueItem, finish: Finish) => Promise<boolean>,
   item: TaskQueueItem,
-  output: string,
+  handlerOutput: string,
   outcome: ExecutionOutcome,
-  lines: string[],
+  statusLines: string[],
 ): Promise<ExecutionResult> {
   const now = deps.now();
-  const stamped = lines.map((line) => formatDetailsLine(line, now));
+  const { output, note } = boundedOutput(storableText(handlerOutput), deps.limits.maxOutputBytes);
+  const lines = note === null ? statusLines : [note, ...statusLines];
+  const stamped = lines.map((line) => boundedLine(formatDetailsLine(storableText(line), now)));
   const finish: Finish =
     outcome.status === 'retry'
       ? { status: 'queued', lines: stamped, output, availableAt: outcome.availableAt }
@@ -172,6 +182,9 @@ class ExecutionContext {
   #aborted = false;
   #writes: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** Bytes of details the handler may still add (maxDetailsBytes less what is there); counted on first use. */
+  #detailsRoom: number | null = null;
+  #logFull = false;
   #detach = (): void => {};
 
   constructor(
@@ -217,8 +230,18 @@ class ExecutionContext {
   }
 
   #log(message: string): Promise<void> {
-    if (this.#closed) return Promise.resolve(); // a handler still running after its timeout
-    const line = formatDetailsLine(String(message), this.deps.now());
+    if (this.#closed || this.#logFull) return Promise.resolve(); // a handler still running after its timeout, or a full log
+    let line = boundedLine(formatDetailsLine(storableText(String(message)), this.deps.now()));
+    const { maxDetailsBytes } = this.deps.limits;
+    this.#detailsRoom ??= maxDetailsBytes - utf8Bytes(this.item.details);
+    this.#detailsRoom -= utf8Bytes(line) + 1;
+    if (this.#detailsRoom < 0) {
+      this.#logFull = true;
+      line = formatDetailsLine(
+        `Log full: details reached ${formatBytes(maxDetailsBytes)} bytes (maxDetailsBytes); later log lines of this attempt are dropped`,
+        this.deps.now(),
+      );
+    }
     const write = this.#writes.then(() => this.deps.leases.appendDetails(this.item, line));
     this.#writes = write.catch((error: unknown) => this.deps.logger.warn(`could not log to task ${this.item.id}`, error));
     return this.#writes.then(() => undefined);

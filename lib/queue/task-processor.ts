@@ -8,6 +8,7 @@ import { executeTask, type ExecutionResult, type ExecutorDependencies } from './
 import { TaskStoreError, notFound } from '../foundation/errors.js';
 import type { HandlerRegistry } from '../definitions/handler-registry.js';
 import type { TaskContext } from '../definitions/handler.js';
+import type { PayloadLimits } from '../foundation/limits.js';
 import { paramAsString } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { QueueLeases } from './queue-leases.js';
@@ -35,6 +36,7 @@ export interface TaskProcessorParts {
   readonly definitions: TaskDefinitions;
   readonly handlers: HandlerRegistry;
   readonly logger: Logger;
+  readonly limits: PayloadLimits;
   readonly heartbeatIntervalMs: number;
 }
 
@@ -52,6 +54,7 @@ export class TaskProcessor {
     this.#executor = {
       leases: parts.leases,
       logger: parts.logger,
+      limits: parts.limits,
       findDefinition: (id) => this.#cachedDefinition(id),
       findHandler: (alias) => parts.handlers.find(alias),
       now: () => new Date(),

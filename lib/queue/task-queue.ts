@@ -6,7 +6,9 @@ import type { Knex } from 'knex';
 import type { QueueRow } from '../../adapters/adapter.js';
 import { TaskStoreError, notFound } from '../foundation/errors.js';
 import { newId } from '../foundation/ids.js';
+import { chunkByText, rowTextBytes, storableWithin } from '../foundation/limits.js';
 import { encodeParameters } from '../foundation/params.js';
+import { assertStorableKey } from '../foundation/text.js';
 import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
 import { toDate, toTaskQueueItem } from '../store/rows.js';
 import { laterThan } from '../foundation/time.js';
@@ -198,19 +200,21 @@ export class TaskQueue {
     assertNonEmptyString(input.taskId, `${name}.taskId`, 36);
     this.#validateEditable(input, name);
     assertOptionalString(input.uniqueKey, `${name}.uniqueKey`, 255);
+    if (input.uniqueKey !== undefined) assertStorableKey(input.uniqueKey, `${name}.uniqueKey`);
+    const text = this.#storableText(input, name);
     const now = this.#ctx.now();
     const row = newQueueRow({
       taskId: input.taskId,
       queueName: resolveQueueName(input.queueName, `${name}.queueName`),
       status: input.status ?? 'queued',
-      parameters: encodeParameters(input.parameters ?? {}, `${name}.parameters`),
+      parameters: encodeParameters(input.parameters ?? {}, `${name}.parameters`, this.#ctx.limits.maxParametersBytes),
       maxAttempts: input.maxAttempts ?? 1,
       priority: input.priority ?? 0,
       availableAt: input.availableAt ?? now,
       uniqueKey: input.uniqueKey ?? null,
       now,
-      output: input.output ?? '',
-      details: input.details ?? '',
+      output: text.output ?? '',
+      details: text.details ?? '',
     });
     await this.insert([row]);
     this.#announce(row.queue_name);
@@ -223,8 +227,9 @@ export class TaskQueue {
    */
   async insert(rows: NewQueueRow[], transaction?: Knex.Transaction): Promise<void> {
     const write = async (trx: Knex.Transaction) => {
-      for (let start = 0; start < rows.length; start += 500) {
-        const chunk = rows.slice(start, start + 500);
+      // No more text per statement than one row may carry: what the server's packet was checked for.
+      const textPerStatement = rowTextBytes(this.#ctx.limits);
+      for (const chunk of chunkByText(rows, 500, textPerStatement, (row) => row.parameters + row.output + row.details)) {
         const unique = chunk.some((row) => row.unique_key_active !== null);
         // A unique key that is taken skips its row (ON CONFLICT DO NOTHING, INSERT IGNORE on
         // MySQL, which keeps a PostgreSQL transaction usable); a short count is the conflict.
@@ -308,6 +313,11 @@ export class TaskQueue {
     assertNonEmptyString(input.id, `${name}.id`);
     assertKnownKeys(input, [...UPDATE_KEYS, ...ENTITY_KEYS], name);
     this.#validateEditable(input, name);
+    const text = this.#storableText(input, name);
+    const parameters =
+      input.parameters !== undefined
+        ? encodeParameters(input.parameters, `${name}.parameters`, this.#ctx.limits.maxParametersBytes)
+        : undefined;
     const current = await this.findById(input.id, { includeSoftDeleted: true });
     if (!current) throw notFound(`task queue item '${input.id}' not found`);
     const changes: Record<string, unknown> = { updated_at: laterThan(current.updatedAt, this.#ctx.now()) };
@@ -317,9 +327,9 @@ export class TaskQueue {
       changes['unique_key_active'] = PENDING_STATUSES.includes(input.status) && !current.softDeletedAt ? current.uniqueKey : null;
       if (input.status !== 'running') changes['claim_token'] = null;
     }
-    if (input.parameters !== undefined) changes['parameters'] = encodeParameters(input.parameters, `${name}.parameters`);
-    if (input.output !== undefined) changes['output'] = input.output;
-    if (input.details !== undefined) changes['details'] = input.details;
+    if (parameters !== undefined) changes['parameters'] = parameters;
+    if (text.output !== undefined) changes['output'] = text.output;
+    if (text.details !== undefined) changes['details'] = text.details;
     if (input.priority !== undefined) changes['priority'] = input.priority;
     if (input.maxAttempts !== undefined) changes['max_attempts'] = input.maxAttempts;
     if (input.availableAt !== undefined) changes['available_at'] = input.availableAt;
@@ -334,6 +344,15 @@ export class TaskQueue {
     if (input.availableAt !== undefined) assertStoredDate(input.availableAt, `${name}.availableAt`);
     assertOptionalString(input.output, `${name}.output`);
     assertOptionalString(input.details, `${name}.details`);
+  }
+
+  /** Output and details as they will be stored (U+0000 and lone surrogates replaced), within their limits. */
+  #storableText(input: { output?: string; details?: string }, name: string): { output?: string; details?: string } {
+    const { maxOutputBytes, maxDetailsBytes } = this.#ctx.limits;
+    return {
+      output: storableWithin(input.output, maxOutputBytes, `${name}.output`, 'maxOutputBytes'),
+      details: storableWithin(input.details, maxDetailsBytes, `${name}.details`, 'maxDetailsBytes'),
+    };
   }
 
   async deleteById(id: string): Promise<void> {

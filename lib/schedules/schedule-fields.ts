@@ -5,7 +5,9 @@
  */
 import { DateTime } from 'luxon';
 import { invalidArgument } from '../foundation/errors.js';
+import type { PayloadLimits } from '../foundation/limits.js';
 import { decodeParameters, encodeParameters } from '../foundation/params.js';
+import { storableText } from '../foundation/text.js';
 import { nextScheduleRunAt, validateScheduleTiming, type RecurrenceRule, type ScheduleTiming } from './recurrence.js';
 import { str, strOrNull, toDate, toDateOrNull } from '../store/rows.js';
 import { resolveQueueName } from '../queue/task-queue.js';
@@ -67,7 +69,7 @@ export interface CheckedFields {
 }
 
 /** Checks every non-timing field that is present; timing is checked once merged (see timingOf). */
-export function checkFields(input: Record<string, unknown>, name: string): CheckedFields {
+export function checkFields(input: Record<string, unknown>, name: string, limits: PayloadLimits): CheckedFields {
   const checked: CheckedFields = {};
   if (input['name'] !== undefined) {
     assertNonEmptyString(input['name'], `${name}.name`, 255);
@@ -75,8 +77,8 @@ export function checkFields(input: Record<string, unknown>, name: string): Check
   }
   if (input['description'] !== undefined) {
     assertOptionalString(input['description'], `${name}.description`);
-    assertUtf8Bytes(input['description'], `${name}.description`, MAX_DESCRIPTION_BYTES);
-    checked.description = input['description'];
+    checked.description = storableText(input['description']);
+    assertUtf8Bytes(checked.description, `${name}.description`, MAX_DESCRIPTION_BYTES);
   }
   if (input['status'] !== undefined) {
     assertOneOf(input['status'], SCHEDULE_STATUSES, `${name}.status`);
@@ -94,7 +96,8 @@ export function checkFields(input: Record<string, unknown>, name: string): Check
     checked.alias = input['alias'];
   }
   if (input['queueName'] !== undefined) checked.queueName = resolveQueueName(input['queueName'], `${name}.queueName`);
-  if (input['parameters'] !== undefined) checked.parameters = encodeParameters(input['parameters'], `${name}.parameters`);
+  if (input['parameters'] !== undefined)
+    checked.parameters = encodeParameters(input['parameters'], `${name}.parameters`, limits.maxParametersBytes);
   if (input['endAt'] !== undefined) checked.endAt = instantOrNull(input['endAt'], `${name}.endAt`);
   if (input['maxExecutionCount'] !== undefined) {
     assertInteger(input['maxExecutionCount'], `${name}.maxExecutionCount`, 0, MAX_EXECUTION_COUNT_LIMIT);

@@ -81,7 +81,7 @@ export class Schedules {
     assertPlainObject(input, name);
     assertKnownKeys(input, EDITABLE_KEYS, name);
     if (input.name === undefined) throw invalidArgument(`${name}.name is required`);
-    const fields = checkFields(input, name);
+    const fields = checkFields(input, name, this.#ctx.limits);
     if (fields.taskDefinitionId === undefined && fields.alias === undefined) {
       throw invalidArgument(`${name}: taskDefinitionId or alias is required (the task definition to enqueue)`);
     }
@@ -148,7 +148,7 @@ export class Schedules {
     assertPlainObject(input, name);
     assertNonEmptyString(input.id, `${name}.id`);
     assertKnownKeys(input, [...EDITABLE_KEYS, ...READ_ONLY_KEYS], name);
-    const fields = checkFields(input, name);
+    const fields = checkFields(input, name, this.#ctx.limits);
     const definition = fields.taskDefinitionId !== undefined || fields.alias !== undefined ? await this.#definitionOf(fields) : null;
     for (let attempt = 1; ; attempt++) {
       const current = await this.findById(input.id, { includeSoftDeleted: true });

@@ -1,6 +1,7 @@
 /** What every part of a store shares: the database, its adapter, table names and a clock. */
 import type { Knex } from 'knex';
 import type { Adapter, TableNames } from '../../adapters/adapter.js';
+import type { PayloadLimits } from '../foundation/limits.js';
 import type { Logger } from '../foundation/types.js';
 
 export interface StoreContext {
@@ -12,6 +13,8 @@ export interface StoreContext {
   readonly asyncStateCommits: boolean;
   /** taskstore opened the connections and prepared their sessions (see ClaimRequest.preparedSession). */
   readonly preparedSessions: boolean;
+  /** Sizes of parameters, output and details (TaskStore options). */
+  readonly limits: PayloadLimits;
   /** The application clock, in one place (UTC instants; see docs/concepts.md on clocks). */
   now(): Date;
 }

@@ -6,7 +6,8 @@ import { invalidArgument } from '../foundation/errors.js';
 import { SILENT_LOGGER } from './store-context.js';
 import type { Logger, TaskStoreOptions } from '../foundation/types.js';
 import { withDefaults, type KnownKeys } from '../foundation/options.js';
-import { assertBoolean, assertTimerDuration } from '../foundation/validate.js';
+import { DEFAULT_PAYLOAD_LIMITS, PAYLOAD_LIMIT_RANGE, type PayloadLimits } from '../foundation/limits.js';
+import { assertBoolean, assertInteger, assertTimerDuration } from '../foundation/validate.js';
 
 export interface ResolvedTaskStoreOptions {
   readonly database: string | Knex.Config | Knex;
@@ -17,6 +18,7 @@ export interface ResolvedTaskStoreOptions {
   readonly synchronousStateWrites: boolean;
   /** Network settings for the connections taskstore opens. */
   readonly connection: ConnectionSettings;
+  readonly limits: PayloadLimits;
 }
 
 const DEFAULTS = Object.freeze({
@@ -28,6 +30,7 @@ const DEFAULTS = Object.freeze({
   heartbeatIntervalMs: 30_000,
   synchronousStateWrites: false,
   statementTimeoutMs: DEFAULT_CONNECTION_SETTINGS.statementTimeoutMs,
+  ...DEFAULT_PAYLOAD_LIMITS,
 });
 
 const KNOWN = {
@@ -40,7 +43,12 @@ const KNOWN = {
   heartbeatIntervalMs: true,
   synchronousStateWrites: true,
   statementTimeoutMs: true,
+  maxParametersBytes: true,
+  maxOutputBytes: true,
+  maxDetailsBytes: true,
 } as const satisfies KnownKeys<TaskStoreOptions>;
+
+const LIMIT_OPTIONS = ['maxParametersBytes', 'maxOutputBytes', 'maxDetailsBytes'] as const;
 
 const TABLE_OPTIONS = ['taskDefinitionTableName', 'taskQueueTableName', 'scheduleTableName'] as const;
 
@@ -64,6 +72,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
   assertTimerDuration(merged.heartbeatIntervalMs, 'heartbeatIntervalMs', 1);
   assertBoolean(merged.synchronousStateWrites, 'synchronousStateWrites');
   assertTimerDuration(merged.statementTimeoutMs, 'statementTimeoutMs', 1, { allowZero: true });
+  for (const name of LIMIT_OPTIONS) assertInteger(merged[name], name, PAYLOAD_LIMIT_RANGE.min, PAYLOAD_LIMIT_RANGE.max);
   const logger: unknown = merged.logger;
   if (logger === null || typeof logger !== 'object')
     throw invalidArgument('logger must be an object with debug, info, warn and error methods');
@@ -82,5 +91,10 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
     heartbeatIntervalMs: merged.heartbeatIntervalMs,
     synchronousStateWrites: merged.synchronousStateWrites,
     connection: Object.freeze({ ...DEFAULT_CONNECTION_SETTINGS, statementTimeoutMs: merged.statementTimeoutMs }),
+    limits: Object.freeze({
+      maxParametersBytes: merged.maxParametersBytes,
+      maxOutputBytes: merged.maxOutputBytes,
+      maxDetailsBytes: merged.maxDetailsBytes,
+    }),
   });
 }

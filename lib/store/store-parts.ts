@@ -45,6 +45,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     logger: options.logger,
     asyncStateCommits: adapter.capabilities.asyncCommit && !options.synchronousStateWrites,
     preparedSessions: owned,
+    limits: options.limits,
     now: () => new Date(),
   };
   const events = new StoreEvents(context);
@@ -59,6 +60,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     definitions,
     handlers,
     logger: options.logger,
+    limits: context.limits,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
   });
   return {
@@ -70,7 +72,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     handlers,
     queue,
     leases,
-    enqueuer: new Enqueuer({ definitions, queue, events, now: context.now }),
+    enqueuer: new Enqueuer({ definitions, queue, events, limits: context.limits, now: context.now }),
     maintenance: new TaskQueueMaintenance(context, queue, announce),
     processor,
     schedules: new Schedules(context, definitions, () => events.schedulesChanged()),

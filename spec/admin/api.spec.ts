@@ -130,6 +130,17 @@ forEachDialect('dashboard JSON API', (t) => {
     expect((await t.store.taskQueueFindById(failed.id))!.status).to.equal('queued');
   });
 
+  it('enqueue with parameters the store refuses answers 400, not 500: nested 20,000 deep, a lone surrogate queue name', async () => {
+    const { id } = (await t.store.taskDefinitionFindByAlias('ApiEcho'))!;
+    const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+    for (const body of [{ params: deep }, { queue: 'q\uD800' }]) {
+      const answer = await client.send('POST', `/api/definitions/${id}/enqueue`, body);
+      expect(answer.status).to.equal(400);
+      expect(answer.body.error).to.include({ code: 'INVALID_ARGUMENT' });
+    }
+    expect(await t.store.taskQueueCount()).to.equal(0);
+  });
+
   it('definitions: create, duplicate (409), update, deactivate, enqueue with JSON params, delete, restore', async () => {
     const created = await client.send('POST', '/api/definitions', { alias: 'Made', title: 'Made here', maxAttempts: 3 });
     expect(created.status).to.equal(201);
