@@ -30,7 +30,7 @@ export interface AdminHandlerOptions {
    */
   allowRemote?: boolean;
   /**
-   * Key of the CSRF tokens (a string of at least 16 characters, or a Buffer). Give the same
+   * Key of the CSRF tokens (a string of at least 16 characters, or a Buffer of at least 16 bytes). Give the same
    * secret to every instance behind a load balancer so a token from one is accepted by the others.
    * @defaultValue random per handler
    */
@@ -92,7 +92,10 @@ export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdmi
     throw invalidArgument(`${NAME}: csrfSecret must be a string or a Buffer`);
   }
   if (typeof csrfSecret === 'string' && csrfSecret.length < 16) {
-    throw invalidArgument(`${NAME}: csrfSecret must be at least 16 characters`);
+    throw invalidArgument(`${NAME}: csrfSecret must be at least 16 characters (got ${csrfSecret.length})`);
+  }
+  if (Buffer.isBuffer(csrfSecret) && csrfSecret.length < 16) {
+    throw invalidArgument(`${NAME}: csrfSecret must be at least 16 bytes (got a Buffer of ${csrfSecret.length})`);
   }
   const queues: unknown = merged.queues;
   if (!Array.isArray(queues) || queues.some((queue) => typeof queue !== 'string' || queue === '')) {

@@ -25,6 +25,8 @@ describe('dashboard options', () => {
     ['allowRemote', 'yes'],
     ['csrfSecret', 'short'],
     ['csrfSecret', 42],
+    ['csrfSecret', Buffer.alloc(0)],
+    ['csrfSecret', Buffer.alloc(15, 1)],
     ['queues', 'default'],
     ['queues', ['default', '']],
     ['queues', [7]],
@@ -92,5 +94,9 @@ describe('dashboard options', () => {
       queues: ['emails'],
       title: 'jobs',
     });
+  });
+
+  it('accepts a Buffer csrfSecret of 16 bytes or more', function () {
+    expect(resolveAdminOptions({ csrfSecret: Buffer.alloc(16, 7) }).csrfSecret).to.have.length(16);
   });
 });
