@@ -146,11 +146,11 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
       if (base !== '' && url.pathname === base) return redirect(res, `${base}/${url.search}`, headers);
       return await pageRoute(request, () => {});
     } catch (error) {
-      const { status, code, message } = describeError(error);
+      const { status, code, message, headers } = describeError(error);
       if (status >= 500) store.logger.error(`taskstore dashboard: ${method} ${path} failed`, error);
       if (res.headersSent) return void res.end();
       const page: PageContext = { base, csrfToken: '', readOnly: true, title: resolved.title, here: base || '/', notice: null };
-      return fail(status, code, message, {}, page);
+      return fail(status, code, message, headers, page);
     }
   };
 }

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArgument } from '../foundation/errors.js';
 import { withDefaults, type KnownKeys } from '../foundation/options.js';
-import { assertBoolean } from '../foundation/validate.js';
+import { assertBoolean, assertTimerDuration } from '../foundation/validate.js';
 
 export interface AdminHandlerOptions {
   /**
@@ -30,6 +30,12 @@ export interface AdminHandlerOptions {
    */
   allowRemote?: boolean;
   /**
+   * How long the handler waits for a request body, from when it starts reading it. A body
+   * still incomplete then gets a 408 and the connection is closed.
+   * @defaultValue `20000` (20 s)
+   */
+  bodyTimeoutMs?: number;
+  /**
    * Key of the CSRF tokens (a string of at least 16 characters, or a Buffer of at least 16 bytes). Give the same
    * secret to every instance behind a load balancer so a token from one is accepted by the others.
    * @defaultValue random per handler
@@ -52,6 +58,7 @@ export interface ResolvedAdminHandlerOptions {
   readonly authorize: AdminHandlerOptions['authorize'] | null;
   readonly readOnly: boolean;
   readonly allowRemote: boolean;
+  readonly bodyTimeoutMs: number;
   readonly csrfSecret: string | Buffer | undefined;
   readonly queues: readonly string[];
   readonly title: string;
@@ -62,6 +69,7 @@ const KNOWN = {
   authorize: true,
   readOnly: true,
   allowRemote: true,
+  bodyTimeoutMs: true,
   csrfSecret: true,
   queues: true,
   title: true,
@@ -71,6 +79,7 @@ const DEFAULTS = Object.freeze({
   basePath: '',
   readOnly: false,
   allowRemote: false,
+  bodyTimeoutMs: 20_000,
   queues: Object.freeze([]) as readonly string[],
   title: 'taskstore',
 });
@@ -97,6 +106,7 @@ export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdmi
   if (Buffer.isBuffer(csrfSecret) && csrfSecret.length < 16) {
     throw invalidArgument(`${NAME}: csrfSecret must be at least 16 bytes (got a Buffer of ${csrfSecret.length})`);
   }
+  assertTimerDuration(merged.bodyTimeoutMs, `${NAME}: bodyTimeoutMs`, 1);
   const queues: unknown = merged.queues;
   if (!Array.isArray(queues) || queues.some((queue) => typeof queue !== 'string' || queue === '')) {
     throw invalidArgument(`${NAME}: queues must be an array of queue names`);
@@ -108,6 +118,7 @@ export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdmi
     authorize: merged.authorize ?? null,
     readOnly: merged.readOnly,
     allowRemote: merged.allowRemote,
+    bodyTimeoutMs: merged.bodyTimeoutMs,
     csrfSecret: merged.csrfSecret,
     queues: Object.freeze([...(queues as string[])]),
     title,

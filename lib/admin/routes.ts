@@ -14,12 +14,12 @@ import {
 } from './actions.js';
 import { definitionById, definitionList, overview, taskDetail, taskPage } from './data.js';
 import { parseTaskFilters } from './filters.js';
-import { readBody, redirect, send } from './http.js';
+import { redirect, send } from './http.js';
 import { definitionDetailPage, definitionListPage } from './pages/definitions.js';
 import { href } from './pages/layout.js';
 import { overviewPage } from './pages/overview.js';
 import { taskDetailPage, taskListPage } from './pages/tasks.js';
-import { pathSegments, type AdminRequest } from './request.js';
+import { pathSegments, requestBody, type AdminRequest } from './request.js';
 import { schedulePageRoute } from './schedule-routes.js';
 
 const NOTICE_OF: Record<string, string> = {
@@ -65,7 +65,7 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
   const [section, id, action] = segments;
 
   if (method === 'POST') {
-    const body = await readBody(request.req);
+    const body = await requestBody(request);
     verifyCsrf(body);
     if (section === 'tasks' && id && action && (TASK_ACTIONS as readonly string[]).includes(action) && segments.length === 3) {
       const location = returnTo(request, body, `/tasks/${encodeURIComponent(id)}`, NOTICE_OF[action] ?? 'updated');

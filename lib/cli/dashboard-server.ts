@@ -1,4 +1,7 @@
-/** A node:http server for the dashboard, as `taskstore dashboard` and `taskstore demo` run it. */
+/**
+ * A node:http server for the dashboard, as `taskstore dashboard` and `taskstore demo` run it,
+ * with timeouts for slow clients.
+ */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdminHandler } from '../admin/index.js';
@@ -11,12 +14,37 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
+/** How long a client may take to send the request headers (node's `server.headersTimeout`). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** How long a client may take to send a whole request, body included (node's `server.requestTimeout`). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface DashboardServerOptions extends AdminHandlerOptions {
+  host: string;
+  port: number;
+  /** @defaultValue HEADERS_TIMEOUT_MS */
+  headersTimeoutMs?: number;
+  /** @defaultValue REQUEST_TIMEOUT_MS */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Serves the dashboard on host:port. A client that is slower than the timeouts gets a 408 and
+ * its connection closed (node checks them every second, or more often for shorter ones).
+ */
 export async function startDashboardServer(
   store: TaskStore,
-  { host, port, ...options }: AdminHandlerOptions & { host: string; port: number },
+  { host, port, headersTimeoutMs = HEADERS_TIMEOUT_MS, requestTimeoutMs = REQUEST_TIMEOUT_MS, ...options }: DashboardServerOptions,
 ): Promise<DashboardServer> {
   const handler = createAdminHandler(store, options);
-  const server = createServer((req, res) => void handler(req, res));
+  const server = createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: Math.max(requestTimeoutMs, headersTimeoutMs),
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+    },
+    (req, res) => void handler(req, res),
+  );
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       reject(
