@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArgument } from '../foundation/errors.js';
 import { withDefaults, type KnownKeys } from '../foundation/options.js';
 import { assertBoolean, assertTimerDuration } from '../foundation/validate.js';
+import { resolveAllowedHosts, type AllowedHosts } from './hosts.js';
 
 export interface AdminHandlerOptions {
   /**
@@ -25,10 +26,21 @@ export interface AdminHandlerOptions {
   readOnly?: boolean;
   /**
    * Without `authorize`, serve requests from anywhere, not only from loopback. Only behind
-   * something that authenticates already (a VPN, an authenticating proxy).
+   * something that authenticates already (a VPN, an authenticating proxy). Remote clients
+   * still reach it only under a name in `allowedHosts`.
    * @defaultValue `false`
    */
   allowRemote?: boolean;
+  /**
+   * Host names the dashboard answers to besides loopback ones (localhost, *.localhost,
+   * 127.0.0.0/8, [::1]), which it always answers to. Each entry is a host name or an IP
+   * address without a port, matched case-insensitively whatever the port: 'tasks.example.com',
+   * '10.0.0.5', or '.example.com' for example.com and every name under it. A request for any
+   * other Host gets a 421 and no data (this stops DNS rebinding). `true` accepts every Host:
+   * only behind a proxy that itself accepts only your names.
+   * @defaultValue `[]`: loopback names and addresses only
+   */
+  allowedHosts?: true | readonly string[];
   /**
    * How long the handler waits for a request body, from when it starts reading it. A body
    * still incomplete then gets a 408 and the connection is closed.
@@ -58,6 +70,7 @@ export interface ResolvedAdminHandlerOptions {
   readonly authorize: AdminHandlerOptions['authorize'] | null;
   readonly readOnly: boolean;
   readonly allowRemote: boolean;
+  readonly allowedHosts: AllowedHosts;
   readonly bodyTimeoutMs: number;
   readonly csrfSecret: string | Buffer | undefined;
   readonly queues: readonly string[];
@@ -69,6 +82,7 @@ const KNOWN = {
   authorize: true,
   readOnly: true,
   allowRemote: true,
+  allowedHosts: true,
   bodyTimeoutMs: true,
   csrfSecret: true,
   queues: true,
@@ -79,6 +93,7 @@ const DEFAULTS = Object.freeze({
   basePath: '',
   readOnly: false,
   allowRemote: false,
+  allowedHosts: Object.freeze([]) as readonly string[],
   bodyTimeoutMs: 20_000,
   queues: Object.freeze([]) as readonly string[],
   title: 'taskstore',
@@ -106,6 +121,7 @@ export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdmi
   if (Buffer.isBuffer(csrfSecret) && csrfSecret.length < 16) {
     throw invalidArgument(`${NAME}: csrfSecret must be at least 16 bytes (got a Buffer of ${csrfSecret.length})`);
   }
+  const allowedHosts = resolveAllowedHosts(merged.allowedHosts, `${NAME}: allowedHosts`);
   assertTimerDuration(merged.bodyTimeoutMs, `${NAME}: bodyTimeoutMs`, 1);
   const queues: unknown = merged.queues;
   if (!Array.isArray(queues) || queues.some((queue) => typeof queue !== 'string' || queue === '')) {
@@ -118,6 +134,7 @@ export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdmi
     authorize: merged.authorize ?? null,
     readOnly: merged.readOnly,
     allowRemote: merged.allowRemote,
+    allowedHosts,
     bodyTimeoutMs: merged.bodyTimeoutMs,
     csrfSecret: merged.csrfSecret,
     queues: Object.freeze([...(queues as string[])]),

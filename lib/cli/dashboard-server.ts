@@ -1,17 +1,39 @@
 /**
  * A node:http server for the dashboard, as `taskstore dashboard` and `taskstore demo` run it,
- * with timeouts for slow clients.
+ * with timeouts for slow clients and the host names it answers to.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { normalizeHostEntry } from '../admin/hosts.js';
 import { createAdminHandler } from '../admin/index.js';
 import type { AdminHandlerOptions } from '../admin/options.js';
 import type { TaskStore } from '../task-store.js';
+import { UsageError } from './args.js';
 
 export interface DashboardServer {
   readonly server: Server;
   readonly url: string;
   close(): Promise<void>;
+}
+
+/** Listening on every interface: no one name to answer to. */
+export const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]']);
+
+/**
+ * allowedHosts from --allowed-host, plus the --host name or address when it is a specific
+ * one (the dashboard is reached there). '*' anywhere means any Host.
+ */
+export function allowedHostsFrom(listenHost: string, given: readonly string[]): true | string[] {
+  for (const name of given) {
+    if (name !== '*' && normalizeHostEntry(name) === null)
+      throw new UsageError(
+        `--allowed-host: '${name}' is not a host name or address (no scheme or port: tasks.example.com, .example.com, 10.0.0.5)`,
+      );
+  }
+  if (given.includes('*')) return true;
+  const hosts = [...given];
+  if (!WILDCARD_HOSTS.has(listenHost) && normalizeHostEntry(listenHost) !== null) hosts.push(listenHost);
+  return hosts;
 }
 
 /** How long a client may take to send the request headers (node's `server.headersTimeout`). */

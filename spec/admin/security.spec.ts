@@ -1,7 +1,9 @@
 /**
- * The dashboard's defences over real HTTP, on every dialect: it answers an oversized body with
- * a 413 it can still deliver, gives up on slow clients (the handler's body deadline and the
- * CLI server's timeouts), and works out a form's return target before it applies the action.
+ * The dashboard's defences over real HTTP, on every dialect: it answers only to its own host
+ * names (DNS rebinding), takes changes only from its own pages (Origin, Sec-Fetch-Site),
+ * answers an oversized body with a 413 it can still deliver, gives up on slow clients (the
+ * handler's body deadline and the CLI server's timeouts), and works out a form's return
+ * target before it applies the action.
  */
 import { expect } from 'chai';
 import { startDashboardServer, type DashboardServer } from '../../lib/cli/dashboard-server.js';
@@ -37,6 +39,144 @@ forEachDialect('dashboard security', (t) => {
     await client.csrf();
     return { Cookie: client.cookie, 'X-CSRF-Token': client.token, 'Content-Type': 'application/json' };
   }
+
+  describe('Host (DNS rebinding)', () => {
+    it('refuses a foreign Host with 421 and no data: no task, no CSRF cookie or token, no action', async () => {
+      const failed = await failedTask();
+      await t.store.taskQueueUpdate({ id: failed.id, parameters: { secret: 'hunter2' } });
+      const { url } = await serve({ basePath: '/admin' });
+      const port = new URL(url).port;
+      const rebound = { Host: `attacker.example:${port}` };
+      for (const path of ['/admin/', `/admin/tasks/${failed.id}`, `/admin/api/tasks/${failed.id}`, '/admin/api/csrf', '/admin/api/tasks']) {
+        const response = await rawRequest(`${url.replace('/admin', '')}${path}`, { headers: rebound });
+        expect(response.status, path).to.equal(421);
+        expect(response.body, path).to.not.include('hunter2');
+        expect(response.body, path).to.not.include(failed.id);
+        expect(response.headers['set-cookie'], path).to.equal(undefined);
+      }
+      const api = await rawRequest(`${url}/api/stats`, { headers: rebound });
+      expect(JSON.parse(api.body).error.code).to.equal('MISDIRECTED');
+      expect(JSON.parse(api.body).error.message).to.match(/attacker\.example.*allowedHosts/);
+      // Even with a valid cookie and token from the real name, a write under the rebound name is refused.
+      const headers = await writer(url);
+      const write = await rawRequest(`${url}/api/tasks/${failed.id}/retry`, { method: 'POST', headers: { ...headers, ...rebound } });
+      expect(write.status).to.equal(421);
+      expect((await t.store.taskQueueFindById(failed.id))!.status).to.equal('failed');
+    });
+
+    it('answers to loopback names and addresses, with or without a port', async () => {
+      const { url } = await serve();
+      const port = new URL(url).port;
+      for (const host of [
+        `127.0.0.1:${port}`,
+        '127.0.0.1',
+        '127.8.9.10',
+        `localhost:${port}`,
+        'LocalHost',
+        'localhost.',
+        `app.localhost:${port}`,
+        `[::1]:${port}`,
+        '[::1]',
+      ]) {
+        expect((await rawRequest(`${url}/api/queues`, { headers: { Host: host } })).status, host).to.equal(200);
+      }
+      for (const host of ['127.0.0.1.attacker.example', 'localhost.attacker.example', 'localhostx', '10.0.0.5', '[::2]', 'a@127.0.0.1']) {
+        expect((await rawRequest(`${url}/api/queues`, { headers: { Host: host } })).status, host).to.equal(421);
+      }
+    });
+
+    it('refuses a request without a Host header (HTTP/1.0)', async () => {
+      const { url } = await serve();
+      const answer = await stalledRequest(url, 'GET /api/queues HTTP/1.0\r\n\r\n');
+      expect(answer).to.match(/^HTTP\/1\.1 421 /);
+      expect(answer).to.include('"MISDIRECTED"');
+    });
+
+    it('allowedHosts adds exact names and, with a leading dot, every name under one; true accepts any Host', async () => {
+      const { url } = await serve({ allowedHosts: ['Tasks.Example.com', '.corp.example', '10.0.0.5'] });
+      const status = async (host: string) => (await rawRequest(`${url}/api/queues`, { headers: { Host: host } })).status;
+      for (const host of [
+        'tasks.example.com',
+        'TASKS.EXAMPLE.COM:8443',
+        'corp.example',
+        'a.b.corp.example',
+        '10.0.0.5:3000',
+        '127.0.0.1',
+      ]) {
+        expect(await status(host), host).to.equal(200);
+      }
+      for (const host of ['example.com', 'www.tasks.example.com', 'tasks.example.com.attacker.example', 'evilcorp.example', '10.0.0.6']) {
+        expect(await status(host), host).to.equal(421);
+      }
+      const open = await serve({ allowedHosts: true });
+      expect((await rawRequest(`${open.url}/api/queues`, { headers: { Host: 'anything.example' } })).status).to.equal(200);
+    });
+  });
+
+  describe('Origin and Sec-Fetch-Site on writes', () => {
+    it('refuses a write from another origin or site (403 CROSS_ORIGIN) even with a valid token, changing nothing', async () => {
+      const failed = await failedTask();
+      const { url } = await serve();
+      const port = new URL(url).port;
+      const headers = await writer(url);
+      for (const extra of <Record<string, string>[]>[
+        { Origin: 'http://attacker.example' },
+        { Origin: `http://127.0.0.1:${Number(port) + 1}` },
+        { Origin: `http://localhost:${port}` },
+        { Origin: 'null' },
+        { Origin: 'not an origin' },
+        { 'Sec-Fetch-Site': 'cross-site' },
+        { 'Sec-Fetch-Site': 'same-site' },
+        { Origin: `http://127.0.0.1:${port}`, 'Sec-Fetch-Site': 'cross-site' },
+      ]) {
+        const response = await rawRequest(`${url}/api/tasks/${failed.id}/retry`, { method: 'POST', headers: { ...headers, ...extra } });
+        expect(response.status, JSON.stringify(extra)).to.equal(403);
+        expect(JSON.parse(response.body).error.code, JSON.stringify(extra)).to.equal('CROSS_ORIGIN');
+      }
+      const form = await rawRequest(`${url}/tasks/${failed.id}/retry`, {
+        method: 'POST',
+        headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded', Origin: 'http://attacker.example' },
+        body: `_csrf=${encodeURIComponent(headers['X-CSRF-Token']!)}`,
+      });
+      expect(form.status).to.equal(403);
+      expect((await t.store.taskQueueFindById(failed.id))!.status).to.equal('failed');
+    });
+
+    it("takes a write from the dashboard's own origin, from a user-initiated request, or from a script that sends neither", async () => {
+      const { url } = await serve();
+      const port = new URL(url).port;
+      const headers = await writer(url);
+      for (const extra of <Record<string, string>[]>[
+        { Origin: `http://127.0.0.1:${port}`, 'Sec-Fetch-Site': 'same-origin' },
+        { 'Sec-Fetch-Site': 'none' },
+        {},
+      ]) {
+        const failed = await failedTask();
+        const response = await rawRequest(`${url}/api/tasks/${failed.id}/retry`, { method: 'POST', headers: { ...headers, ...extra } });
+        expect(response.status, JSON.stringify(extra)).to.equal(200);
+        expect((await t.store.taskQueueFindById(failed.id))!.status).to.equal('queued');
+      }
+    });
+
+    it('behind a proxy: the Origin may be a name in allowedHosts, on its default port, whatever Host the proxy sends', async () => {
+      const { url } = await serve({ allowedHosts: ['tasks.example.com'] });
+      const headers = await writer(url);
+      for (const extra of <Record<string, string>[]>[
+        { Host: 'tasks.example.com', Origin: 'https://tasks.example.com' },
+        { Origin: 'https://tasks.example.com' }, // the proxy rewrote Host to 127.0.0.1:port
+      ]) {
+        const failed = await failedTask();
+        const response = await rawRequest(`${url}/api/tasks/${failed.id}/retry`, { method: 'POST', headers: { ...headers, ...extra } });
+        expect(response.status, JSON.stringify(extra)).to.equal(200);
+      }
+      const failed = await failedTask();
+      const foreign = await rawRequest(`${url}/api/tasks/${failed.id}/retry`, {
+        method: 'POST',
+        headers: { ...headers, Host: 'tasks.example.com', Origin: 'https://other.example.com' },
+      });
+      expect(foreign.status).to.equal(403);
+    });
+  });
 
   describe('request bodies', () => {
     const overLimit = Buffer.alloc(2 * 1024 * 1024, 'a');
