@@ -1,9 +1,10 @@
 /**
  * createAdminHandler: the dashboard as one Node `(req, res, next?)` handler. It works as a
  * plain http.createServer callback and mounted in Express, Fastify or Koa (see
- * docs/dashboard.md). Order of business for every request: is it ours (basePath), may this
- * client use it (authorize, or loopback, or readOnly, or allowRemote), does a state-changing
- * request carry its CSRF token, then the route.
+ * docs/dashboard.md). Order of business for every request: is it ours (basePath), was it
+ * sent to a host name we answer to (loopback or allowedHosts), may this client use it
+ * (authorize, or loopback, or readOnly, or allowRemote), does a state-changing request come
+ * from our own pages (Origin, Sec-Fetch-Site) and carry its CSRF token, then the route.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,6 +15,7 @@ import { apiRoute } from './api.js';
 import { QueueNames } from './data.js';
 import { describeError, HttpError, redirect, send, sendJson } from './http.js';
 import { resolveAdminOptions, type AdminHandlerOptions } from './options.js';
+import { crossOriginReason, isAllowedHost, requestHost } from './hosts.js';
 import { errorPage, type PageContext } from './pages/layout.js';
 import type { AdminRequest } from './request.js';
 import { pageRoute } from './routes.js';
@@ -60,6 +62,18 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
       }
       return send(res, status, 'text/html; charset=utf-8', errorPage(page, status, message), headers);
     };
+
+    // 0. Only for our own host names: a foreign Host is a rebound DNS name or a misrouted request.
+    const host = requestHost(req);
+    if (!isAllowedHost(host, resolved.allowedHosts)) {
+      const named = host ? `the host '${host.hostname}'` : 'a request without a valid Host header';
+      return fail(
+        421,
+        'MISDIRECTED',
+        `taskstore dashboard: not serving ${named}. Open it at a loopback address such as http://127.0.0.1, ` +
+          'or add the name to allowedHosts (taskstore dashboard --allowed-host).',
+      );
+    }
 
     try {
       // 1. Who may come in.
@@ -117,6 +131,15 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
       // 4. State-changing requests: never when read-only, always with the token.
       if (STATE_CHANGING.has(method)) {
         if (readOnly) return fail(403, 'READ_ONLY', 'taskstore dashboard: read-only; nothing can be changed here', headers, page);
+        const crossOrigin = crossOriginReason(req, host, resolved.allowedHosts);
+        if (crossOrigin)
+          return fail(
+            403,
+            'CROSS_ORIGIN',
+            `taskstore dashboard: refusing a change sent from another origin (${crossOrigin})`,
+            headers,
+            page,
+          );
         const header = req.headers[CSRF_HEADER];
         const token = Array.isArray(header) ? header[0] : header;
         // Form posts carry the token in the body: read there by the route (verifyCsrf).
@@ -146,11 +169,11 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
       if (base !== '' && url.pathname === base) return redirect(res, `${base}/${url.search}`, headers);
       return await pageRoute(request, () => {});
     } catch (error) {
-      const { status, code, message } = describeError(error);
+      const { status, code, message, headers } = describeError(error);
       if (status >= 500) store.logger.error(`taskstore dashboard: ${method} ${path} failed`, error);
       if (res.headersSent) return void res.end();
       const page: PageContext = { base, csrfToken: '', readOnly: true, title: resolved.title, here: base || '/', notice: null };
-      return fail(status, code, message, {}, page);
+      return fail(status, code, message, headers, page);
     }
   };
 }

@@ -16,8 +16,8 @@ import {
 } from './actions.js';
 import { definitionById, definitionList, overview, taskDetail, taskPage } from './data.js';
 import { parseTaskFilters } from './filters.js';
-import { HttpError, readBody, sendJson } from './http.js';
-import { pathSegments, type AdminRequest } from './request.js';
+import { HttpError, sendJson } from './http.js';
+import { pathSegments, requestBody, type AdminRequest } from './request.js';
 import { scheduleApiRoute } from './schedule-routes.js';
 
 export async function apiRoute(request: AdminRequest): Promise<void> {
@@ -55,18 +55,18 @@ export async function apiRoute(request: AdminRequest): Promise<void> {
       });
     }
     if (segments.length === 1 && method === 'POST')
-      return ok({ definition: await createDefinition(store, await readBody(request.req)) }, 201);
+      return ok({ definition: await createDefinition(store, await requestBody(request)) }, 201);
     if (id && segments.length === 2 && get) {
       const definition = await definitionById(store, id);
       if (!definition) throw new HttpError(404, `no task definition with id '${id}'`, 'NOT_FOUND');
       return ok({ definition });
     }
     if (id && segments.length === 2 && (method === 'PATCH' || method === 'PUT' || method === 'POST')) {
-      return ok({ definition: await updateDefinition(store, id, await readBody(request.req)) });
+      return ok({ definition: await updateDefinition(store, id, await requestBody(request)) });
     }
     if (id && segments.length === 2 && method === 'DELETE') return ok({ definition: await applyDefinitionAction(store, id, 'delete') });
     if (id && action === 'enqueue' && segments.length === 3 && method === 'POST') {
-      const task = await enqueueDefinition(store, id, await readBody(request.req));
+      const task = await enqueueDefinition(store, id, await requestBody(request));
       request.queueNames.remember(task.queueName);
       return ok({ task }, 201);
     }

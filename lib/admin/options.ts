@@ -2,7 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArgument } from '../foundation/errors.js';
 import { withDefaults, type KnownKeys } from '../foundation/options.js';
-import { assertBoolean } from '../foundation/validate.js';
+import { assertBoolean, assertTimerDuration } from '../foundation/validate.js';
+import { resolveAllowedHosts, type AllowedHosts } from './hosts.js';
 
 export interface AdminHandlerOptions {
   /**
@@ -25,12 +26,29 @@ export interface AdminHandlerOptions {
   readOnly?: boolean;
   /**
    * Without `authorize`, serve requests from anywhere, not only from loopback. Only behind
-   * something that authenticates already (a VPN, an authenticating proxy).
+   * something that authenticates already (a VPN, an authenticating proxy). Remote clients
+   * still reach it only under a name in `allowedHosts`.
    * @defaultValue `false`
    */
   allowRemote?: boolean;
   /**
-   * Key of the CSRF tokens (a string of at least 16 characters, or a Buffer). Give the same
+   * Host names the dashboard answers to besides loopback ones (localhost, *.localhost,
+   * 127.0.0.0/8, [::1]), which it always answers to. Each entry is a host name or an IP
+   * address without a port, matched case-insensitively whatever the port: 'tasks.example.com',
+   * '10.0.0.5', or '.example.com' for example.com and every name under it. A request for any
+   * other Host gets a 421 and no data (this stops DNS rebinding). `true` accepts every Host:
+   * only behind a proxy that itself accepts only your names.
+   * @defaultValue `[]`: loopback names and addresses only
+   */
+  allowedHosts?: true | readonly string[];
+  /**
+   * How long the handler waits for a request body, from when it starts reading it. A body
+   * still incomplete then gets a 408 and the connection is closed.
+   * @defaultValue `20000` (20 s)
+   */
+  bodyTimeoutMs?: number;
+  /**
+   * Key of the CSRF tokens (a string of at least 16 characters, or a Buffer of at least 16 bytes). Give the same
    * secret to every instance behind a load balancer so a token from one is accepted by the others.
    * @defaultValue random per handler
    */
@@ -52,6 +70,8 @@ export interface ResolvedAdminHandlerOptions {
   readonly authorize: AdminHandlerOptions['authorize'] | null;
   readonly readOnly: boolean;
   readonly allowRemote: boolean;
+  readonly allowedHosts: AllowedHosts;
+  readonly bodyTimeoutMs: number;
   readonly csrfSecret: string | Buffer | undefined;
   readonly queues: readonly string[];
   readonly title: string;
@@ -62,6 +82,8 @@ const KNOWN = {
   authorize: true,
   readOnly: true,
   allowRemote: true,
+  allowedHosts: true,
+  bodyTimeoutMs: true,
   csrfSecret: true,
   queues: true,
   title: true,
@@ -71,6 +93,8 @@ const DEFAULTS = Object.freeze({
   basePath: '',
   readOnly: false,
   allowRemote: false,
+  allowedHosts: Object.freeze([]) as readonly string[],
+  bodyTimeoutMs: 20_000,
   queues: Object.freeze([]) as readonly string[],
   title: 'taskstore',
 });
@@ -92,8 +116,13 @@ export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdmi
     throw invalidArgument(`${NAME}: csrfSecret must be a string or a Buffer`);
   }
   if (typeof csrfSecret === 'string' && csrfSecret.length < 16) {
-    throw invalidArgument(`${NAME}: csrfSecret must be at least 16 characters`);
+    throw invalidArgument(`${NAME}: csrfSecret must be at least 16 characters (got ${csrfSecret.length})`);
   }
+  if (Buffer.isBuffer(csrfSecret) && csrfSecret.length < 16) {
+    throw invalidArgument(`${NAME}: csrfSecret must be at least 16 bytes (got a Buffer of ${csrfSecret.length})`);
+  }
+  const allowedHosts = resolveAllowedHosts(merged.allowedHosts, `${NAME}: allowedHosts`);
+  assertTimerDuration(merged.bodyTimeoutMs, `${NAME}: bodyTimeoutMs`, 1);
   const queues: unknown = merged.queues;
   if (!Array.isArray(queues) || queues.some((queue) => typeof queue !== 'string' || queue === '')) {
     throw invalidArgument(`${NAME}: queues must be an array of queue names`);
@@ -105,6 +134,8 @@ export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdmi
     authorize: merged.authorize ?? null,
     readOnly: merged.readOnly,
     allowRemote: merged.allowRemote,
+    allowedHosts,
+    bodyTimeoutMs: merged.bodyTimeoutMs,
     csrfSecret: merged.csrfSecret,
     queues: Object.freeze([...(queues as string[])]),
     title,

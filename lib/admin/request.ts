@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TaskStore } from '../task-store.js';
 import type { QueueNames } from './data.js';
-import { HttpError } from './http.js';
+import { HttpError, readBody } from './http.js';
 import type { ResolvedAdminHandlerOptions } from './options.js';
 import type { PageContext } from './pages/layout.js';
 
@@ -36,4 +36,9 @@ export function pathSegments(path: string): string[] {
   } catch {
     throw new HttpError(400, 'malformed URL path', 'INVALID_ARGUMENT');
   }
+}
+
+/** The request's body as fields, within the dashboard's size and time limits. */
+export function requestBody(request: AdminRequest): Promise<Record<string, unknown>> {
+  return readBody(request.req, request.options.bodyTimeoutMs);
 }

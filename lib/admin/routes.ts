@@ -14,12 +14,12 @@ import {
 } from './actions.js';
 import { definitionById, definitionList, overview, taskDetail, taskPage } from './data.js';
 import { parseTaskFilters } from './filters.js';
-import { readBody, redirect, send } from './http.js';
+import { redirect, send } from './http.js';
 import { definitionDetailPage, definitionListPage } from './pages/definitions.js';
 import { href } from './pages/layout.js';
 import { overviewPage } from './pages/overview.js';
 import { taskDetailPage, taskListPage } from './pages/tasks.js';
-import { pathSegments, type AdminRequest } from './request.js';
+import { pathSegments, requestBody, type AdminRequest } from './request.js';
 import { schedulePageRoute } from './schedule-routes.js';
 
 const NOTICE_OF: Record<string, string> = {
@@ -30,13 +30,29 @@ const NOTICE_OF: Record<string, string> = {
   activate: 'activated',
 };
 
-/** Where a form goes back to: its `return` field when that is a page of this dashboard. */
+/**
+ * Where a form goes back to: its `return` field when that is a page of this dashboard, else
+ * `fallback`; with `notice` added. Worked out before the action runs, and percent-encoded
+ * (a Location header holds ASCII only), so an odd target can never fail an applied action.
+ */
 function returnTo(request: AdminRequest, body: Body, fallback: string, notice: string): string {
   const base = request.page.base;
   const wanted = typeof body['return'] === 'string' ? body['return'] : '';
-  const safe = wanted.startsWith(`${base}/`) && !wanted.startsWith('//') && !/[\\\s]/.test(wanted) && !wanted.includes('/api/');
-  const target = safe ? wanted : `${base}${fallback}`;
-  return `${target}${target.includes('?') ? '&' : '?'}notice=${notice}`;
+  let target = new URL(`${base}${fallback}`, 'http://dashboard.invalid');
+  if (wanted.startsWith(`${base}/`) && !wanted.startsWith('//') && !/[\\\s]/.test(wanted)) {
+    try {
+      const url = new URL(wanted, 'http://dashboard.invalid');
+      const under = url.pathname.slice(base.length);
+      const ours = url.origin === target.origin && url.pathname.startsWith(`${base}/`);
+      if (ours && under !== '/api' && !under.startsWith('/api/')) target = url;
+    } catch {
+      // not a URL: the fallback
+    }
+  }
+  target.hash = '';
+  target.searchParams.delete('notice');
+  target.searchParams.append('notice', notice);
+  return `${target.pathname}${target.search}`;
 }
 
 function html(request: AdminRequest, status: number, page: string): void {
@@ -49,15 +65,12 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
   const [section, id, action] = segments;
 
   if (method === 'POST') {
-    const body = await readBody(request.req);
+    const body = await requestBody(request);
     verifyCsrf(body);
     if (section === 'tasks' && id && action && (TASK_ACTIONS as readonly string[]).includes(action) && segments.length === 3) {
+      const location = returnTo(request, body, `/tasks/${encodeURIComponent(id)}`, NOTICE_OF[action] ?? 'updated');
       await applyTaskAction(store, id, action as TaskAction);
-      return redirect(
-        request.res,
-        returnTo(request, body, `/tasks/${encodeURIComponent(id)}`, NOTICE_OF[action] ?? 'updated'),
-        request.headers,
-      );
+      return redirect(request.res, location, request.headers);
     }
     if (section === 'definitions' && segments.length === 1) {
       const definition = await createDefinition(store, body);
@@ -73,9 +86,10 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
       return redirect(request.res, `${page.base}/tasks/${encodeURIComponent(item.id)}?notice=enqueued`, request.headers);
     }
     if (section === 'definitions' && id && action && (DEFINITION_ACTIONS as readonly string[]).includes(action) && segments.length === 3) {
-      await applyDefinitionAction(store, id, action as DefinitionAction);
       const notice = action === 'cancel' ? 'updated' : (NOTICE_OF[action] ?? 'updated');
-      return redirect(request.res, returnTo(request, body, `/definitions/${encodeURIComponent(id)}`, notice), request.headers);
+      const location = returnTo(request, body, `/definitions/${encodeURIComponent(id)}`, notice);
+      await applyDefinitionAction(store, id, action as DefinitionAction);
+      return redirect(request.res, location, request.headers);
     }
     if (section === 'schedules') return schedulePageRoute(request, segments, body);
     return html(request, 404, notFoundPage(page));

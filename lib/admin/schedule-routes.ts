@@ -8,10 +8,10 @@ import type { Schedule, ScheduleCreateInput, ScheduleStatus } from '../foundatio
 import { stringField, type Body } from './actions.js';
 import { parseInstant } from '../foundation/time.js';
 import { html, type SafeHtml } from './html.js';
-import { HttpError, readBody, redirect, send, sendJson } from './http.js';
+import { HttpError, redirect, send, sendJson } from './http.js';
 import { actionForm, csrfInput, formatDate, href, layout, statusBadge, type PageContext } from './pages/layout.js';
 import { notFoundPage } from './pages/not-found.js';
-import type { AdminRequest } from './request.js';
+import { requestBody, type AdminRequest } from './request.js';
 
 export const SCHEDULE_ACTIONS = ['pause', 'activate', 'delete', 'restore'] as const;
 export type ScheduleAction = (typeof SCHEDULE_ACTIONS)[number];
@@ -257,7 +257,7 @@ export async function scheduleApiRoute(request: AdminRequest, segments: string[]
     return ok({ schedules: schedules.map(scheduleJson) });
   }
   if (segments.length === 1 && method === 'POST')
-    return ok({ schedule: scheduleJson(await store.scheduleCreate(scheduleInput(await readBody(request.req)))) }, 201);
+    return ok({ schedule: scheduleJson(await store.scheduleCreate(scheduleInput(await requestBody(request)))) }, 201);
   if (id && segments.length === 2 && method === 'GET') return ok({ schedule: scheduleJson(await existingSchedule(store, id)) });
   if (id && segments.length === 2 && method === 'DELETE')
     return ok({ schedule: scheduleJson(await applyScheduleAction(store, id, 'delete')) });

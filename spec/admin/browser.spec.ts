@@ -1,7 +1,8 @@
 /**
  * End to end in headless Chromium (Debian's chromium driven by playwright-core) on SQLite:
  * open the overview, filter the tasks, open a failed task, retry it and watch it succeed (a
- * runner in this process), a CSRF-less POST is refused, and a <script> in params is text.
+ * runner in this process), a CSRF-less POST is refused, a <script> in params is text, and a
+ * name rebound to 127.0.0.1 (DNS rebinding) gets nothing.
  *
  * Chromium missing: on CI (CI=true) the spec fails; elsewhere it is skipped with a note.
  * TASKSTORE_SCREENSHOTS=docs/img writes the screenshots used by docs/dashboard.md.
@@ -87,7 +88,8 @@ describe('dashboard in a browser [sqlite]', function () {
     profile = await mkdtemp(join(tmpdir(), 'taskstore-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
+      // rebound.test resolves to 127.0.0.1, as an attacker's name does after DNS rebinding
+      args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP rebound.test 127.0.0.1'],
       headless: true,
       viewport: { width: 1280, height: 900 },
     });
@@ -188,5 +190,20 @@ describe('dashboard in a browser [sqlite]', function () {
     expect(parameters).to.include('<script>window.__xss = 1</script>');
     expect(await page.evaluate(() => typeof (globalThis as { __xss?: number }).__xss)).to.equal('undefined');
     expect(await page.locator('pre[data-field=parameters] script, pre[data-field=parameters] img').count()).to.equal(0);
+  });
+
+  it('serves nothing to a name rebound to 127.0.0.1 (DNS rebinding): 421 for the page and for its fetches', async () => {
+    const rebound = dashboard.url.replace('127.0.0.1', 'rebound.test');
+    const response = await page.goto(`${rebound}/tasks/${failedReport.id}`);
+    expect(response!.status()).to.equal(421);
+    expect(await page.content()).to.not.include('SendInvoice');
+    // A script on the rebound page is same-origin with it, so it could read whatever came back.
+    const [status, body] = await page.evaluate(async (base) => {
+      const api = await fetch(`${base}/api/tasks?status=failed`);
+      return [api.status, await api.text()] as const;
+    }, rebound);
+    expect(status).to.equal(421);
+    expect(body).to.not.include(failedReport.id);
+    expect(body).to.include('MISDIRECTED');
   });
 });

@@ -25,6 +25,21 @@ describe('dashboard options', () => {
     ['allowRemote', 'yes'],
     ['csrfSecret', 'short'],
     ['csrfSecret', 42],
+    ['csrfSecret', Buffer.alloc(0)],
+    ['csrfSecret', Buffer.alloc(15, 1)],
+    ['allowedHosts', 'localhost'],
+    ['allowedHosts', false],
+    ['allowedHosts', ['*']],
+    ['allowedHosts', ['tasks.example.com:8080']],
+    ['allowedHosts', ['http://tasks.example.com']],
+    ['allowedHosts', ['tasks.example.com/admin']],
+    ['allowedHosts', ['user@tasks.example.com']],
+    ['allowedHosts', ['']],
+    ['allowedHosts', ['.']],
+    ['allowedHosts', [5]],
+    ['bodyTimeoutMs', 0],
+    ['bodyTimeoutMs', '1000'],
+    ['bodyTimeoutMs', 2 ** 31],
     ['queues', 'default'],
     ['queues', ['default', '']],
     ['queues', [7]],
@@ -63,6 +78,8 @@ describe('dashboard options', () => {
         authorize: null,
         readOnly: false,
         allowRemote: false,
+        allowedHosts: [],
+        bodyTimeoutMs: 20_000,
         csrfSecret: undefined,
         queues: [],
         title: 'taskstore',
@@ -79,6 +96,8 @@ describe('dashboard options', () => {
       authorize,
       readOnly: true,
       allowRemote: true,
+      allowedHosts: ['tasks.example.com'],
+      bodyTimeoutMs: 5000,
       csrfSecret: 'a-secret-of-16-chars',
       queues: ['emails'],
       title: 'jobs',
@@ -88,9 +107,25 @@ describe('dashboard options', () => {
       authorize,
       readOnly: true,
       allowRemote: true,
+      allowedHosts: ['tasks.example.com'],
+      bodyTimeoutMs: 5000,
       csrfSecret: 'a-secret-of-16-chars',
       queues: ['emails'],
       title: 'jobs',
     });
+  });
+
+  it('accepts a Buffer csrfSecret of 16 bytes or more', function () {
+    expect(resolveAdminOptions({ csrfSecret: Buffer.alloc(16, 7) }).csrfSecret).to.have.length(16);
+  });
+
+  it('puts allowedHosts in canonical form: lower case, punycode, IPv6 in brackets, no trailing dot; true stays true', function () {
+    expect(
+      resolveAdminOptions({
+        allowedHosts: ['Tasks.Example.COM', '.Corp.Example', 'tâches.example', 'fd00::1', '[FD00::2]', '10.0.0.5', 'host.lan.'],
+      }).allowedHosts,
+    ).to.deep.equal(['tasks.example.com', '.corp.example', 'xn--tches-3qa.example', '[fd00::1]', '[fd00::2]', '10.0.0.5', 'host.lan']);
+    expect(resolveAdminOptions({ allowedHosts: true }).allowedHosts).to.equal(true);
+    expect(Object.isFrozen(resolveAdminOptions({ allowedHosts: ['a.example'] }).allowedHosts)).to.equal(true);
   });
 });

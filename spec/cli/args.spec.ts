@@ -1,6 +1,7 @@
 /** The CLI's parse helpers: durations, key=value parameters, `run` arguments, statuses. */
 import { expect } from 'chai';
 import { parseDuration, parseKeyValues, parseRunArguments, parseStatuses, UsageError } from '../../lib/cli/args.js';
+import { allowedHostsFrom } from '../../lib/cli/dashboard-server.js';
 import { formatTable } from '../../lib/cli/output.js';
 import { ProgressLine } from '../../lib/cli/progress.js';
 import { Writable } from 'node:stream';
@@ -39,6 +40,17 @@ describe('CLI parse helpers', () => {
   it('checks statuses, comma-separated or repeated', () => {
     expect(parseStatuses(['failed,canceled', 'failed'])).to.deep.equal(['failed', 'canceled']);
     expect(() => parseStatuses(['done'])).to.throw(UsageError, /unknown status 'done'/);
+  });
+
+  it('dashboard hosts: --allowed-host names, plus a specific --host; * means any', () => {
+    expect(allowedHostsFrom('127.0.0.1', [])).to.deep.equal(['127.0.0.1']);
+    expect(allowedHostsFrom('192.168.1.5', ['tasks.lan'])).to.deep.equal(['tasks.lan', '192.168.1.5']);
+    expect(allowedHostsFrom('myhost.lan', [])).to.deep.equal(['myhost.lan']);
+    expect(allowedHostsFrom('0.0.0.0', ['tasks.lan'])).to.deep.equal(['tasks.lan']);
+    expect(allowedHostsFrom('::', [])).to.deep.equal([]);
+    expect(allowedHostsFrom('0.0.0.0', ['tasks.lan', '*'])).to.equal(true);
+    for (const bad of ['tasks.lan:80', 'http://tasks.lan', ''])
+      expect(() => allowedHostsFrom('127.0.0.1', [bad]), bad).to.throw(UsageError, /--allowed-host/);
   });
 
   it('aligns table columns', () => {

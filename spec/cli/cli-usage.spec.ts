@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rawRequest } from '../admin/admin-helpers.js';
 import { hasNoStack, runCli, startCli } from './cli-helpers.js';
 
 describe('taskstore CLI: usage, errors and long-running commands', () => {
@@ -135,5 +136,24 @@ describe('taskstore CLI: usage, errors and long-running commands', () => {
     const result = await child.done(20_000);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.include('dashboard stopped');
+  });
+
+  it('dashboard answers only to loopback names and --allowed-host names (421 otherwise); a bad name is a usage error', async function () {
+    this.timeout(30_000);
+    const database = `sqlite:${join(dir, 'hosts.db')}`;
+    const child = startCli(['dashboard', '--port', '0', '--allowed-host', 'tasks.example.test', '--database', database], { cwd: dir });
+    try {
+      const [, url] = await child.waitForOutput(/dashboard on (http:\/\/127\.0\.0\.1:\d+\/)/);
+      const status = async (host: string) => (await rawRequest(`${url}api/queues`, { headers: { Host: host } })).status;
+      expect(await status('tasks.example.test:3000')).to.equal(200);
+      expect(await status('localhost')).to.equal(200);
+      expect(await status('rebound.example.test')).to.equal(421);
+    } finally {
+      child.process.kill('SIGTERM');
+    }
+    expect((await child.done(20_000)).code).to.equal(0);
+    const bad = await runCli(['dashboard', '--port', '0', '--allowed-host', 'tasks.example.test:80', '--database', database], { cwd: dir });
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.include("--allowed-host: 'tasks.example.test:80' is not a host name");
   });
 });

@@ -4,7 +4,7 @@
  */
 import { parseInteger, UsageError } from '../args.js';
 import { helpRequested, parseCommand, withStore, type Command } from '../command.js';
-import { startDashboardServer } from '../dashboard-server.js';
+import { allowedHostsFrom, startDashboardServer, WILDCARD_HOSTS } from '../dashboard-server.js';
 import { line } from '../output.js';
 import { ProgressLine } from '../progress.js';
 import { watchShutdownSignals } from '../signals.js';
@@ -12,7 +12,7 @@ import { isLoopbackAddress } from '../../admin/security.js';
 import { registerHandlers, runUntilSignal, WORK_OPTIONS, workersFrom } from './work.js';
 
 const USAGE = `usage: taskstore dashboard [--port 3000] [--host 127.0.0.1] [--handlers ./tasks.js] [--queue name]…
-                           [--base-path /admin] [--read-only] [--allow-remote]
+                           [--base-path /admin] [--read-only] [--allow-remote] [--allowed-host name]…
 
   --port          port (default 3000; 0 picks a free one)
   --host          address to listen on (default 127.0.0.1)
@@ -23,9 +23,14 @@ const USAGE = `usage: taskstore dashboard [--port 3000] [--host 127.0.0.1] [--ha
   --read-only     no actions: nothing can be changed from the dashboard
   --allow-remote  serve clients that are not on this machine, with actions (only behind
                   something that authenticates them: the CLI has no login)
+  --allowed-host  also answer to this host name or address (no port; '.example.com' for
+                  every name under example.com; '*' for any, behind a proxy that checks
+                  it); repeatable
 
 Without --allow-remote, requests from other machines are refused (403), or served
-read-only with --read-only.`;
+read-only with --read-only. The dashboard answers only to loopback names (localhost,
+127.0.0.1, [::1]), the --host address and the --allowed-host names; a request for
+another name gets 421.`;
 
 export const dashboardCommand: Command = {
   name: 'dashboard',
@@ -41,6 +46,7 @@ export const dashboardCommand: Command = {
         'base-path': { type: 'string' },
         'read-only': { type: 'boolean' },
         'allow-remote': { type: 'boolean' },
+        'allowed-host': { type: 'string', multiple: true },
       },
       0,
     );
@@ -49,6 +55,7 @@ export const dashboardCommand: Command = {
     const host = parsed.string('host') ?? '127.0.0.1';
     const handlersPath = parsed.string('handlers') ?? context.env['TASKSTORE_HANDLERS'];
     if (parsed.list('queue').length > 0 && !handlersPath) throw new UsageError('dashboard --queue needs --handlers to run tasks');
+    const allowedHosts = allowedHostsFrom(host, parsed.list('allowed-host'));
     await withStore(context, parsed.string('database'), async (store) => {
       if (handlersPath) await registerHandlers(store, handlersPath);
       const progress = new ProgressLine(context.out.stdout, false);
@@ -57,6 +64,7 @@ export const dashboardCommand: Command = {
         port,
         readOnly: parsed.flag('read-only'),
         allowRemote: parsed.flag('allow-remote'),
+        allowedHosts,
         ...(parsed.string('base-path') ? { basePath: parsed.string('base-path') as string } : {}),
       });
       try {
@@ -65,6 +73,16 @@ export const dashboardCommand: Command = {
           line(
             context.out.stderr,
             `taskstore: note: only requests from this machine are served${parsed.flag('read-only') ? '' : ' (others get 403; see --read-only, --allow-remote)'}`,
+          );
+        }
+        if (
+          WILDCARD_HOSTS.has(host) &&
+          parsed.list('allowed-host').length === 0 &&
+          (parsed.flag('allow-remote') || parsed.flag('read-only'))
+        ) {
+          line(
+            context.out.stderr,
+            'taskstore: note: other machines must use a name given with --allowed-host (the name or address they open); any other gets 421',
           );
         }
         if (parsed.list('queue').length > 0) {

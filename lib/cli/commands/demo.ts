@@ -11,7 +11,7 @@ import { sleep } from '../../foundation/time.js';
 import type { TaskStore } from '../../task-store.js';
 import { parseInteger } from '../args.js';
 import { helpRequested, parseCommand, withStore, type Command } from '../command.js';
-import { startDashboardServer, type DashboardServer } from '../dashboard-server.js';
+import { allowedHostsFrom, startDashboardServer, type DashboardServer } from '../dashboard-server.js';
 import { line } from '../output.js';
 import { ProgressLine } from '../progress.js';
 import { runUntilSignal } from './work.js';
@@ -108,10 +108,12 @@ async function seed(store: TaskStore): Promise<number> {
   return items.length;
 }
 
-const USAGE = `usage: taskstore demo [--port 3000] [--host 127.0.0.1] [--no-dashboard]
+const USAGE = `usage: taskstore demo [--port 3000] [--host 127.0.0.1] [--allowed-host name]… [--no-dashboard]
 
   runs example tasks on embedded SQLite (default database sqlite:./taskstore-demo.db),
-  with runners on the queues ${QUEUES.join(' and ')}, a schedule and the dashboard, until Ctrl-C`;
+  with runners on the queues ${QUEUES.join(' and ')}, a schedule and the dashboard, until Ctrl-C.
+  The dashboard serves this machine only, and answers only to loopback names, the --host
+  address and the --allowed-host names (as in taskstore dashboard).`;
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -120,11 +122,18 @@ export const demoCommand: Command = {
   async run(context) {
     const parsed = parseCommand(
       context.args,
-      { port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'no-dashboard': { type: 'boolean' } },
+      {
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        'allowed-host': { type: 'string', multiple: true },
+        'no-dashboard': { type: 'boolean' },
+      },
       0,
     );
     if (helpRequested(context, parsed, USAGE)) return 0;
     const port = parseInteger(parsed.string('port') ?? '3000', '--port', 0, 65535);
+    const host = parsed.string('host') ?? '127.0.0.1';
+    const allowedHosts = allowedHostsFrom(host, parsed.list('allowed-host'));
     const database = parsed.string('database') ?? defaultDatabaseUrl(context.env, 'sqlite:./taskstore-demo.db');
     await withStore(context, database, async (store) => {
       const enqueued = await seed(store);
@@ -133,8 +142,9 @@ export const demoCommand: Command = {
       let dashboard: DashboardServer | null = null;
       if (!parsed.flag('no-dashboard')) {
         dashboard = await startDashboardServer(store, {
-          host: parsed.string('host') ?? '127.0.0.1',
+          host,
           port,
+          allowedHosts,
           queues: QUEUES,
           title: 'taskstore demo',
         });
