@@ -8,7 +8,8 @@ import type { PayloadLimits } from '../foundation/limits.js';
 import { encodeParameters } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { StoreEvents } from '../store/store-events.js';
-import { PRIORITY_LIMIT, newQueueRow, queueItemFromRow, resolveQueueName, type NewQueueRow, type TaskQueue } from './task-queue.js';
+import { newQueueRow, queueItemFromRow, type NewQueueRow } from './queue-rows.js';
+import { PRIORITY_LIMIT, resolveQueueName, type TaskQueue } from './task-queue.js';
 import type { EnqueueOptions, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 import {
   MAX_ATTEMPTS_LIMIT,

@@ -5,23 +5,21 @@
 import type { Knex } from 'knex';
 import type { QueueRow } from '../../adapters/adapter.js';
 import { TaskStoreError, notFound } from '../foundation/errors.js';
-import { newId } from '../foundation/ids.js';
 import { chunkByText, rowTextBytes, storableWithin } from '../foundation/limits.js';
 import { encodeParameters } from '../foundation/params.js';
 import { assertStorableKey } from '../foundation/text.js';
 import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
 import { toDate, toTaskQueueItem } from '../store/rows.js';
+import { PENDING_STATUSES, newQueueRow, queueItemFromRow, type NewQueueRow } from './queue-rows.js';
 import { laterThan } from '../foundation/time.js';
 import type { StoreContext } from '../store/store-context.js';
 import {
   TASK_QUEUE_ORDER_BY,
   TASK_STATUSES,
-  type JsonObject,
   type TaskQueueCreateInput,
   type TaskQueueItem,
   type TaskQueueQuery,
   type TaskQueueUpdateInput,
-  type TaskStatus,
 } from '../foundation/types.js';
 import {
   MAX_ATTEMPTS_LIMIT,
@@ -36,8 +34,6 @@ import {
 
 export const DEFAULT_QUEUE = 'default';
 export const PRIORITY_LIMIT = 1_000_000;
-/** Statuses that hold a unique key: the item is still pending or in flight. */
-const PENDING_STATUSES: readonly TaskStatus[] = ['queued', 'running', 'paused'];
 
 const QUEUE_QUERY: QuerySpec = {
   name: 'task queue',
@@ -63,93 +59,6 @@ export function resolveQueueName(queueName: unknown, name = 'queueName'): string
 /** A queueName filter of '' means the default queue, as it does everywhere else. */
 function defaultQueueFilter(query: TaskQueueQuery | undefined): TaskQueueQuery | undefined {
   return query !== null && typeof query === 'object' && query.queueName === '' ? { ...query, queueName: DEFAULT_QUEUE } : query;
-}
-
-/** The row written for a new item: every column, so no dialect's defaults matter. */
-export interface NewQueueRow {
-  id: string;
-  task_id: string;
-  queue_name: string;
-  status: TaskStatus;
-  parameters: string;
-  output: string;
-  details: string;
-  attempts: number;
-  max_attempts: number;
-  priority: number;
-  unique_key: string | null;
-  unique_key_active: string | null;
-  available_at: Date;
-  started_at: null;
-  completed_at: null;
-  heartbeat_at: null;
-  claim_token: null;
-  created_at: Date;
-  updated_at: Date;
-  soft_deleted_at: null;
-}
-
-export function newQueueRow(fields: {
-  taskId: string;
-  queueName: string;
-  status?: TaskStatus;
-  parameters: string;
-  maxAttempts: number;
-  priority: number;
-  availableAt: Date;
-  uniqueKey: string | null;
-  now: Date;
-  output?: string;
-  details?: string;
-}): NewQueueRow {
-  const status = fields.status ?? 'queued';
-  return {
-    id: newId(),
-    task_id: fields.taskId,
-    queue_name: fields.queueName,
-    status,
-    parameters: fields.parameters,
-    output: fields.output ?? '',
-    details: fields.details ?? '',
-    attempts: 0,
-    max_attempts: fields.maxAttempts,
-    priority: fields.priority,
-    unique_key: fields.uniqueKey,
-    unique_key_active: fields.uniqueKey !== null && PENDING_STATUSES.includes(status) ? fields.uniqueKey : null,
-    available_at: fields.availableAt,
-    started_at: null,
-    completed_at: null,
-    heartbeat_at: null,
-    claim_token: null,
-    created_at: fields.now,
-    updated_at: fields.now,
-    soft_deleted_at: null,
-  };
-}
-
-/** The item an inserted row stands for, without reading it back. */
-export function queueItemFromRow(row: NewQueueRow): TaskQueueItem {
-  return {
-    id: row.id,
-    taskId: row.task_id,
-    queueName: row.queue_name,
-    status: row.status,
-    parameters: JSON.parse(row.parameters) as JsonObject,
-    output: row.output,
-    details: row.details,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    priority: row.priority,
-    uniqueKey: row.unique_key,
-    availableAt: row.available_at,
-    startedAt: null,
-    completedAt: null,
-    heartbeatAt: null,
-    claimToken: null,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    softDeletedAt: null,
-  };
 }
 
 const CREATE_KEYS = [
