@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { Dialect } from '../lib/foundation/types.js';
+import { STATEMENT_DEADLINE_CODE, type DeadlineSwitch } from './statement-deadline.js';
 
 /** What a dialect can do; callers branch on these, never on the dialect's name. */
 export interface AdapterCapabilities {
@@ -27,6 +28,8 @@ export interface ConnectionSettings {
   readonly idleTransactionTimeoutMs: number;
   /** How long a statement waits for a row lock (MySQL, rounded to seconds). */
   readonly lockWaitTimeoutMs: number;
+  /** Suspends the statement deadline of these connections during long work (migrations). */
+  readonly deadlines: DeadlineSwitch;
 }
 
 /** Resolved table names, validated as plain identifiers. */
@@ -185,7 +188,7 @@ const CONNECTION_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
   // taskstore's own statement deadline (see statement-deadline.ts)
-  'TASKSTORE_STATEMENT_DEADLINE',
+  STATEMENT_DEADLINE_CODE,
 ]);
 
 /** What node-postgres and knex say, with no code, when a connection breaks or cannot be had. */
@@ -196,6 +199,8 @@ const CONNECTION_MESSAGES = [
   'Client has encountered a connection error and is not queryable',
   'Client was closed and is not queryable',
   'Knex: Timeout acquiring a connection',
+  // mysql2, for a statement on a connection that was closed meanwhile (a ROLLBACK after a deadline)
+  "Can't add new command when connection is in closed state",
 ];
 
 /**
@@ -208,24 +213,37 @@ export function isConnectionLost(error: unknown): boolean {
   if (error === null || typeof error !== 'object') return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
-  return typeof message === 'string' && CONNECTION_MESSAGES.some((text) => message.startsWith(text));
+  // knex prefixes some messages with the statement ('ROLLBACK - …'), so look anywhere in it.
+  return typeof message === 'string' && CONNECTION_MESSAGES.some((text) => message.includes(text));
 }
 
 /**
  * Retries `work` on transient errors with a jittered backoff: short for a deadlock or a busy
  * database (about 1 s over all attempts), longer for a lost connection (about 10 s), so a
- * database restart or a cut connection does not fail the write.
+ * database restart or a cut connection does not fail the write. A timeout (the statement
+ * deadline, a connect or acquire timeout) is retried once only: a second one means the
+ * network, not one connection, is gone, and the caller should hear of it now rather than
+ * after many more timeouts.
  */
 export async function retryTransient<T>(adapter: Adapter, work: () => Promise<T>, attempts = 8): Promise<T> {
+  let timeouts = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
-      if (attempt >= attempts || !adapter.isTransient(error)) throw error;
+      if (isTimeout(error)) timeouts += 1;
+      if (attempt >= attempts || timeouts > 1 || !adapter.isTransient(error)) throw error;
       const baseMs = isConnectionLost(error) ? Math.min(2_500, 40 * 2 ** attempt) : 5 * 2 ** attempt;
       await new Promise((resolve) => setTimeout(resolve, baseMs / 2 + (Math.random() * baseMs) / 2));
     }
   }
+}
+
+/** A statement, connect or acquire that gave up waiting (as opposed to a connection refused or reset). */
+function isTimeout(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code === STATEMENT_DEADLINE_CODE || code === 'ETIMEDOUT' || code === 'PROTOCOL_SEQUENCE_TIMEOUT') return true;
+  return typeof message === 'string' && /timeout expired|Timeout acquiring a connection|due to connection timeout/.test(message);
 }
 
 /** Claim order as a comparator: the order rows come back from `claim`. */

@@ -6,6 +6,7 @@ import knexFactory, { type Knex } from 'knex';
 import { invalidArgument } from '../lib/foundation/errors.js';
 import type { Dialect, Logger } from '../lib/foundation/types.js';
 import type { Adapter, ConnectionSettings } from './adapter.js';
+import { DeadlineSwitch } from './statement-deadline.js';
 import { mysqlAdapter } from './mysql/mysql-adapter.js';
 import { mysqlConnectionConfig, mysqlUrlConfig } from './mysql/mysql-connection.js';
 import { postgresAdapter } from './postgres/postgres-adapter.js';
@@ -15,13 +16,16 @@ import { sqliteConnectionConfig, sqliteUrlConfig } from './sqlite/sqlite-connect
 
 export type { Adapter, AdapterCapabilities, ConnectionSettings, TableNames } from './adapter.js';
 
-/** The network settings of a store with default options. */
-export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = Object.freeze({
+/** The network settings of a store with default options (each store gets its own deadline switch). */
+export const DEFAULT_CONNECTION_SETTINGS: Omit<ConnectionSettings, 'deadlines'> = Object.freeze({
   statementTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   idleTransactionTimeoutMs: 60_000,
   lockWaitTimeoutMs: 5_000,
 });
+
+/** Default settings with a deadline switch of their own. */
+export const defaultConnectionSettings = (): ConnectionSettings => ({ ...DEFAULT_CONNECTION_SETTINGS, deadlines: new DeadlineSwitch() });
 
 const DEFAULT_DATABASE_URL = 'sqlite:./taskstore.db';
 
@@ -54,7 +58,7 @@ export interface ResolvedDatabase {
  */
 export function resolveDatabase(
   database: string | Knex.Config | Knex,
-  settings: ConnectionSettings = DEFAULT_CONNECTION_SETTINGS,
+  settings: ConnectionSettings = defaultConnectionSettings(),
   logger?: Logger,
 ): ResolvedDatabase {
   if (typeof database === 'function') {
@@ -102,7 +106,7 @@ function dialectOfClient(client: Knex.Config['client']): Dialect {
 }
 
 /** Builds a Knex.Config from 'sqlite:…', 'postgres://…' or 'mysql://…'. */
-export function configFromUrl(url: string, settings: ConnectionSettings = DEFAULT_CONNECTION_SETTINGS): Knex.Config {
+export function configFromUrl(url: string, settings: ConnectionSettings = defaultConnectionSettings()): Knex.Config {
   if (typeof url !== 'string' || url.trim() === '')
     throw invalidArgument('database must be a non-empty URL, a Knex.Config or a Knex instance');
   if (url.startsWith('sqlite:')) return sqliteUrlConfig(url);

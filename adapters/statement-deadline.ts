@@ -11,6 +11,27 @@ import type { Socket } from 'node:net';
 /** The code of the error a statement fails with when its deadline passed. */
 export const STATEMENT_DEADLINE_CODE = 'TASKSTORE_STATEMENT_DEADLINE';
 
+/**
+ * Turns the deadlines of one Knex instance's connections off while long work runs on them
+ * (migrations: a table rebuild may take minutes). Statements started meanwhile get no timer.
+ */
+export class DeadlineSwitch {
+  #suspended = 0;
+
+  get active(): boolean {
+    return this.#suspended === 0;
+  }
+
+  async suspendedDuring<T>(work: () => Promise<T>): Promise<T> {
+    this.#suspended += 1;
+    try {
+      return await work();
+    } finally {
+      this.#suspended -= 1;
+    }
+  }
+}
+
 type Callback = (...results: unknown[]) => unknown;
 interface Queryable {
   query(...args: unknown[]): unknown;
@@ -25,11 +46,13 @@ export function armStatementDeadlines(
   connection: unknown,
   deadlineMs: number,
   socketOf: (connection: unknown) => Socket | undefined,
+  deadlines: DeadlineSwitch,
 ): void {
   if (!(deadlineMs > 0)) return;
   const target = connection as Queryable;
   const query = target.query.bind(target);
   target.query = (...args: unknown[]): unknown => {
+    if (!deadlines.active) return query(...args);
     const timer = setTimeout(() => {
       const error = Object.assign(new Error(`no answer from the database within ${deadlineMs} ms: the connection was closed`), {
         code: STATEMENT_DEADLINE_CODE,

@@ -7,7 +7,6 @@
  */
 import type { Knex } from 'knex';
 import type { AdapterCapabilities } from '../adapters/adapter.js';
-import { migrateDown, migrateUp } from '../migrations/index.js';
 import { registerHandler } from './definitions/handler-sync.js';
 import type { TaskHandler } from './definitions/handler.js';
 import { TaskStoreError, wrapDatabaseError } from './foundation/errors.js';
@@ -85,12 +84,12 @@ export class TaskStore {
 
   /** Creates the tables and indexes that are missing. Safe to run twice, or from two processes. */
   async migrateUp(): Promise<void> {
-    await this.#run('migrateUp', () => migrateUp(this.knex, this.#parts.adapter, this.#options.tables));
+    await this.#run('migrateUp', () => this.#parts.migrations.up());
   }
 
   /** Drops the three tables (and everything in them). Safe to run twice. */
   async migrateDown(): Promise<void> {
-    await this.#run('migrateDown', () => migrateDown(this.knex, this.#parts.adapter, this.#options.tables));
+    await this.#run('migrateDown', () => this.#parts.migrations.down());
   }
 
   /** Closes the connections taskstore opened; a caller's Knex instance is left open. Idempotent. */

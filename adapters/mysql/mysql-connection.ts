@@ -37,7 +37,7 @@ export function mysqlConnectionConfig(config: Knex.Config, settings: ConnectionS
   const prepare: AfterCreate = (raw, done) => {
     closeOnEndedSession(raw as MysqlConnection);
     prepareMysqlSession(raw, settings, (error) => {
-      if (!error) armStatementDeadlines(raw, settings.statementTimeoutMs, socketOf);
+      if (!error) armStatementDeadlines(raw, settings.statementTimeoutMs, socketOf, settings.deadlines);
       done(error, raw);
     });
   };

@@ -18,7 +18,7 @@ export function postgresUrlConfig(url: string, settings: ConnectionSettings): Kn
 /** A pg Knex.Config with taskstore's network settings added under the user's own. */
 export function postgresConnectionConfig(config: Knex.Config, settings: ConnectionSettings): Knex.Config {
   const deadline: AfterCreate = (connection, done) => {
-    armStatementDeadlines(connection, settings.statementTimeoutMs, socketOf);
+    armStatementDeadlines(connection, settings.statementTimeoutMs, socketOf, settings.deadlines);
     done(null, connection);
   };
   const pool = { ...config.pool, afterCreate: afterCreateThen(deadline, config.pool?.afterCreate) };

@@ -240,6 +240,14 @@ export interface TaskStoreOptions {
    */
   statementTimeoutMs?: number;
   /**
+   * PostgreSQL and MariaDB, on connections taskstore opens: the server ends a session that
+   * stays idle inside a transaction this long, so the row locks of a worker frozen mid-claim
+   * (or of any stuck transaction on `store.knex`) are released. At least 1000 (MariaDB counts
+   * whole seconds). Raise it if you hold transactions on `store.knex` open longer.
+   * @defaultValue 60000
+   */
+  idleTransactionTimeoutMs?: number;
+  /**
    * The most UTF-8 bytes a task's (or schedule's) parameters may take as JSON, `task_alias`
    * included. Larger parameters reject with INVALID_ARGUMENT before anything is written.
    * 1 KiB to 256 MiB; on MySQL/MariaDB keep it well under max_allowed_packet.

@@ -1,6 +1,7 @@
 /** TaskStore options: defaults, validation, and the resolved (frozen) form. */
 import type { Knex } from 'knex';
 import { DEFAULT_CONNECTION_SETTINGS, defaultDatabaseUrl } from '../../adapters/index.js';
+import { DeadlineSwitch } from '../../adapters/statement-deadline.js';
 import type { ConnectionSettings, TableNames } from '../../adapters/adapter.js';
 import { invalidArgument } from '../foundation/errors.js';
 import { SILENT_LOGGER } from './store-context.js';
@@ -30,6 +31,7 @@ const DEFAULTS = Object.freeze({
   heartbeatIntervalMs: 30_000,
   synchronousStateWrites: false,
   statementTimeoutMs: DEFAULT_CONNECTION_SETTINGS.statementTimeoutMs,
+  idleTransactionTimeoutMs: DEFAULT_CONNECTION_SETTINGS.idleTransactionTimeoutMs,
   ...DEFAULT_PAYLOAD_LIMITS,
 });
 
@@ -43,6 +45,7 @@ const KNOWN = {
   heartbeatIntervalMs: true,
   synchronousStateWrites: true,
   statementTimeoutMs: true,
+  idleTransactionTimeoutMs: true,
   maxParametersBytes: true,
   maxOutputBytes: true,
   maxDetailsBytes: true,
@@ -72,6 +75,9 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
   assertTimerDuration(merged.heartbeatIntervalMs, 'heartbeatIntervalMs', 1);
   assertBoolean(merged.synchronousStateWrites, 'synchronousStateWrites');
   assertTimerDuration(merged.statementTimeoutMs, 'statementTimeoutMs', 1, { allowZero: true });
+  assertTimerDuration(merged.idleTransactionTimeoutMs, 'idleTransactionTimeoutMs', 1);
+  if (merged.idleTransactionTimeoutMs < 1000)
+    throw invalidArgument(`idleTransactionTimeoutMs must be at least 1000 (got ${merged.idleTransactionTimeoutMs})`);
   for (const name of LIMIT_OPTIONS) assertInteger(merged[name], name, PAYLOAD_LIMIT_RANGE.min, PAYLOAD_LIMIT_RANGE.max);
   const logger: unknown = merged.logger;
   if (logger === null || typeof logger !== 'object')
@@ -90,7 +96,17 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
     logger: merged.logger,
     heartbeatIntervalMs: merged.heartbeatIntervalMs,
     synchronousStateWrites: merged.synchronousStateWrites,
-    connection: Object.freeze({ ...DEFAULT_CONNECTION_SETTINGS, statementTimeoutMs: merged.statementTimeoutMs }),
+    connection: Object.freeze({
+      ...DEFAULT_CONNECTION_SETTINGS,
+      deadlines: new DeadlineSwitch(),
+      statementTimeoutMs: merged.statementTimeoutMs,
+      // Opening a connection is on a statement's path too: it may not take longer than the deadline.
+      connectTimeoutMs:
+        merged.statementTimeoutMs > 0
+          ? Math.min(DEFAULT_CONNECTION_SETTINGS.connectTimeoutMs, merged.statementTimeoutMs)
+          : DEFAULT_CONNECTION_SETTINGS.connectTimeoutMs,
+      idleTransactionTimeoutMs: merged.idleTransactionTimeoutMs,
+    }),
     limits: Object.freeze({
       maxParametersBytes: merged.maxParametersBytes,
       maxOutputBytes: merged.maxOutputBytes,

@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import { resolveDatabase } from '../../adapters/index.js';
 import type { Adapter } from '../../adapters/adapter.js';
+import { migrateDown, migrateUp } from '../../migrations/index.js';
 import { HandlerRegistry } from '../definitions/handler-registry.js';
 import { TaskDefinitions } from '../definitions/task-definitions.js';
 import { Enqueuer } from '../queue/enqueue.js';
@@ -20,6 +21,8 @@ import { StoreEvents } from './store-events.js';
 import type { ResolvedTaskStoreOptions } from './store-options.js';
 
 export interface StoreParts {
+  /** The schema steps, run without statement deadlines (a table rebuild may take minutes). */
+  readonly migrations: { up(): Promise<void>; down(): Promise<void> };
   readonly knex: Knex;
   readonly adapter: Adapter;
   /** True when taskstore created the Knex instance and so must destroy it on close. */
@@ -63,7 +66,12 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     limits: context.limits,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
   });
+  const { tables, connection } = options;
   return {
+    migrations: {
+      up: () => connection.deadlines.suspendedDuring(() => migrateUp(knex, adapter, tables)),
+      down: () => connection.deadlines.suspendedDuring(() => migrateDown(knex, adapter, tables)),
+    },
     knex,
     adapter,
     ownsKnex: owned,

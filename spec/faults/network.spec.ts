@@ -12,7 +12,7 @@
  */
 import { expect } from 'chai';
 import { TaskQueueRunner, defineTask } from '../../lib/index.js';
-import type { TaskQueueItem, TaskStore } from '../../lib/index.js';
+import type { TaskQueueItem, TaskStore, TaskStoreOptions } from '../../lib/index.js';
 import {
   FAULTS_LONG,
   RunLedger,
@@ -60,7 +60,9 @@ forEachDialect('TaskQueueRunner through a broken network', (t) => {
   });
 
   /** A store on the shared server through the proxy. */
-  const openThroughProxy = (): Promise<TaskStore> => t.openStore({ database: proxy.urlThrough(t.url) });
+  // Deadlines short enough to show within a spec's freeze (the defaults are 30 s and 60 s).
+  const openThroughProxy = (options: TaskStoreOptions = {}): Promise<TaskStore> =>
+    t.openStore({ database: proxy.urlThrough(t.url), statementTimeoutMs: 3_000, idleTransactionTimeoutMs: 3_000, ...options });
 
   /** A definition for `alias` on the shared store, and a handler per store that notes its runs under `label`. */
   async function registerHandlers(
@@ -441,7 +443,8 @@ forEachDialect('TaskQueueRunner through a broken network', (t) => {
     const HOLD_MS = 3000;
     const ledger = new RunLedger();
     const alias = uniqueAlias('Late');
-    const lateStore = await openThroughProxy();
+    // A deadline longer than the hold: the claim is late, not lost.
+    const lateStore = await openThroughProxy({ statementTimeoutMs: 10_000 });
     const healthyStore = await t.openStore();
     let healthy: TaskQueueRunner | undefined;
     let sweeping = true;
