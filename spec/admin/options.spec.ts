@@ -30,6 +30,7 @@ describe('dashboard options', () => {
     ['queues', [7]],
     ['title', 5],
     ['title', null],
+    ['remoteRefusalHint', 5],
   ];
 
   for (const [option, value] of BAD_VALUES) {
@@ -66,6 +67,7 @@ describe('dashboard options', () => {
         csrfSecret: undefined,
         queues: [],
         title: 'taskstore',
+        remoteRefusalHint: 'Pass authorize(req) to createAdminHandler, or readOnly: true, or allowRemote: true to serve it anyway.',
       });
       expect(Object.isFrozen(resolved)).to.equal(true);
       expect(Object.isFrozen(resolved.queues)).to.equal(true);
@@ -82,6 +84,7 @@ describe('dashboard options', () => {
       csrfSecret: 'a-secret-of-16-chars',
       queues: ['emails'],
       title: 'jobs',
+      remoteRefusalHint: 'Ask the admins for VPN access.',
     });
     expect(resolved).to.deep.equal({
       basePath: '/admin/tasks',
@@ -91,6 +94,7 @@ describe('dashboard options', () => {
       csrfSecret: 'a-secret-of-16-chars',
       queues: ['emails'],
       title: 'jobs',
+      remoteRefusalHint: 'Ask the admins for VPN access.',
     });
   });
 });

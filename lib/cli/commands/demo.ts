@@ -137,6 +137,7 @@ export const demoCommand: Command = {
           port,
           queues: QUEUES,
           title: 'taskstore demo',
+          remoteRefusalHint: 'The demo serves this machine only (taskstore dashboard has --read-only and --allow-remote).',
         });
       }
       line(
