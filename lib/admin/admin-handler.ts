@@ -87,8 +87,7 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
           return fail(
             403,
             'FORBIDDEN',
-            'taskstore dashboard: refusing a request that does not come straight from this machine (loopback). ' +
-              'Pass authorize(req) to createAdminHandler, or readOnly: true, or allowRemote: true to serve it anyway.',
+            `taskstore dashboard: refusing a request that does not come straight from this machine (loopback). ${resolved.remoteRefusalHint}`,
           );
         }
         readOnly = true;

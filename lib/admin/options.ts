@@ -63,6 +63,12 @@ export interface AdminHandlerOptions {
    * @defaultValue `'taskstore'`
    */
   title?: string;
+  /**
+   * What the 403 for a request from another machine advises (when neither `authorize`,
+   * `readOnly` nor `allowRemote` lets it in). `taskstore dashboard` names its own flags here.
+   * @defaultValue `'Pass authorize(req) to createAdminHandler, or readOnly: true, or allowRemote: true to serve it anyway.'`
+   */
+  remoteRefusalHint?: string;
 }
 
 export interface ResolvedAdminHandlerOptions {
@@ -75,6 +81,7 @@ export interface ResolvedAdminHandlerOptions {
   readonly csrfSecret: string | Buffer | undefined;
   readonly queues: readonly string[];
   readonly title: string;
+  readonly remoteRefusalHint: string;
 }
 
 const KNOWN = {
@@ -87,6 +94,7 @@ const KNOWN = {
   csrfSecret: true,
   queues: true,
   title: true,
+  remoteRefusalHint: true,
 } as const satisfies KnownKeys<AdminHandlerOptions>;
 
 const DEFAULTS = Object.freeze({
@@ -97,6 +105,7 @@ const DEFAULTS = Object.freeze({
   bodyTimeoutMs: 20_000,
   queues: Object.freeze([]) as readonly string[],
   title: 'taskstore',
+  remoteRefusalHint: 'Pass authorize(req) to createAdminHandler, or readOnly: true, or allowRemote: true to serve it anyway.',
 });
 
 const NAME = 'createAdminHandler';
@@ -129,6 +138,8 @@ export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdmi
   }
   const title: unknown = merged.title;
   if (typeof title !== 'string') throw invalidArgument(`${NAME}: title must be a string (got ${JSON.stringify(title) ?? typeof title})`);
+  const remoteRefusalHint: unknown = merged.remoteRefusalHint;
+  if (typeof remoteRefusalHint !== 'string') throw invalidArgument(`${NAME}: remoteRefusalHint must be a string`);
   return Object.freeze({
     basePath: basePath.replace(/\/+$/, ''),
     authorize: merged.authorize ?? null,
@@ -139,5 +150,6 @@ export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdmi
     csrfSecret: merged.csrfSecret,
     queues: Object.freeze([...(queues as string[])]),
     title,
+    remoteRefusalHint,
   });
 }

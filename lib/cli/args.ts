@@ -4,11 +4,21 @@
  */
 import { parseDuration as parseDurationMs } from '../foundation/duration.js';
 import { TaskStoreError } from '../foundation/errors.js';
+import { MAX_DELAY_MS, MAX_TIMER_MS } from '../foundation/validate.js';
 import { TASK_STATUSES, type JsonObject, type TaskStatus } from '../foundation/types.js';
 
-/** A mistake on the command line: printed as one line, exit code 2. */
+/**
+ * A mistake on the command line: printed as one line, exit code 2. With `seeHelp`, the line
+ * ends with where to read the command's options: `(see taskstore list --help)`.
+ */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+  readonly seeHelp: boolean;
+
+  constructor(message: string, { seeHelp = false }: { seeHelp?: boolean } = {}) {
+    super(message);
+    this.seeHelp = seeHelp;
+  }
 }
 
 /** Something the user asked for does not exist: exit code 3. */
@@ -16,20 +26,39 @@ export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
 }
 
-/** A duration option ('30s', '5m', '7d', …) in milliseconds; a bad one is a usage error. */
-export function parseDuration(text: string, option: string): number {
+/** The longest a duration option may be, and how its message states it. */
+export interface DurationLimit {
+  readonly ms: number;
+  /** As people read it: '3650d', '24d (a Node timer's limit)'. */
+  readonly shown: string;
+}
+
+/** A duration option ('30s', '5m', '7d', …) in milliseconds; a bad or too long one is a usage error. */
+export function parseDuration(text: string, option: string, max?: DurationLimit): number {
+  let ms: number;
   try {
-    return parseDurationMs(text, option);
+    ms = parseDurationMs(text, option);
   } catch (error) {
     throw error instanceof TaskStoreError ? new UsageError(error.message) : error;
   }
+  if (max && ms > max.ms) throw new UsageError(`${option}: '${text}' is too long (at most ${max.shown})`);
+  return ms;
 }
 
-/** A whole number within bounds, for options such as --limit and --priority. */
-export function parseInteger(text: string, option: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+/** The longest --delay: the library's enqueue limit. */
+export const MAX_DELAY: DurationLimit = { ms: MAX_DELAY_MS, shown: '3650d' };
+/** The longest --interval or --grace: a Node timer's limit (2,147,483,647 ms). */
+export const MAX_TIMER: DurationLimit = { ms: MAX_TIMER_MS, shown: "24d20h31m, a Node timer's limit" };
+
+const formatNumber = (value: number): string => value.toLocaleString('en-US');
+
+/** A whole number from `min` to `max`, for options such as --limit and --priority; the message states the range. */
+export function parseInteger(text: string, option: string, min: number, max: number): number {
   if (!/^-?\d+$/.test(text.trim())) throw new UsageError(`${option}: '${text}' is not a whole number`);
   const value = Number(text);
-  if (value < min || value > max) throw new UsageError(`${option}: ${value} is out of range (${min}..${max})`);
+  if (value < min || value > max) {
+    throw new UsageError(`${option}: ${text.trim()} is out of range (${formatNumber(min)}..${formatNumber(max)})`);
+  }
   return value;
 }
 
@@ -44,7 +73,12 @@ export function parseKeyValues(pairs: readonly string[], option: string): JsonOb
   return params;
 }
 
-/** A JSON object given on the command line. */
+/** Whether a command-line argument is meant as JSON parameters: an object or (by mistake) an array. */
+export function looksLikeJsonParams(text: string | undefined): boolean {
+  return text !== undefined && /^\s*[{[]/.test(text);
+}
+
+/** Task parameters given on the command line as a JSON object. */
 export function parseJsonObject(text: string, option: string): JsonObject {
   let value: unknown;
   try {
@@ -52,8 +86,10 @@ export function parseJsonObject(text: string, option: string): JsonObject {
   } catch (error) {
     throw new UsageError(`${option}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new UsageError(`${option}: expected a JSON object like '{"name":"Tom"}'`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
+    throw new UsageError(`${option}: the parameters must be a JSON object, like '{"name":"Tom"}' (got ${got})`);
+  }
   return value as JsonObject;
 }
 

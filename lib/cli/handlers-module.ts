@@ -1,7 +1,7 @@
 /**
  * Loads a handlers module for `work`, `run` and `dashboard`: a JavaScript module whose
  * default export is a handler or an array of handlers, and/or whose named exports are
- * handlers made with defineTask.
+ * handlers made with defineTask. A module that throws while it loads is named in the error.
  */
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -26,7 +26,14 @@ export async function loadHandlersModule(path: string, cwd = process.cwd()): Pro
   } catch {
     throw new UsageError(`--handlers: ${path} does not exist`);
   }
-  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    // A runtime error (exit 1), not a usage error: the module exists but fails as it loads.
+    const reason = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+    throw new Error(`could not load handlers module ${path}: ${reason}`, { cause: error });
+  }
   const found: TaskHandler[] = [];
   const take = (value: unknown) => {
     if (isHandler(value)) found.push(value);

@@ -5,7 +5,7 @@
  * is in the wrong state, or already exists); 130 stopped by a second signal.
  */
 import { TaskStoreError } from '../foundation/errors.js';
-import { NotFoundError, UsageError } from './args.js';
+import { looksLikeJsonParams, NotFoundError, UsageError } from './args.js';
 import { GLOBAL_OPTIONS, type Command } from './command.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { definitionsCommand } from './commands/definitions.js';
@@ -51,31 +51,54 @@ global options:
 exit codes: 0 ok, 1 runtime/database error, 2 usage error, 3 not found, 4 conflict`;
 }
 
-/** The exit code and the one line to print for an error. */
-export function describeCliError(error: unknown): { code: number; message: string; stack?: string } {
-  if (error instanceof UsageError) return { code: EXIT.usage, message: error.message };
-  if (error instanceof NotFoundError) return { code: EXIT.notFound, message: error.message };
+/**
+ * The exit code, the stable code (a TaskStoreError's, else USAGE, NOT_FOUND or ERROR) and the
+ * one line to print for an error.
+ */
+export function describeCliError(error: unknown): { exitCode: number; code: string; message: string; stack?: string } {
+  if (error instanceof UsageError) return { exitCode: EXIT.usage, code: 'USAGE', message: error.message };
+  if (error instanceof NotFoundError) return { exitCode: EXIT.notFound, code: 'NOT_FOUND', message: error.message };
   if (error instanceof TaskStoreError) {
-    const code = {
+    const exitCode = {
       INVALID_ARGUMENT: EXIT.usage,
       NOT_FOUND: EXIT.notFound,
       ALREADY_EXISTS: EXIT.conflict,
       INVALID_STATE: EXIT.conflict,
       DATABASE: EXIT.failure,
     }[error.code];
-    return { code, message: error.message };
+    return { exitCode, code: error.code, message: error.message };
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { code: EXIT.failure, message, ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) };
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return { exitCode: EXIT.failure, code: 'ERROR', message, ...(cause instanceof Error && cause.stack ? { stack: cause.stack } : {}) };
 }
 
 /**
- * --json asks for JSON output, except where it is enqueue's parameters object (followed by
- * '{…}') and in `run`, which reads its own options.
+ * Prints an error: `taskstore: <message>` on stderr, or with --json one line
+ * `{"error":{"code":…,"message":…}}` on stderr (stdout stays empty). Resolves the exit code.
+ */
+function reportError(error: unknown, out: Output, command: string | undefined, env: NodeJS.ProcessEnv): number {
+  const { exitCode, code, message, stack } = describeCliError(error);
+  const hint = error instanceof UsageError && error.seeHelp ? ` (see taskstore ${command === undefined ? '' : `${command} `}--help)` : '';
+  const debugStack = stack && env['TASKSTORE_DEBUG'] ? stack : undefined;
+  if (out.json) {
+    out.stderr.write(
+      `${JSON.stringify({ error: { code, message: `${message}${hint}`, ...(debugStack ? { stack: debugStack } : {}) } })}\n`,
+    );
+  } else {
+    out.stderr.write(`taskstore: ${message.replace(/\s*\n\s*/g, ' ')}${hint}\n`);
+    if (debugStack) out.stderr.write(`${debugStack}\n`);
+  }
+  return exitCode;
+}
+
+/**
+ * --json asks for JSON output, except where it is enqueue's parameters (followed by '{…}' or
+ * '[…]') and, in `run`, after `--` (where everything is a parameter).
  */
 function wantsJson(command: string | undefined, args: readonly string[]): boolean {
-  if (command === 'run') return false;
-  return args.some((arg, at) => arg === '--json' && !(command === 'enqueue' && (args[at + 1] ?? '').trimStart().startsWith('{')));
+  const own = command === 'run' && args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  return own.some((arg, at) => arg === '--json' && !(command === 'enqueue' && looksLikeJsonParams(own[at + 1])));
 }
 
 /** Runs the CLI with `argv` (without node and the script); resolves the exit code. */
@@ -91,23 +114,26 @@ export async function main(argv: string[], out: Output, env: NodeJS.ProcessEnv =
   }
   const name = args[index];
   const before = args.slice(0, index);
-  const json = wantsJson(name, [...before, ...args.slice(index + 1)]);
+  const rest = [...before, ...args.slice(index + 1)];
+  const output: Output = { ...out, json: out.json || wantsJson(name, rest) };
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (!command) {
-    if (name === undefined || name === 'help') {
+    if (name === 'help' || (name === undefined && (before.includes('--help') || before.includes('-h')))) {
       out.stdout.write(`${usage()}\n`);
-      return before.includes('--help') || before.includes('-h') || name === 'help' ? EXIT.ok : EXIT.usage;
+      return EXIT.ok;
     }
-    out.stderr.write(`taskstore: unknown command '${name}' (see taskstore --help)\n`);
-    return EXIT.usage;
+    if (name === undefined && !output.json) {
+      out.stderr.write(`${usage()}\n`);
+      return EXIT.usage;
+    }
+    const problem =
+      name === undefined ? 'missing the command' : name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`;
+    return reportError(new UsageError(problem, { seeHelp: true }), output, undefined, env);
   }
   try {
-    return await command.run({ args: [...before, ...args.slice(index + 1)], out: { ...out, json: out.json || json }, env });
+    return await command.run({ args: rest, out: output, env });
   } catch (error) {
-    const { code, message, stack } = describeCliError(error);
-    out.stderr.write(`taskstore: ${message}\n`);
-    if (stack && env['TASKSTORE_DEBUG']) out.stderr.write(`${stack}\n`);
-    return code;
+    return reportError(error, output, command.name, env);
   }
 }
 

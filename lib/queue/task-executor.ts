@@ -266,13 +266,24 @@ class ExecutionContext {
 /** taskstore's own compiled folders (this file is lib/queue/): their frames say nothing about the handler's failure. */
 const OWN_FRAMES = ['lib/', 'runners/', 'adapters/'].map((folder) => new URL(`../../${folder}`, import.meta.url).pathname);
 
-/** The message and the first three stack frames outside taskstore itself. */
+/**
+ * Whether a stack line is a frame of the handler's code: not taskstore's own, not Node's
+ * (`node:internal/…`, `processTicksAndRejections`, `node:events`), and not a built-in without
+ * a file (`JSON.parse (<anonymous>)`, `Promise.all (index 0)`).
+ */
+function isHandlerFrame(line: string): boolean {
+  if (!line.startsWith('at ') || OWN_FRAMES.some((own) => line.includes(own))) return false;
+  const location = /\(([^()]*)\)$/.exec(line)?.[1] ?? line.slice(3).replace(/^async /, '');
+  return !/^(node:|<anonymous>$|native$|index \d+$)/.test(location) && !line.includes('processTicksAndRejections');
+}
+
+/** The message and the first three stack frames of the handler's own code. */
 function describeError(error: Error): string {
   const frames = (error.stack ?? '')
     .split('\n')
     .slice(1)
     .map((line) => line.trim())
-    .filter((line) => line.startsWith('at ') && !OWN_FRAMES.some((own) => line.includes(own)))
+    .filter(isHandlerFrame)
     .slice(0, 3);
   return frames.length > 0 ? `${error.message} (${frames.join(' | ')})` : error.message;
 }

@@ -45,6 +45,7 @@ describe('dashboard options', () => {
     ['queues', [7]],
     ['title', 5],
     ['title', null],
+    ['remoteRefusalHint', 5],
   ];
 
   for (const [option, value] of BAD_VALUES) {
@@ -83,6 +84,7 @@ describe('dashboard options', () => {
         csrfSecret: undefined,
         queues: [],
         title: 'taskstore',
+        remoteRefusalHint: 'Pass authorize(req) to createAdminHandler, or readOnly: true, or allowRemote: true to serve it anyway.',
       });
       expect(Object.isFrozen(resolved)).to.equal(true);
       expect(Object.isFrozen(resolved.queues)).to.equal(true);
@@ -101,6 +103,7 @@ describe('dashboard options', () => {
       csrfSecret: 'a-secret-of-16-chars',
       queues: ['emails'],
       title: 'jobs',
+      remoteRefusalHint: 'Ask the admins for VPN access.',
     });
     expect(resolved).to.deep.equal({
       basePath: '/admin/tasks',
@@ -112,6 +115,7 @@ describe('dashboard options', () => {
       csrfSecret: 'a-secret-of-16-chars',
       queues: ['emails'],
       title: 'jobs',
+      remoteRefusalHint: 'Ask the admins for VPN access.',
     });
   });
 

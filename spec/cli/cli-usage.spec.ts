@@ -18,7 +18,7 @@ describe('taskstore CLI: usage, errors and long-running commands', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('prints help with every command; no command is a usage error (2)', async () => {
+  it('prints help with every command; without a command, the usage goes to stderr with exit code 2', async () => {
     const help = await runCli(['--help'], { cwd: dir });
     expect(help.code).to.equal(0);
     for (const command of [
@@ -38,10 +38,16 @@ describe('taskstore CLI: usage, errors and long-running commands', () => {
     ]) {
       expect(help.stdout).to.match(new RegExp(`^  ${command}\\s`, 'm'));
     }
-    expect((await runCli([], { cwd: dir })).code).to.equal(2);
+    const bare = await runCli([], { cwd: dir });
+    expect(bare.code, 'a bare taskstore is a usage error').to.equal(2);
+    expect(bare.stdout).to.equal('');
+    expect(bare.stderr).to.match(/^usage: taskstore <command>/);
+    expect(bare.stderr).to.match(/^ {2}list\s/m);
     const listHelp = await runCli(['list', '--help'], { cwd: dir });
     expect(listHelp.code).to.equal(0);
     expect(listHelp.stdout).to.match(/usage: taskstore list/);
+    expect(listHelp.stdout).to.match(/^usage: taskstore list .*\[--offset n\]/);
+    expect(listHelp.stdout).to.match(/^ {2}--offset\s+skip this many/m);
   });
 
   it('unknown commands and options are usage errors in one line, without a stack', async () => {
@@ -50,7 +56,7 @@ describe('taskstore CLI: usage, errors and long-running commands', () => {
     expect(unknown.stderr).to.equal("taskstore: unknown command 'frobnicate' (see taskstore --help)\n");
     const option = await runCli(['list', '--bogus'], { cwd: dir });
     expect(option.code).to.equal(2);
-    expect(option.stderr).to.match(/^taskstore: Unknown option '--bogus'/);
+    expect(option.stderr).to.equal("taskstore: unknown option '--bogus' (see taskstore list --help)\n");
     expect(hasNoStack(option.stderr)).to.equal(true);
   });
 

@@ -9,7 +9,7 @@ import { line } from '../output.js';
 import { ProgressLine } from '../progress.js';
 import { watchShutdownSignals } from '../signals.js';
 import { isLoopbackAddress } from '../../admin/security.js';
-import { registerHandlers, runUntilSignal, WORK_OPTIONS, workersFrom } from './work.js';
+import { registerHandlers, runUntilSignal, WORK_OPTIONS, workersFrom, workSettings } from './work.js';
 
 const USAGE = `usage: taskstore dashboard [--port 3000] [--host 127.0.0.1] [--handlers ./tasks.js] [--queue name]…
                            [--base-path /admin] [--read-only] [--allow-remote] [--allowed-host name]…
@@ -31,6 +31,11 @@ Without --allow-remote, requests from other machines are refused (403), or serve
 read-only with --read-only. The dashboard answers only to loopback names (localhost,
 127.0.0.1, [::1]), the --host address and the --allowed-host names; a request for
 another name gets 421.`;
+
+/** The advice of the 403 a request from another machine gets: this command's flags. */
+const REMOTE_REFUSAL_HINT =
+  'Start taskstore dashboard with --read-only to serve it read-only, or with --allow-remote to serve it with actions ' +
+  '(only behind something that authenticates: the CLI has no login).';
 
 export const dashboardCommand: Command = {
   name: 'dashboard',
@@ -56,6 +61,7 @@ export const dashboardCommand: Command = {
     const handlersPath = parsed.string('handlers') ?? context.env['TASKSTORE_HANDLERS'];
     if (parsed.list('queue').length > 0 && !handlersPath) throw new UsageError('dashboard --queue needs --handlers to run tasks');
     const allowedHosts = allowedHostsFrom(host, parsed.list('allowed-host'));
+    const settings = workSettings(parsed, []);
     await withStore(context, parsed.string('database'), async (store) => {
       if (handlersPath) await registerHandlers(store, handlersPath);
       const progress = new ProgressLine(context.out.stdout, false);
@@ -65,6 +71,7 @@ export const dashboardCommand: Command = {
         readOnly: parsed.flag('read-only'),
         allowRemote: parsed.flag('allow-remote'),
         allowedHosts,
+        remoteRefusalHint: REMOTE_REFUSAL_HINT,
         ...(parsed.string('base-path') ? { basePath: parsed.string('base-path') as string } : {}),
       });
       try {
@@ -86,7 +93,7 @@ export const dashboardCommand: Command = {
           );
         }
         if (parsed.list('queue').length > 0) {
-          await runUntilSignal(context, workersFrom(store, parsed, progress, []), progress);
+          await runUntilSignal(context, workersFrom(store, settings, progress), progress);
         } else {
           const watch = watchShutdownSignals();
           try {

@@ -147,6 +147,7 @@ export const demoCommand: Command = {
           allowedHosts,
           queues: QUEUES,
           title: 'taskstore demo',
+          remoteRefusalHint: 'The demo serves this machine only (taskstore dashboard has --read-only and --allow-remote).',
         });
       }
       line(

@@ -1,5 +1,7 @@
 /** `taskstore enqueue <alias>`: queue one task, with parameters from --param k=v and/or --json. */
-import { parseDuration, parseInteger, parseJsonObject, parseKeyValues } from '../args.js';
+import { MAX_ATTEMPTS_LIMIT } from '../../foundation/validate.js';
+import { PRIORITY_LIMIT } from '../../queue/task-queue.js';
+import { looksLikeJsonParams, MAX_DELAY, parseDuration, parseInteger, parseJsonObject, parseKeyValues } from '../args.js';
 import { helpRequested, parseCommand, required, withStore, type Command } from '../command.js';
 import { formatDate, line, printJson } from '../output.js';
 
@@ -10,21 +12,22 @@ const USAGE = `usage: taskstore enqueue <alias> [--queue name] [--param key=valu
   --param k=v     a string parameter; repeatable; the value keeps any further '='
   --json '{…}'    parameters as a JSON object (--param entries override its keys);
                   a bare --json (no object after it) prints the new task as JSON
-  --delay         run no sooner than this from now: 30s, 5m, 2h, 7d
-  --priority      higher runs first (default 0)
-  --max-attempts  attempts including the first (default: the definition's)
+  --delay         run no sooner than this from now: 30s, 5m, 2h, 7d (at most 3650d)
+  --priority      higher runs first: -1000000 to 1000000 (default 0)
+  --max-attempts  attempts including the first: 1 to 1000 (default: the definition's)
   --unique-key    at most one queued or running task per key`;
 
 /**
  * `--json` is both the global "print JSON" flag and enqueue's parameters object: followed
- * by an argument that starts with '{' it is the parameters.
+ * by an argument that starts with '{' (or '[', to say that an array is not parameters) it is
+ * the parameters.
  */
 function splitJsonParams(args: string[]): string[] {
   const result: string[] = [];
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index] as string;
     const next = args[index + 1];
-    if (arg === '--json' && next !== undefined && next.trimStart().startsWith('{')) {
+    if (arg === '--json' && next !== undefined && looksLikeJsonParams(next)) {
       result.push(`--params-json=${next}`);
       index += 1;
     } else if (arg.startsWith('--json=')) {
@@ -55,7 +58,7 @@ export const enqueueCommand: Command = {
       1,
     );
     if (helpRequested(context, parsed, USAGE)) return 0;
-    const alias = required(parsed.positionals, 0, 'the task alias', USAGE);
+    const alias = required(parsed.positionals, 0, 'the task alias');
     const paramsJson = parsed.string('params-json');
     const params = {
       ...(paramsJson === undefined ? {} : parseJsonObject(paramsJson, '--json')),
@@ -65,9 +68,9 @@ export const enqueueCommand: Command = {
     const priority = parsed.string('priority');
     const maxAttempts = parsed.string('max-attempts');
     const options = {
-      ...(delay === undefined ? {} : { delayMs: parseDuration(delay, '--delay') }),
-      ...(priority === undefined ? {} : { priority: parseInteger(priority, '--priority') }),
-      ...(maxAttempts === undefined ? {} : { maxAttempts: parseInteger(maxAttempts, '--max-attempts', 1) }),
+      ...(delay === undefined ? {} : { delayMs: parseDuration(delay, '--delay', MAX_DELAY) }),
+      ...(priority === undefined ? {} : { priority: parseInteger(priority, '--priority', -PRIORITY_LIMIT, PRIORITY_LIMIT) }),
+      ...(maxAttempts === undefined ? {} : { maxAttempts: parseInteger(maxAttempts, '--max-attempts', 1, MAX_ATTEMPTS_LIMIT) }),
       ...(parsed.string('unique-key') === undefined ? {} : { uniqueKey: parsed.string('unique-key') as string }),
     };
     const queue = parsed.string('queue') ?? '';

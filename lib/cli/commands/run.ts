@@ -36,13 +36,13 @@ export const runCommand: Command = {
     }
     const json = context.out.json || options['json'] === true;
     const [alias, extra] = positionals;
-    if (!alias) throw new UsageError(`missing the task alias\n\n${USAGE}`);
+    if (!alias) throw new UsageError('missing the task alias', { seeHelp: true });
     if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}' (parameters are --key=value)`);
     const handlersPath = (options['handlers'] as string | undefined) ?? context.env['TASKSTORE_HANDLERS'];
-    if (!handlersPath) throw new UsageError(`run needs --handlers ./tasks.js (or TASKSTORE_HANDLERS)\n\n${USAGE}`);
+    if (!handlersPath) throw new UsageError('run needs --handlers ./tasks.js (or TASKSTORE_HANDLERS)', { seeHelp: true });
     const handlers = await loadHandlersModule(handlersPath);
     const lines: { level: string; message: string }[] = [];
-    const errors = cliLogger(context.out.stderr);
+    const errors = cliLogger(context.out.stderr, { json });
     const logger: Logger = json
       ? {
           debug: () => {},

@@ -1,6 +1,8 @@
 /** The task queue commands: list, show, stats, retry, cancel, purge. */
 import type { TaskStore } from '../../task-store.js';
 import { TASK_STATUSES, type TaskQueueItem, type TaskQueueQuery } from '../../foundation/types.js';
+import { MIN_STORED_TIME_MS } from '../../foundation/validate.js';
+import { MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../../store/query.js';
 import { NotFoundError, UsageError, parseDuration, parseInteger, parseStatuses } from '../args.js';
 import { helpRequested, parseCommand, required, withStore, type Command } from '../command.js';
 import { formatDate, formatDuration, formatFields, formatTable, line, printJson } from '../output.js';
@@ -28,12 +30,13 @@ export async function findTask(store: TaskStore, id: string): Promise<TaskQueueI
   return item;
 }
 
-const LIST_USAGE = `usage: taskstore list [--status s[,s…]] [--queue name] [--alias alias] [--limit n] [--deleted]
+const LIST_USAGE = `usage: taskstore list [--status s[,s…]] [--queue name] [--alias alias] [--limit n] [--offset n] [--deleted]
 
   --status   ${TASK_STATUSES.join(', ')} (repeatable or comma-separated)
   --queue    only this queue
   --alias    only tasks of this definition
-  --limit    at most this many, newest first (default 50)
+  --limit    at most this many, newest first: 1 to ${MAX_LIST_LIMIT} (default 50)
+  --offset   skip this many first: 0 to ${MAX_LIST_OFFSET} (default 0)
   --deleted  include soft-deleted tasks`;
 
 export const listCommand: Command = {
@@ -57,12 +60,14 @@ export const listCommand: Command = {
     const statuses = parseStatuses(parsed.list('status'));
     const limitText = parsed.string('limit');
     const offsetText = parsed.string('offset');
+    const limit = limitText === undefined ? 50 : parseInteger(limitText, '--limit', 1, MAX_LIST_LIMIT);
+    const offset = offsetText === undefined ? undefined : parseInteger(offsetText, '--offset', 0, MAX_LIST_OFFSET);
     await withStore(context, parsed.string('database'), async (store) => {
       const query: TaskQueueQuery = {
         orderBy: 'createdAt',
         sortOrder: 'desc',
-        limit: limitText === undefined ? 50 : parseInteger(limitText, '--limit', 1, 10_000),
-        ...(offsetText === undefined ? {} : { offset: parseInteger(offsetText, '--offset', 0) }),
+        limit,
+        ...(offset === undefined ? {} : { offset }),
         ...(statuses.length > 0 ? { statuses } : {}),
         ...(parsed.string('queue') === undefined ? {} : { queueName: parsed.string('queue') as string }),
         ...(parsed.flag('deleted') ? { includeSoftDeleted: true } : {}),
@@ -108,7 +113,7 @@ export const showCommand: Command = {
   async run(context) {
     const parsed = parseCommand(context.args, {}, 1);
     if (helpRequested(context, parsed, SHOW_USAGE)) return 0;
-    const id = required(parsed.positionals, 0, 'the task id', SHOW_USAGE);
+    const id = required(parsed.positionals, 0, 'the task id');
     await withStore(context, parsed.string('database'), async (store) => {
       const item = await findTask(store, id);
       if (context.out.json) return printJson(context.out, item);
@@ -169,7 +174,7 @@ function transitionCommand(name: 'retry' | 'cancel', summary: string, detail: st
     async run(context) {
       const parsed = parseCommand(context.args, {}, 1);
       if (helpRequested(context, parsed, usage)) return 0;
-      const id = required(parsed.positionals, 0, 'the task id', usage);
+      const id = required(parsed.positionals, 0, 'the task id');
       await withStore(context, parsed.string('database'), async (store) => {
         const item = name === 'retry' ? await store.taskQueueRequeueById(id) : await store.taskQueueCancelById(id);
         if (context.out.json) return printJson(context.out, item);
@@ -209,8 +214,11 @@ export const purgeCommand: Command = {
     );
     if (helpRequested(context, parsed, PURGE_USAGE)) return 0;
     const olderThanText = parsed.string('older-than');
-    if (olderThanText === undefined) throw new UsageError(`purge needs --older-than (for example --older-than 7d)\n\n${PURGE_USAGE}`);
-    const olderThan = new Date(Date.now() - parseDuration(olderThanText, '--older-than'));
+    if (olderThanText === undefined) throw new UsageError('purge needs --older-than (for example --older-than 7d)', { seeHelp: true });
+    const now = Date.now();
+    const olderThan = new Date(
+      now - parseDuration(olderThanText, '--older-than', { ms: now - MIN_STORED_TIME_MS, shown: 'the time since 1970-01-01' }),
+    );
     const statuses = parseStatuses(parsed.list('status'));
     await withStore(context, parsed.string('database'), async (store) => {
       const queueName = parsed.string('queue');
