@@ -3,9 +3,11 @@
  * Behaviour lives elsewhere; this file only names things.
  */
 import type { Knex } from 'knex';
+import type { JsonObject } from './json.js';
 import type { RecurrenceRule } from './recurrence-rule.js';
 
 export type { RecurrenceRule };
+export type { JsonCompatible, JsonObject, JsonPrimitive, JsonValue, NoInference } from './json.js';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -17,7 +19,6 @@ export interface Logger {
   error(message: string, ...meta: unknown[]): void;
 }
 
-export type JsonObject = Record<string, unknown>;
 export type SortOrder = 'asc' | 'desc';
 
 // ---------------------------------------------------------------------------
@@ -169,6 +170,18 @@ export interface EnqueueOptions {
   /** Enqueue inside the caller's transaction: committed or rolled back with it. */
   transaction?: Knex.Transaction;
 }
+
+/** The batch form takes the same options, except `uniqueKey`, which applies to one task. */
+export type EnqueueManyOptions = Omit<EnqueueOptions, 'uniqueKey'>;
+
+/** Options of `store.enqueue(task, params, options)`: those of EnqueueOptions, plus the queue. */
+export interface TaskEnqueueOptions extends EnqueueOptions {
+  /** The queue. Default 'default' ('' too). */
+  queueName?: string;
+}
+
+/** Options of `store.enqueueMany(task, paramsList, options)`. */
+export type TaskEnqueueManyOptions = Omit<TaskEnqueueOptions, 'uniqueKey'>;
 
 export type TaskQueueStats = Record<TaskStatus, number>;
 

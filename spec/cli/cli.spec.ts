@@ -163,7 +163,7 @@ forEachDialect('taskstore CLI', (t) => {
   it('run executes a handler directly: --key=a=b keeps a=b; a failure exits 1; an unknown alias 3', async () => {
     const ok = await cli('run', 'Echo', '--handlers', fixture.path, '--value=a=b', '--name', 'Tom');
     expect(ok.code, ok.stderr).to.equal(0);
-    expect(ok.stdout).to.include('echo {"value":"a=b","name":"Tom"}');
+    expect(ok.stdout).to.include('echo {"value":"a=b","name":"Tom","task_alias":"Echo"}');
     expect(ok.stdout).to.include('value=a=b');
     expect(await t.store.taskQueueCount()).to.equal(0);
     const failed = await cli('run', 'Fail', '--handlers', fixture.path);
