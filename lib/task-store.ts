@@ -77,9 +77,9 @@ export class TaskStore {
     return store;
   }
 
-  /** Creates the tables and indexes that are missing. Safe to run twice, or from two processes. */
-  async migrateUp(): Promise<void> {
-    await this.#run('migrateUp', () => migrateUp(this.knex, this.#parts.adapter, this.#options.tables));
+  /** Creates what is missing; resolves the names of the steps that changed the schema ([] when up to date). Safe to repeat, from two processes too. */
+  migrateUp(): Promise<string[]> {
+    return this.#run('migrateUp', () => migrateUp(this.knex, this.#parts.adapter, this.#options.tables));
   }
 
   /** Drops the three tables (and everything in them). Safe to run twice. */

@@ -196,13 +196,8 @@ export interface TaskQueuePurgeOptions {
 // ---------------------------------------------------------------------------
 // Store options
 
-export interface TaskStoreOptions {
-  /**
-   * 'sqlite:./file.db' | 'sqlite::memory:' | 'postgres://…' | 'mysql://…' (MariaDB too),
-   * a Knex.Config, or a Knex instance (then the caller owns and closes it).
-   * @defaultValue TASKSTORE_DATABASE_URL when set and not empty, else 'sqlite:./taskstore.db'
-   */
-  database?: string | Knex.Config | Knex;
+/** The three table names (TaskStore.open, and the migration source of `taskstore/migrations`). */
+export interface TableNameOptions {
   /**
    * Table of task definitions: a plain SQL identifier of up to 40 characters.
    * @defaultValue 'task_definition'
@@ -218,6 +213,15 @@ export interface TaskStoreOptions {
    * @defaultValue 'task_schedule'
    */
   scheduleTableName?: string;
+}
+
+export interface TaskStoreOptions extends TableNameOptions {
+  /**
+   * 'sqlite:./file.db' | 'sqlite::memory:' | 'postgres://…' | 'mysql://…' (MariaDB too),
+   * a Knex.Config, or a Knex instance (then the caller owns and closes it).
+   * @defaultValue TASKSTORE_DATABASE_URL when set and not empty, else 'sqlite:./taskstore.db'
+   */
+  database?: string | Knex.Config | Knex;
   /**
    * Run migrateUp() on open.
    * @defaultValue true
