@@ -4,7 +4,17 @@
  * `@ts-expect-error` line is a mistake the declarations must catch (an unneeded one fails the
  * compile too).
  */
-import { ScheduleRunner, TaskQueueRunner, TaskStore, defineTask, type JsonObject, type JsonValue, type TaskQueueItem } from 'taskstore';
+import {
+  ScheduleRunner,
+  TaskQueueRunner,
+  TaskStore,
+  defineTask,
+  type JsonCompatible,
+  type JsonObject,
+  type JsonValue,
+  type TaskParams,
+  type TaskQueueItem,
+} from 'taskstore';
 import { createAdminHandler } from 'taskstore/admin';
 import { createMigrationSource } from 'taskstore/migrations';
 
@@ -53,6 +63,14 @@ export const untyped = defineTask({
 });
 
 export const explicitJson = defineTask<JsonObject>({ alias: 'Explicit', handle: () => true });
+
+export const seen: TaskParams<{ email: string }> = { email: 'ann@example.com', task_alias: 'SendWelcomeEmail' };
+export function jsonOnly<P extends JsonCompatible<P>>(params: P): P {
+  return params;
+}
+jsonOnly<ResizeParams>({ imageId: 1, tags: [], crop: null, meta: { steps: [1, 'one'] } });
+// @ts-expect-error JsonCompatible is the check, for functions of your own too
+jsonOnly<{ at: Date }>({ at: new Date() });
 
 // @ts-expect-error a function is not JSON
 defineTask<{ callback: () => void }>({ alias: 'BadFunction', handle: () => true });
