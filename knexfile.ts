@@ -5,18 +5,18 @@
  */
 import type { Knex } from 'knex';
 import { configFromUrl, defaultDatabaseUrl } from './adapters/index.js';
-import { createMigrationSource } from './migrations/index.js';
+import { createMigrationSource } from './migrations/migration-source.js';
 
 const env = process.env;
 const tables = {
-  taskDefinition: env['TASKSTORE_TASK_DEFINITION_TABLE'] ?? 'task_definition',
-  taskQueue: env['TASKSTORE_TASK_QUEUE_TABLE'] ?? 'task_queue',
-  schedule: env['TASKSTORE_SCHEDULE_TABLE'] ?? 'task_schedule',
+  taskDefinitionTableName: env['TASKSTORE_TASK_DEFINITION_TABLE'],
+  taskQueueTableName: env['TASKSTORE_TASK_QUEUE_TABLE'],
+  scheduleTableName: env['TASKSTORE_SCHEDULE_TABLE'],
 };
 
 const config: Knex.Config = {
   ...configFromUrl(defaultDatabaseUrl(env)),
-  migrations: { migrationSource: createMigrationSource(tables), tableName: `${tables.taskQueue}_knex_migrations` },
+  migrations: { migrationSource: createMigrationSource(tables), tableName: `${tables.taskQueueTableName ?? 'task_queue'}_knex_migrations` },
 };
 
 export default config;

@@ -134,8 +134,8 @@ export interface Adapter {
    */
   watchChanges(knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed;
 
-  /** Schema objects beyond tables and indexes (PostgreSQL's notify trigger). Idempotent. */
-  installExtras(knex: Knex, tables: TableNames): Promise<void>;
+  /** Schema objects beyond tables and indexes (PostgreSQL's notify trigger). Idempotent; true when it created something. */
+  installExtras(knex: Knex, tables: TableNames): Promise<boolean>;
   dropExtras(knex: Knex, tables: TableNames): Promise<void>;
 
   /**
@@ -150,9 +150,9 @@ export interface Adapter {
   /**
    * Makes the text columns of the three tables compare exactly, trailing spaces included, so
    * 'pad' and 'pad ' are two queue names and two unique keys (MySQL/MariaDB: a NO PAD binary
-   * collation; SQLite and PostgreSQL already compare so). Idempotent.
+   * collation; SQLite and PostgreSQL already compare so). Idempotent; true when it changed a table.
    */
-  useExactComparison(knex: Knex, tables: TableNames): Promise<void>;
+  useExactComparison(knex: Knex, tables: TableNames): Promise<boolean>;
 
   /** Table-level options for CREATE TABLE (charset, collation, engine). */
   configureTable(table: Knex.CreateTableBuilder): void;

@@ -11,6 +11,7 @@ export {
   type TaskContext,
   type TaskHandler,
   type TaskHandlerDefinition,
+  type TaskParams,
   type TaskResult,
 } from './definitions/handler.js';
 export {

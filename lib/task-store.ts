@@ -13,8 +13,11 @@ import { TaskStoreError, wrapDatabaseError } from './foundation/errors.js';
 import { assertLimitsFit } from './foundation/limits.js';
 import type {
   Dialect,
+  EnqueueManyOptions,
   EnqueueOptions,
+  JsonCompatible,
   JsonObject,
+  NoInference,
   Schedule,
   ScheduleCreateInput,
   ScheduleFireResult,
@@ -24,6 +27,8 @@ import type {
   TaskDefinitionCreateInput,
   TaskDefinitionQuery,
   TaskDefinitionUpdateInput,
+  TaskEnqueueManyOptions,
+  TaskEnqueueOptions,
   TaskQueueCreateInput,
   TaskQueueItem,
   TaskQueuePurgeOptions,
@@ -42,6 +47,9 @@ import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './store/stor
 export class TaskStore {
   readonly dialect: Dialect;
   readonly knex: Knex;
+  readonly capabilities: AdapterCapabilities;
+  readonly tableNames: ResolvedTaskStoreOptions['tables'];
+  readonly logger: ResolvedTaskStoreOptions['logger'];
   readonly #options: ResolvedTaskStoreOptions;
   readonly #parts: StoreParts;
   #closed = false;
@@ -51,6 +59,9 @@ export class TaskStore {
     this.#parts = buildStoreParts(options);
     this.knex = this.#parts.knex;
     this.dialect = this.#parts.adapter.dialect;
+    this.capabilities = this.#parts.adapter.capabilities;
+    this.tableNames = options.tables;
+    this.logger = options.logger;
   }
 
   /** Opens a store: connects, checks the connection, and migrates unless automigrate is false. */
@@ -70,21 +81,9 @@ export class TaskStore {
     return store;
   }
 
-  get capabilities(): AdapterCapabilities {
-    return this.#parts.adapter.capabilities;
-  }
-
-  get tableNames(): ResolvedTaskStoreOptions['tables'] {
-    return this.#options.tables;
-  }
-
-  get logger(): ResolvedTaskStoreOptions['logger'] {
-    return this.#options.logger;
-  }
-
-  /** Creates the tables and indexes that are missing. Safe to run twice, or from two processes. */
-  async migrateUp(): Promise<void> {
-    await this.#run('migrateUp', () => this.#parts.migrations.up());
+  /** Creates what is missing; resolves the names of the steps that changed the schema ([] when up to date). Safe to repeat, from two processes too. */
+  migrateUp(): Promise<string[]> {
+    return this.#run('migrateUp', () => this.#parts.migrations.up());
   }
 
   /** Drops the three tables (and everything in them). Safe to run twice. */
@@ -172,15 +171,9 @@ export class TaskStore {
   // --- enqueueing -----------------------------------------------------------------------
 
   /** Queues one execution of the definition with this alias. */
-  async taskDefinitionEnqueueByAlias(
-    queueName: string,
-    alias: string,
-    params: JsonObject = {},
-    options?: EnqueueOptions,
-  ): Promise<TaskQueueItem> {
+  taskDefinitionEnqueueByAlias(queueName: string, alias: string, params?: JsonObject, options?: EnqueueOptions): Promise<TaskQueueItem> {
     const action = 'taskDefinitionEnqueueByAlias';
-    const [item] = await this.#run(action, () => this.#parts.enqueuer.enqueue(action, queueName, alias, [params], options));
-    return item as TaskQueueItem;
+    return this.#run(action, () => this.#parts.enqueuer.enqueueOne(action, queueName, alias, params, options));
   }
 
   /** Queues many executions at once: all of them or, on any error, none. */
@@ -188,10 +181,24 @@ export class TaskStore {
     queueName: string,
     alias: string,
     paramsList: JsonObject[],
-    options?: Omit<EnqueueOptions, 'uniqueKey'>,
+    options?: EnqueueManyOptions,
   ): Promise<TaskQueueItem[]> {
     const action = 'taskDefinitionEnqueueManyByAlias';
     return this.#run(action, () => this.#parts.enqueuer.enqueueMany(action, queueName, alias, paramsList, options));
+  }
+
+  /** Queues one execution of the task's definition (found by its alias; registering it is not needed), `params` typed by defineTask<P>. */
+  enqueue<P extends JsonCompatible<P>>(task: TaskHandler<P>, params: NoInference<P>, options?: TaskEnqueueOptions): Promise<TaskQueueItem> {
+    return this.#run('enqueue', () => this.#parts.enqueuer.enqueueTask('enqueue', task, params, options));
+  }
+
+  /** `enqueue` for many parameters objects at once: all of them or, on any error, none. */
+  enqueueMany<P extends JsonCompatible<P>>(
+    task: TaskHandler<P>,
+    paramsList: readonly NoInference<P>[],
+    options?: TaskEnqueueManyOptions,
+  ): Promise<TaskQueueItem[]> {
+    return this.#run('enqueueMany', () => this.#parts.enqueuer.enqueueTaskMany('enqueueMany', task, paramsList, options));
   }
 
   /**
@@ -239,8 +246,7 @@ export class TaskStore {
 
   /** Atomically claims the next due item of a queue (queued → running), or null. */
   async taskQueueClaimNext(queueName: string): Promise<TaskQueueItem | null> {
-    const [item] = await this.taskQueueClaim(queueName, 1);
-    return item ?? null;
+    return (await this.taskQueueClaim(queueName, 1))[0] ?? null;
   }
 
   /** When the queue's next queued item becomes due (it may be due already), or null when none is queued. Runners sleep until then. */

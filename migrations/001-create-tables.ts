@@ -20,22 +20,29 @@ interface IndexSpec {
   readonly partialOnly?: boolean;
 }
 
-async function ensureIndex(knex: Knex, adapter: Adapter, table: string, index: IndexSpec): Promise<void> {
-  if (index.partialOnly && !adapter.capabilities.partialIndexes) return;
-  if (await adapter.hasIndex(knex, table, index.name)) return;
+/** Creates the index unless it exists; true when it did. */
+async function ensureIndex(knex: Knex, adapter: Adapter, table: string, index: IndexSpec): Promise<boolean> {
+  if (index.partialOnly && !adapter.capabilities.partialIndexes) return false;
+  if (await adapter.hasIndex(knex, table, index.name)) return false;
   const partial = index.where !== undefined && adapter.capabilities.partialIndexes;
   const columns = partial ? index.columns : (index.fullColumns ?? index.columns);
   const unique = index.unique ? 'UNIQUE ' : '';
   await knex.raw(`CREATE ${unique}INDEX ?? ON ?? (${columns})${partial ? ` WHERE ${index.where}` : ''}`, [index.name, table]);
+  return true;
 }
 
 export const createTables: Migration = {
   name: '001-create-tables',
 
-  async up(knex: Knex, { tables, adapter }: MigrationContext): Promise<void> {
+  async up(knex: Knex, { tables, adapter }: MigrationContext): Promise<boolean> {
     const { taskDefinition, taskQueue, schedule } = tables;
+    let changed = false;
+    const ensure = async (table: string, index: IndexSpec) => {
+      if (await ensureIndex(knex, adapter, table, index)) changed = true;
+    };
 
     if (!(await knex.schema.hasTable(taskDefinition))) {
+      changed = true;
       await knex.schema.createTable(taskDefinition, (table) => {
         adapter.configureTable(table);
         table.string('id', 36).primary();
@@ -53,9 +60,10 @@ export const createTables: Migration = {
         timestamp(table, 'soft_deleted_at').nullable();
       });
     }
-    await ensureIndex(knex, adapter, taskDefinition, { name: `${taskDefinition}_alias_key_unique`, unique: true, columns: 'alias_key' });
+    await ensure(taskDefinition, { name: `${taskDefinition}_alias_key_unique`, unique: true, columns: 'alias_key' });
 
     if (!(await knex.schema.hasTable(taskQueue))) {
+      changed = true;
       await knex.schema.createTable(taskQueue, (table) => {
         adapter.configureTable(table);
         table.string('id', 36).primary();
@@ -101,9 +109,10 @@ export const createTables: Migration = {
       { name: `${taskQueue}_unique_key_active_unique`, unique: true, columns: 'unique_key_active', where: 'unique_key_active IS NOT NULL' },
       { name: `${taskQueue}_task_id_idx`, columns: 'task_id' },
     ];
-    for (const index of queueIndexes) await ensureIndex(knex, adapter, taskQueue, index);
+    for (const index of queueIndexes) await ensure(taskQueue, index);
 
     if (!(await knex.schema.hasTable(schedule))) {
+      changed = true;
       await knex.schema.createTable(schedule, (table) => {
         adapter.configureTable(table);
         table.string('id', 36).primary();
@@ -127,8 +136,9 @@ export const createTables: Migration = {
         timestamp(table, 'soft_deleted_at').nullable();
       });
     }
-    await ensureIndex(knex, adapter, schedule, { name: `${schedule}_due_idx`, columns: 'status, next_run_at' });
-    await ensureIndex(knex, adapter, schedule, { name: `${schedule}_task_definition_id_idx`, columns: 'task_definition_id' });
+    await ensure(schedule, { name: `${schedule}_due_idx`, columns: 'status, next_run_at' });
+    await ensure(schedule, { name: `${schedule}_task_definition_id_idx`, columns: 'task_definition_id' });
+    return changed;
   },
 
   async down(knex: Knex, { tables }: MigrationContext): Promise<void> {

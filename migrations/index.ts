@@ -1,9 +1,8 @@
 /**
  * The ordered list of schema steps, run by TaskStore#migrateUp under a database-wide lock,
- * and exposed as a knex migration source for the knex CLI (see knexfile.ts).
+ * and exposed as a knex migration source for the knex CLI (migration-source.ts).
  */
 import type { Knex } from 'knex';
-import { adapterForKnex } from '../adapters/index.js';
 import type { Adapter, TableNames } from '../adapters/adapter.js';
 import { createTables } from './001-create-tables.js';
 import { changeNotifications } from './002-change-notifications.js';
@@ -16,10 +15,15 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([createTables, cha
 
 const lockName = (tables: TableNames): string => `taskstore_migrate_${tables.taskQueue}`;
 
-/** Applies every step in order; safe to run twice and from two processes at once. */
-export async function migrateUp(knex: Knex, adapter: Adapter, tables: TableNames): Promise<void> {
-  await adapter.withMigrationLock(knex, lockName(tables), async (trx) => {
-    for (const migration of MIGRATIONS) await migration.up(trx, { tables, adapter });
+/**
+ * Applies every step in order; safe to run twice and from two processes at once. Resolves
+ * the names of the steps that changed the schema ([] when it was up to date).
+ */
+export async function migrateUp(knex: Knex, adapter: Adapter, tables: TableNames): Promise<string[]> {
+  return adapter.withMigrationLock(knex, lockName(tables), async (trx) => {
+    const applied: string[] = [];
+    for (const migration of MIGRATIONS) if (await migration.up(trx, { tables, adapter })) applied.push(migration.name);
+    return applied;
   });
 }
 
@@ -28,16 +32,4 @@ export async function migrateDown(knex: Knex, adapter: Adapter, tables: TableNam
   await adapter.withMigrationLock(knex, lockName(tables), async (trx) => {
     for (const migration of [...MIGRATIONS].reverse()) await migration.down(trx, { tables, adapter });
   });
-}
-
-/** The same steps as a knex MigrationSource, for `knex migrate:latest` and friends. */
-export function createMigrationSource(tables: TableNames): Knex.MigrationSource<Migration> {
-  return {
-    getMigrations: async () => [...MIGRATIONS],
-    getMigrationName: (migration) => migration.name,
-    getMigration: async (migration) => ({
-      up: (knex: Knex) => migration.up(knex, { tables, adapter: adapterForKnex(knex) }),
-      down: (knex: Knex) => migration.down(knex, { tables, adapter: adapterForKnex(knex) }),
-    }),
-  };
 }

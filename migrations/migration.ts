@@ -9,7 +9,7 @@ export interface MigrationContext {
 
 export interface Migration {
   readonly name: string;
-  /** Must be idempotent: it may run again on a schema that already has it. */
-  up(knex: Knex, context: MigrationContext): Promise<void>;
+  /** Must be idempotent: it may run again on a schema that already has it. Resolves true when it changed the schema. */
+  up(knex: Knex, context: MigrationContext): Promise<boolean>;
   down(knex: Knex, context: MigrationContext): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { TaskStoreError } from '../lib/foundation/errors.js';
 import type { TaskStore } from '../lib/task-store.js';
 import { SafeEmitter, type EventMap } from './safe-emitter.js';
 
-export abstract class RunnerLifecycle<Events extends EventMap> extends SafeEmitter<Events> {
+export abstract class RunnerLifecycle<Events extends EventMap<Events>> extends SafeEmitter<Events> {
   readonly #store: TaskStore;
   #control: AbortController | null = null;
   #loop: Promise<void> | null = null;

@@ -6,10 +6,15 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../lib/foundation/types.js';
 
-export type EventMap = Record<string, unknown[]> & { error: [error: Error] };
+/**
+ * The events of an emitter, by name: each name to its listener's arguments, `error` among
+ * them. Checked over the map's own keys, so a map without an index signature (an interface)
+ * fits, and a misspelt event name does not compile.
+ */
+export type EventMap<Events> = { [K in keyof Events]: unknown[] } & { error: [error: Error] };
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface below
-export abstract class SafeEmitter<Events extends EventMap> extends EventEmitter {
+export abstract class SafeEmitter<Events extends EventMap<Events>> extends EventEmitter {
   /** Where listener failures and unheard errors go. */
   protected abstract get emitterLogger(): Logger;
   /** How log lines name this emitter, e.g. "runner for queue 'emails'". */
@@ -33,7 +38,7 @@ export abstract class SafeEmitter<Events extends EventMap> extends EventEmitter 
 }
 
 // Typed listeners for subclasses' events: the interface narrows EventEmitter's own methods.
-export interface SafeEmitter<Events extends EventMap> {
+export interface SafeEmitter<Events extends EventMap<Events>> {
   on<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this;
   once<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this;
   off<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this;

@@ -46,7 +46,7 @@ export function resolveScheduleRunnerOptions(options: ScheduleRunnerOptions, fal
   return Object.freeze({ pollIntervalMs: merged.intervalSeconds * 1000, logger: merged.logger ?? fallbackLogger });
 }
 
-export interface ScheduleRunnerEvents extends Record<string, unknown[]> {
+export interface ScheduleRunnerEvents {
   /** A task was enqueued; `schedule` is the row after the run (status 'completed' when it was the last). */
   'schedule:fired': [schedule: Schedule, item: TaskQueueItem];
   /** The schedule has no further run: its rule ended, or endAt or maxExecutionCount was reached. */

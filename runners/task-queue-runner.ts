@@ -96,7 +96,7 @@ const WAKE_MARGIN_MS = 2;
 /** Shortest idle sleep: an item due but locked by another claimer must not spin the loop. */
 const MIN_IDLE_WAIT_MS = 10;
 
-export interface TaskQueueRunnerEvents extends Record<string, unknown[]> {
+export interface TaskQueueRunnerEvents {
   'task:start': [item: TaskQueueItem];
   'task:success': [item: TaskQueueItem];
   'task:failure': [item: TaskQueueItem, error: Error];

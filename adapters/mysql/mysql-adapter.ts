@@ -110,7 +110,7 @@ export const mysqlAdapter: Adapter = {
   // New rows carry ever-larger UUIDv7 ids: MAX(id) off the primary key is a cheap high-water mark.
   watchChanges: (knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed =>
     pollingChangeFeed(async () => (await knex(tables.taskQueue).max({ id: 'id' }))[0]?.id ?? null, 25, listener),
-  installExtras: async (): Promise<void> => {},
+  installExtras: async (): Promise<boolean> => false,
   dropExtras: async (): Promise<void> => {},
 
   async maxStatementBytes(knex: Knex): Promise<number | null> {

@@ -31,13 +31,16 @@ export async function noPadBinaryCollation(knex: Knex): Promise<string> {
  * Converts each table that still has a column (or a table default) in another collation: all
  * its text columns at once, which rebuilds the table. A converted table is left alone.
  */
-export async function useNoPadCollation(knex: Knex, tables: TableNames): Promise<void> {
+export async function useNoPadCollation(knex: Knex, tables: TableNames): Promise<boolean> {
   const collation = await noPadBinaryCollation(knex);
+  let changed = false;
   for (const table of [tables.taskDefinition, tables.taskQueue, tables.schedule]) {
     if (!(await hasOtherCollation(knex, table, collation))) continue;
     // The collation comes from the fixed list above, never from input.
     await knex.raw(`ALTER TABLE ?? CONVERT TO CHARACTER SET utf8mb4 COLLATE ${collation}`, [table]);
+    changed = true;
   }
+  return changed;
 }
 
 async function hasOtherCollation(knex: Knex, table: string, collation: string): Promise<boolean> {

@@ -184,7 +184,7 @@ export const postgresAdapter: Adapter = {
   },
 
   // varchar and text compare exactly (a deterministic collation; only char(n) pads).
-  useExactComparison: async (): Promise<void> => {},
+  useExactComparison: async (): Promise<boolean> => false,
   configureTable(): void {},
 
   databaseNow: (knex: Knex): Knex.Raw => knex.raw('now()'),

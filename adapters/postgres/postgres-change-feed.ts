@@ -13,10 +13,10 @@ export const notifyChannel = (tables: TableNames): string => `taskstore_${tables
  * Idempotent, and quiet when already installed: creating a trigger locks the table, so it
  * is done only when missing (TaskStore.open runs the migrations every time).
  */
-export async function installNotifyTrigger(knex: Knex, tables: TableNames): Promise<void> {
+export async function installNotifyTrigger(knex: Knex, tables: TableNames): Promise<boolean> {
   const table = tables.taskQueue; // a validated plain identifier
   const existing = await knex.raw(`SELECT 1 FROM pg_trigger WHERE tgname = ? AND tgrelid = to_regclass(?)`, [`${table}_notify`, table]);
-  if ((existing as { rows: unknown[] }).rows.length > 0) return;
+  if ((existing as { rows: unknown[] }).rows.length > 0) return false;
   await knex.raw(`
     CREATE OR REPLACE FUNCTION "${table}_notify_fn"() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -27,6 +27,7 @@ export async function installNotifyTrigger(knex: Knex, tables: TableNames): Prom
   await knex.raw(`
     CREATE TRIGGER "${table}_notify" AFTER INSERT ON "${table}"
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "${table}_notify_fn"()`);
+  return true;
 }
 
 export async function dropNotifyTrigger(knex: Knex, tables: TableNames): Promise<void> {

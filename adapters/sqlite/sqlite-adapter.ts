@@ -63,7 +63,7 @@ export const sqliteAdapter: Adapter = {
   // touches no table. Our own commits wake our runners directly.
   watchChanges: (knex: Knex, _tables: TableNames, listener: ChangeListener): ChangeFeed =>
     pollingChangeFeed(async () => sqliteAdapter.rawRows(await knex.raw('PRAGMA data_version'))[0]?.['data_version'], 25, listener),
-  installExtras: async (): Promise<void> => {},
+  installExtras: async (): Promise<boolean> => false,
   dropExtras: async (): Promise<void> => {},
 
   maxStatementBytes: async (): Promise<null> => null,
@@ -74,7 +74,7 @@ export const sqliteAdapter: Adapter = {
   },
 
   // The BINARY collation compares exactly.
-  useExactComparison: async (): Promise<void> => {},
+  useExactComparison: async (): Promise<boolean> => false,
   configureTable(): void {},
 
   databaseNow: (): null => null,

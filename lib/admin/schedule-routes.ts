@@ -4,7 +4,7 @@
  */
 import { nextRunAt, FREQUENCIES, type RecurrenceRule } from '../schedules/recurrence.js';
 import type { TaskStore } from '../task-store.js';
-import type { Schedule, ScheduleCreateInput, ScheduleStatus } from '../foundation/types.js';
+import type { JsonObject, Schedule, ScheduleCreateInput, ScheduleStatus } from '../foundation/types.js';
 import { stringField, type Body } from './actions.js';
 import { parseInstant } from '../foundation/time.js';
 import { html, type SafeHtml } from './html.js';
@@ -98,7 +98,7 @@ export function scheduleInput(body: Body): ScheduleCreateInput {
       }
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badRequest('params must be a JSON object');
-    input.parameters = value as Record<string, unknown>;
+    input.parameters = value as JsonObject;
   }
   const cron = stringField(body, 'cron', 200)?.trim();
   if (body['recurrenceRule'] !== undefined && typeof body['recurrenceRule'] === 'object' && body['recurrenceRule'] !== null) {

@@ -3,7 +3,7 @@
  */
 import { invalidArgument } from '../foundation/errors.js';
 import { MAX_ATTEMPTS_LIMIT, assertInteger, assertNonEmptyString, assertTimerDuration } from '../foundation/validate.js';
-import type { JsonObject, TaskQueueItem } from '../foundation/types.js';
+import type { JsonCompatible, JsonObject, TaskQueueItem } from '../foundation/types.js';
 
 export type BackoffType = 'fixed' | 'linear' | 'exponential';
 
@@ -16,10 +16,16 @@ export interface BackoffOptions {
   maxDelayMs?: number;
 }
 
+/**
+ * What a handler finds in `ctx.params`: the parameters it was enqueued with, plus `task_alias`,
+ * the alias of its task definition (always set; when run directly, the handler's alias).
+ */
+export type TaskParams<P> = P & { readonly task_alias: string };
+
 /** One execution's view of the world. A fresh object per run: never shared between runs. */
-export interface TaskContext<P extends JsonObject = JsonObject> {
-  /** The stored parameters (including `task_alias` when enqueued by alias). */
-  readonly params: P;
+export interface TaskContext<P extends JsonCompatible<P> = JsonObject> {
+  /** The stored parameters, with `task_alias`. */
+  readonly params: TaskParams<P>;
   /** A parameter as a string: numbers and booleans stringified, objects as JSON, '' when missing. */
   getParam(key: string): string;
   /** Appends `YYYY-MM-DD HH:MM:SS : message` (UTC) to the task's details, persisted now. */
@@ -41,7 +47,7 @@ export interface TaskContext<P extends JsonObject = JsonObject> {
 /** What a handler returns: true or nothing = success; false = failure (retried while attempts remain). */
 export type TaskResult = boolean | void;
 
-export interface TaskHandler<P extends JsonObject = JsonObject> {
+export interface TaskHandler<P extends JsonCompatible<P> = JsonObject> {
   readonly alias: string;
   readonly title: string;
   readonly description: string;
@@ -53,7 +59,7 @@ export interface TaskHandler<P extends JsonObject = JsonObject> {
   handle(ctx: TaskContext<P>): Promise<TaskResult> | TaskResult;
 }
 
-export interface TaskHandlerDefinition<P extends JsonObject = JsonObject> {
+export interface TaskHandlerDefinition<P extends JsonCompatible<P> = JsonObject> {
   alias: string;
   title?: string;
   description?: string;
@@ -69,8 +75,11 @@ export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = Object.freeze
   maxDelayMs: 60 * 60 * 1000,
 });
 
-/** Validates a handler definition once, at definition time, and freezes it. */
-export function defineTask<P extends JsonObject = JsonObject>(definition: TaskHandlerDefinition<P>): TaskHandler<P> {
+/**
+ * Validates a handler definition once, at definition time, and freezes it. `P` types the
+ * parameters: `ctx.params` here, and what `store.enqueue(task, params)` accepts.
+ */
+export function defineTask<P extends JsonCompatible<P> = JsonObject>(definition: TaskHandlerDefinition<P>): TaskHandler<P> {
   if (definition === null || typeof definition !== 'object') throw invalidArgument('defineTask: definition must be an object');
   const { alias, handle } = definition;
   assertAlias(alias, 'defineTask: alias');

@@ -95,10 +95,15 @@ export function decodeParameters(text: unknown): JsonObject {
   if (typeof text !== 'string' || text === '') return {};
   try {
     const value: unknown = JSON.parse(text);
-    return isPlainObject(value) ? value : {};
+    return isPlainObject(value) ? (value as JsonObject) : {};
   } catch {
     return {};
   }
+}
+
+/** The parameters a handler sees: `task_alias` is the alias of the definition being run, whatever was stored. */
+export function withTaskAlias(params: JsonObject, alias: string): JsonObject & { task_alias: string } {
+  return { ...params, task_alias: alias };
 }
 
 /** A parameter as a string: scalars stringified, objects and arrays as JSON, '' when missing. */

@@ -3,9 +3,11 @@
  * Behaviour lives elsewhere; this file only names things.
  */
 import type { Knex } from 'knex';
+import type { JsonObject } from './json.js';
 import type { RecurrenceRule } from './recurrence-rule.js';
 
 export type { RecurrenceRule };
+export type { JsonCompatible, JsonObject, JsonPrimitive, JsonValue, NoInference } from './json.js';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -17,7 +19,6 @@ export interface Logger {
   error(message: string, ...meta: unknown[]): void;
 }
 
-export type JsonObject = Record<string, unknown>;
 export type SortOrder = 'asc' | 'desc';
 
 // ---------------------------------------------------------------------------
@@ -170,6 +171,18 @@ export interface EnqueueOptions {
   transaction?: Knex.Transaction;
 }
 
+/** The batch form takes the same options, except `uniqueKey`, which applies to one task. */
+export type EnqueueManyOptions = Omit<EnqueueOptions, 'uniqueKey'>;
+
+/** Options of `store.enqueue(task, params, options)`: those of EnqueueOptions, plus the queue. */
+export interface TaskEnqueueOptions extends EnqueueOptions {
+  /** The queue. Default 'default' ('' too). */
+  queueName?: string;
+}
+
+/** Options of `store.enqueueMany(task, paramsList, options)`. */
+export type TaskEnqueueManyOptions = Omit<TaskEnqueueOptions, 'uniqueKey'>;
+
 export type TaskQueueStats = Record<TaskStatus, number>;
 
 export interface TaskQueuePurgeOptions {
@@ -183,13 +196,8 @@ export interface TaskQueuePurgeOptions {
 // ---------------------------------------------------------------------------
 // Store options
 
-export interface TaskStoreOptions {
-  /**
-   * 'sqlite:./file.db' | 'sqlite::memory:' | 'postgres://…' | 'mysql://…' (MariaDB too),
-   * a Knex.Config, or a Knex instance (then the caller owns and closes it).
-   * @defaultValue TASKSTORE_DATABASE_URL when set and not empty, else 'sqlite:./taskstore.db'
-   */
-  database?: string | Knex.Config | Knex;
+/** The three table names (TaskStore.open, and the migration source of `taskstore/migrations`). */
+export interface TableNameOptions {
   /**
    * Table of task definitions: a plain SQL identifier of up to 40 characters.
    * @defaultValue 'task_definition'
@@ -205,6 +213,15 @@ export interface TaskStoreOptions {
    * @defaultValue 'task_schedule'
    */
   scheduleTableName?: string;
+}
+
+export interface TaskStoreOptions extends TableNameOptions {
+  /**
+   * 'sqlite:./file.db' | 'sqlite::memory:' | 'postgres://…' | 'mysql://…' (MariaDB too),
+   * a Knex.Config, or a Knex instance (then the caller owns and closes it).
+   * @defaultValue TASKSTORE_DATABASE_URL when set and not empty, else 'sqlite:./taskstore.db'
+   */
+  database?: string | Knex.Config | Knex;
   /**
    * Run migrateUp() on open.
    * @defaultValue true

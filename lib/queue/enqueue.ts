@@ -10,7 +10,14 @@ import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { StoreEvents } from '../store/store-events.js';
 import { newQueueRow, queueItemFromRow, type NewQueueRow } from './queue-rows.js';
 import { PRIORITY_LIMIT, resolveQueueName, type TaskQueue } from './task-queue.js';
-import type { EnqueueOptions, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
+import type {
+  EnqueueOptions,
+  JsonObject,
+  TaskDefinition,
+  TaskEnqueueManyOptions,
+  TaskEnqueueOptions,
+  TaskQueueItem,
+} from '../foundation/types.js';
 import {
   MAX_ATTEMPTS_LIMIT,
   MAX_DELAY_MS,
@@ -119,10 +126,53 @@ export class Enqueuer {
     return rows.map(queueItemFromRow);
   }
 
+  /** One execution: the item itself. */
+  async enqueueOne(
+    action: string,
+    queueName: string,
+    alias: string,
+    params: JsonObject | undefined,
+    options?: EnqueueOptions,
+  ): Promise<TaskQueueItem> {
+    const [item] = await this.enqueue(action, queueName, alias, [params === undefined ? {} : params], options);
+    return item as TaskQueueItem;
+  }
+
+  /**
+   * The typed form (`store.enqueue(task, params)`): the definition is found by the handler's
+   * alias, whether or not the handler is registered in this process; the queue is an option.
+   */
+  enqueueTask(action: string, task: { readonly alias: string }, params: unknown, options?: TaskEnqueueOptions): Promise<TaskQueueItem> {
+    const [queueName, rest] = splitQueueName(action, task, options);
+    return this.enqueueOne(action, queueName, task.alias, params as JsonObject, rest);
+  }
+
+  /** The typed batch form (`store.enqueueMany(task, paramsList)`). */
+  enqueueTaskMany(
+    action: string,
+    task: { readonly alias: string },
+    paramsList: unknown,
+    options?: TaskEnqueueManyOptions,
+  ): Promise<TaskQueueItem[]> {
+    const [queueName, rest] = splitQueueName(action, task, options);
+    return this.enqueueMany(action, queueName, task.alias, paramsList, rest);
+  }
+
   /** The many-at-once form: an array of parameters objects, and no unique key. */
   enqueueMany(action: string, queueName: string, alias: string, paramsList: unknown, options?: EnqueueOptions): Promise<TaskQueueItem[]> {
     if (!Array.isArray(paramsList)) throw invalidArgument(`${action}: paramsList must be an array`);
     if (options?.uniqueKey !== undefined) throw invalidArgument(`${action}: uniqueKey applies to one task; enqueue those one by one`);
     return this.enqueue(action, queueName, alias, paramsList, options);
   }
+}
+
+/** Checks the handler and takes `queueName` out of the typed form's options. */
+function splitQueueName(action: string, task: unknown, options: TaskEnqueueOptions | undefined): [string, EnqueueOptions] {
+  if (task === null || typeof task !== 'object' || typeof (task as { alias?: unknown }).alias !== 'string') {
+    throw invalidArgument(`${action}: task must be a handler made by defineTask()`);
+  }
+  if (options === undefined) return ['', {}];
+  assertPlainObject(options, `${action}: options`);
+  const { queueName = '', ...rest }: TaskEnqueueOptions = options;
+  return [queueName, rest];
 }

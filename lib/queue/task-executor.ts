@@ -8,7 +8,7 @@ import { boundedLine, boundedOutput, type PayloadLimits } from '../foundation/li
 import { formatBytes, storableText, utf8Bytes } from '../foundation/text.js';
 import { PermanentError } from '../foundation/errors.js';
 import { DEFAULT_BACKOFF, backoffDelayMs, type TaskContext, type TaskHandler, type TaskResult } from '../definitions/handler.js';
-import { paramAsString } from '../foundation/params.js';
+import { paramAsString, withTaskAlias } from '../foundation/params.js';
 import type { Finish, QueueLeases } from './queue-leases.js';
 import type { Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 
@@ -73,7 +73,7 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
     return failure(deps, item, conclude, '', new Error(message), [message, 'Task failed'], DEFAULT_BACKOFF);
   }
 
-  const run = new ExecutionContext(deps, item, options.signal);
+  const run = new ExecutionContext(deps, item, definition.alias, options.signal);
   const heartbeat =
     options.heartbeatIntervalMs > 0
       ? setInterval(() => {
@@ -190,10 +190,11 @@ class ExecutionContext {
   constructor(
     private readonly deps: ExecutorDependencies,
     private readonly item: TaskQueueItem,
+    alias: string,
     private readonly outer: AbortSignal | undefined,
   ) {
     this.output = item.output;
-    const params = item.parameters;
+    const params = withTaskAlias(item.parameters, alias);
     const log = (message: string) => this.#log(message);
     const signal = () => this.#signal();
     this.context = Object.freeze({

@@ -9,7 +9,7 @@ import { TaskStoreError, notFound } from '../foundation/errors.js';
 import type { HandlerRegistry } from '../definitions/handler-registry.js';
 import type { TaskContext } from '../definitions/handler.js';
 import type { PayloadLimits } from '../foundation/limits.js';
-import { paramAsString } from '../foundation/params.js';
+import { paramAsString, withTaskAlias } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { QueueLeases } from './queue-leases.js';
 import type { JsonObject, Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
@@ -108,9 +108,10 @@ export class TaskProcessor {
     if (!handler) throw notFound(`no handler registered for alias '${alias}'`);
     const logger = this.#parts.logger;
     let output = '';
+    const withAlias = withTaskAlias(params, handler.alias);
     const context: TaskContext = Object.freeze({
-      params,
-      getParam: (key: string) => paramAsString(params, key),
+      params: withAlias,
+      getParam: (key: string) => paramAsString(withAlias, key),
       logInfo: async (message: string) => logger.info(message),
       logError: async (message: string) => logger.error(message),
       logSuccess: async (message: string) => logger.info(message),

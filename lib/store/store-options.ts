@@ -8,6 +8,7 @@ import { SILENT_LOGGER } from './store-context.js';
 import type { Logger, TaskStoreOptions } from '../foundation/types.js';
 import { withDefaults, type KnownKeys } from '../foundation/options.js';
 import { DEFAULT_PAYLOAD_LIMITS, PAYLOAD_LIMIT_RANGE, type PayloadLimits } from '../foundation/limits.js';
+import { DEFAULT_TABLE_NAMES, resolveTableNames } from '../foundation/table-names.js';
 import { assertBoolean, assertInteger, assertTimerDuration } from '../foundation/validate.js';
 
 export interface ResolvedTaskStoreOptions {
@@ -23,9 +24,7 @@ export interface ResolvedTaskStoreOptions {
 }
 
 const DEFAULTS = Object.freeze({
-  taskDefinitionTableName: 'task_definition',
-  taskQueueTableName: 'task_queue',
-  scheduleTableName: 'task_schedule',
+  ...DEFAULT_TABLE_NAMES,
   automigrate: true,
   logger: SILENT_LOGGER,
   heartbeatIntervalMs: 30_000,
@@ -53,24 +52,9 @@ const KNOWN = {
 
 const LIMIT_OPTIONS = ['maxParametersBytes', 'maxOutputBytes', 'maxDetailsBytes'] as const;
 
-const TABLE_OPTIONS = ['taskDefinitionTableName', 'taskQueueTableName', 'scheduleTableName'] as const;
-
-/** A plain SQL identifier short enough that every index name derived from it fits in 63 characters. */
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
-
 export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.ProcessEnv = process.env): ResolvedTaskStoreOptions {
   const merged = withDefaults(options, KNOWN, DEFAULTS, 'TaskStore.open: options');
-  for (const name of TABLE_OPTIONS) {
-    const value: unknown = merged[name];
-    if (typeof value !== 'string' || !TABLE_NAME.test(value)) {
-      throw invalidArgument(
-        `${name} must be a plain SQL identifier of 1 to 40 letters, digits and underscores (got ${JSON.stringify(value)})`,
-      );
-    }
-  }
-  if (new Set(TABLE_OPTIONS.map((name) => merged[name])).size !== TABLE_OPTIONS.length) {
-    throw invalidArgument('taskDefinitionTableName, taskQueueTableName and scheduleTableName must differ');
-  }
+  const tables = resolveTableNames(merged);
   assertBoolean(merged.automigrate, 'automigrate');
   assertTimerDuration(merged.heartbeatIntervalMs, 'heartbeatIntervalMs', 1);
   assertBoolean(merged.synchronousStateWrites, 'synchronousStateWrites');
@@ -87,11 +71,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
   }
   return Object.freeze({
     database: merged.database ?? defaultDatabaseUrl(env),
-    tables: Object.freeze({
-      taskDefinition: merged.taskDefinitionTableName,
-      taskQueue: merged.taskQueueTableName,
-      schedule: merged.scheduleTableName,
-    }),
+    tables,
     automigrate: merged.automigrate,
     logger: merged.logger,
     heartbeatIntervalMs: merged.heartbeatIntervalMs,

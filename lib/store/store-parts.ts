@@ -22,7 +22,7 @@ import type { ResolvedTaskStoreOptions } from './store-options.js';
 
 export interface StoreParts {
   /** The schema steps, run without statement deadlines (a table rebuild may take minutes). */
-  readonly migrations: { up(): Promise<void>; down(): Promise<void> };
+  readonly migrations: { up(): Promise<string[]>; down(): Promise<void> };
   readonly knex: Knex;
   readonly adapter: Adapter;
   /** True when taskstore created the Knex instance and so must destroy it on close. */

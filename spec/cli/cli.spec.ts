@@ -3,7 +3,7 @@
  * every command's human and JSON output, its exit code, and one-line errors.
  */
 import { expect } from 'chai';
-import { forEachDialect, waitFor } from '../support/index.js';
+import { createTestDatabase, forEachDialect, waitFor } from '../support/index.js';
 import type { TaskQueueItem } from '../../lib/index.js';
 import { handlersFixture, hasNoStack, runCli, startCli } from './cli-helpers.js';
 
@@ -163,7 +163,7 @@ forEachDialect('taskstore CLI', (t) => {
   it('run executes a handler directly: --key=a=b keeps a=b; a failure exits 1; an unknown alias 3', async () => {
     const ok = await cli('run', 'Echo', '--handlers', fixture.path, '--value=a=b', '--name', 'Tom');
     expect(ok.code, ok.stderr).to.equal(0);
-    expect(ok.stdout).to.include('echo {"value":"a=b","name":"Tom"}');
+    expect(ok.stdout).to.include('echo {"value":"a=b","name":"Tom","task_alias":"Echo"}');
     expect(ok.stdout).to.include('value=a=b');
     expect(await t.store.taskQueueCount()).to.equal(0);
     const failed = await cli('run', 'Fail', '--handlers', fixture.path);
@@ -218,5 +218,68 @@ forEachDialect('taskstore CLI', (t) => {
     expect(lines.slice(1).map((row) => row.split(/\s+/)[0])).to.deep.equal(['Alpha', 'Zeta']);
     const json = JSON.parse((await cli('definitions', '--json')).stdout) as { alias: string }[];
     expect(json.map((entry) => entry.alias)).to.deep.equal(['Alpha', 'Zeta']);
+  });
+
+  it('on a fresh database, migrate says what it created and definitions create makes the definition to enqueue for', async () => {
+    const fresh = await createTestDatabase(t.dialect);
+    const run = (...args: string[]) => runCli(['--database', fresh.url, ...args], { cwd: fixture.dir });
+    try {
+      const steps = {
+        sqlite: 'migration 001-create-tables',
+        postgres: 'migrations 001-create-tables, 002-change-notifications',
+        mysql: 'migrations 001-create-tables, 003-exact-comparison',
+      }[t.dialect];
+      const first = await run('migrate');
+      expect(first.code, first.stderr).to.equal(0);
+      expect(first.stdout).to.equal(`created tables task_definition, task_queue, task_schedule (${t.dialect}; ${steps})\n`);
+      const again = await run('migrate', '--json');
+      expect(JSON.parse(again.stdout)).to.deep.equal({ migrated: 'up', dialect: t.dialect, applied: [], createdTables: [] });
+
+      // docs/cli.md's opening example
+      const created = await run('definitions', 'create', 'SendWelcomeEmail', '--max-attempts', '3', '--title', 'Welcome mail');
+      expect(created.code, created.stderr).to.equal(0);
+      expect(created.stdout).to.match(/^created definition SendWelcomeEmail \([0-9a-f-]{36}, 3 attempts per task\)\n$/);
+      const enqueued = await run('enqueue', 'SendWelcomeEmail', '--queue', 'emails', '--param', 'email=ann@example.com');
+      expect(enqueued.code, enqueued.stderr).to.equal(0);
+      expect(enqueued.stdout).to.match(/^enqueued \S+ \(SendWelcomeEmail on queue emails\)/);
+
+      const json = await run('definitions', 'create', 'Plain', '--description', 'no retries', '--json');
+      expect(json.code, json.stderr).to.equal(0);
+      expect(JSON.parse(json.stdout)).to.include({
+        alias: 'Plain',
+        title: 'Plain',
+        description: 'no retries',
+        maxAttempts: 1,
+        status: 'active',
+      });
+      const listed = JSON.parse((await run('definitions', 'list', '--json')).stdout) as {
+        alias: string;
+        title: string;
+        maxAttempts: number;
+      }[];
+      expect(listed.map(({ alias, title, maxAttempts }) => [alias, title, maxAttempts])).to.deep.equal([
+        ['Plain', 'Plain', 1],
+        ['SendWelcomeEmail', 'Welcome mail', 3],
+      ]);
+
+      const duplicate = await run('definitions', 'create', 'send-welcome_email');
+      expect(duplicate.code).to.equal(4);
+      expect(duplicate.stderr).to.match(/^taskstore: .*'send-welcome_email' already exists\n$/);
+      for (const [args, message] of [
+        [['definitions', 'create'], /missing the alias/],
+        [['definitions', 'create', 'X', '--max-attempts', '0'], /--max-attempts: 0 is out of range \(1\.\.1000\)/],
+        [['definitions', 'create', 'X', '--deleted'], /--deleted applies to 'definitions list' only/],
+        [['definitions', '--title', 'X'], /--title applies to 'definitions create' only/],
+        [['definitions', 'remove', 'X'], /expected 'list' or 'create' \(got 'remove'\)/],
+      ] as const) {
+        const result = await run(...args);
+        expect(result.code, args.join(' ')).to.equal(2);
+        expect(result.stderr, args.join(' ')).to.match(message);
+        expect(hasNoStack(result.stderr)).to.equal(true);
+      }
+      expect((JSON.parse((await run('definitions', '--json')).stdout) as unknown[]).length).to.equal(2);
+    } finally {
+      await fresh.drop();
+    }
   });
 });

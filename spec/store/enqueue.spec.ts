@@ -200,7 +200,10 @@ forEachDialect('enqueue', (t) => {
         () => t.store.taskDefinitionEnqueueManyByAlias(queue, 'SendEmail', [{ n: 1 }, [] as never, { n: 3 }]),
         'INVALID_ARGUMENT',
       );
-      await expectError(() => t.store.taskDefinitionEnqueueManyByAlias(queue, 'SendEmail', [{ n: 1 }, { big: 2n }]), 'INVALID_ARGUMENT');
+      await expectError(
+        () => t.store.taskDefinitionEnqueueManyByAlias(queue, 'SendEmail', [{ n: 1 }, { big: 2n } as never]),
+        'INVALID_ARGUMENT',
+      );
       expect(await queued()).to.equal(0);
     });
 
@@ -301,6 +304,50 @@ forEachDialect('enqueue', (t) => {
       } finally {
         await trx.rollback();
       }
+      expect(await queued()).to.equal(0);
+    });
+  });
+
+  describe('through the task object: store.enqueue and store.enqueueMany', function () {
+    const sendEmail = defineTask<{ to: string; n?: number }>({ alias: 'send_email', handle: () => true });
+
+    it('enqueues for the handler’s alias without the handler being registered, on the queue given or the default one', async function () {
+      const store = await t.openStore(); // a store of its own: no handler registered
+      expect(store.taskHandlerList()).to.deep.equal([]);
+      const item = await store.enqueue(sendEmail, { to: 'ann@example.com' }, { queueName: queue, priority: 7 });
+      expect(item).to.include({ taskId: definitionId, queueName: queue, status: 'queued', priority: 7, maxAttempts: 2 });
+      expect(item.parameters).to.deep.equal({ to: 'ann@example.com', task_alias: 'SendEmail' });
+      expect(await store.taskQueueFindById(item.id)).to.deep.equal(item);
+      expect((await store.enqueue(sendEmail, { to: 'b@example.com' })).queueName).to.equal('default');
+      expect((await store.enqueue(sendEmail, { to: 'c@example.com' }, { queueName: '' })).queueName).to.equal('default');
+    });
+
+    it('enqueueMany writes all of them, in order, with the shared options', async function () {
+      const items = await t.store.enqueueMany(sendEmail, [{ to: 'a', n: 1 }, { to: 'b' }], { queueName: queue, maxAttempts: 5 });
+      expect(items.map((item) => [item.parameters['to'], item.queueName, item.maxAttempts])).to.deep.equal([
+        ['a', queue, 5],
+        ['b', queue, 5],
+      ]);
+      expect(await queued()).to.equal(2);
+    });
+
+    it('takes uniqueKey for one task and refuses it for a batch', async function () {
+      await t.store.enqueue(sendEmail, { to: 'a' }, { uniqueKey: 'welcome:a' });
+      await expectError(() => t.store.enqueue(sendEmail, { to: 'a' }, { uniqueKey: 'welcome:a' }), 'ALREADY_EXISTS');
+      await expectError(() => t.store.enqueueMany(sendEmail, [{ to: 'b' }], { uniqueKey: 'k' } as never), 'INVALID_ARGUMENT', 'uniqueKey');
+      expect(await queued()).to.equal(1);
+    });
+
+    it('rejects a missing definition with NOT_FOUND, and what is not a handler, bad options or params with INVALID_ARGUMENT', async function () {
+      const orphan = defineTask<{ to: string }>({ alias: 'NoDefinition', handle: () => true });
+      await expectError(() => t.store.enqueue(orphan, { to: 'a' }), 'NOT_FOUND', 'NoDefinition');
+      await expectError(() => t.store.enqueue({ alias: 42 } as never, { to: 'a' }), 'INVALID_ARGUMENT', 'defineTask');
+      await expectError(() => t.store.enqueue(null as never, { to: 'a' }), 'INVALID_ARGUMENT', 'defineTask');
+      await expectError(() => t.store.enqueue(sendEmail, { to: 'a' }, { queue: 'x' } as never), 'INVALID_ARGUMENT', 'queue');
+      await expectError(() => t.store.enqueue(sendEmail, { to: 'a' }, { queueName: 7 } as never), 'INVALID_ARGUMENT', 'queueName');
+      await expectError(() => t.store.enqueue(sendEmail, { to: 'a' }, 'emails' as never), 'INVALID_ARGUMENT', 'options');
+      await expectError(() => t.store.enqueue(sendEmail, [] as never), 'INVALID_ARGUMENT', 'params');
+      await expectError(() => t.store.enqueueMany(sendEmail, { to: 'a' } as never), 'INVALID_ARGUMENT', 'paramsList');
       expect(await queued()).to.equal(0);
     });
   });

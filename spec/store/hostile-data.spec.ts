@@ -243,7 +243,7 @@ forEachDialect('hostile data', (t) => {
       const deepList = list;
       for (let level = 0; level < 20_000; level++) list = (list[0] = []) as unknown[];
       await expectError(
-        () => t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{ deepList }]),
+        () => t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{ deepList } as unknown as JsonObject]),
         'INVALID_ARGUMENT',
         'nested too deep',
       );

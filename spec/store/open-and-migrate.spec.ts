@@ -47,6 +47,22 @@ forEachDialect('TaskStore.open and migrations', (t) => {
     expect((await store.taskDefinitionFindById(definition.id))?.alias).to.equal('AfterTwoMigrations');
   });
 
+  it('migrateUp resolves the steps that changed the schema: all that apply on a fresh database, [] once up to date', async function () {
+    const tables = freshTables();
+    const store = await t.openStore({ ...tables, automigrate: false });
+    const fresh = {
+      sqlite: ['001-create-tables'],
+      postgres: ['001-create-tables', '002-change-notifications'], // the notify trigger
+      mysql: ['001-create-tables', '003-exact-comparison'], // the NO PAD collation
+    }[t.dialect];
+    expect(await store.migrateUp()).to.deep.equal(fresh);
+    expect(await store.migrateUp()).to.deep.equal([]);
+    const index = `${tables.taskQueueTableName}_task_id_idx`;
+    await store.knex.schema.alterTable(tables.taskQueueTableName, (table) => table.dropIndex([], index));
+    expect(await store.migrateUp()).to.deep.equal(['001-create-tables']);
+    expect(await store.migrateUp()).to.deep.equal([]);
+  });
+
   it('two stores migrating the same tables at once both succeed', async function () {
     const tables = freshTables();
     const a = await t.openStore({ ...tables });

@@ -94,6 +94,31 @@ forEachDialect('processing', (t) => {
     expect(seen!).to.include({ attempt: 1, hasQueued: true, taskId: item.id, aborted: false });
   });
 
+  it('ctx.params.task_alias is the alias of the definition being run, even for an item stored without it, and when run directly', async function () {
+    const seen: unknown[] = [];
+    const alias = await register({
+      handle(ctx) {
+        seen.push({ ...ctx.params });
+        seen.push(ctx.getParam('task_alias'));
+      },
+    });
+    const definition = await t.store.taskDefinitionFindByAlias(alias);
+    const raw = await t.store.taskQueueCreate({ taskId: definition!.id, queueName: queue, parameters: { n: 1 } });
+    expect(raw.parameters).to.deep.equal({ n: 1 });
+    await t.store.taskQueueProcessNext(queue);
+    await t.store.taskQueueCreate({ taskId: definition!.id, queueName: queue, parameters: { task_alias: 'Stale', n: 2 } });
+    await t.store.taskQueueProcessNext(queue);
+    expect(await t.store.taskHandlerExecute(alias.toLowerCase(), { n: 3, task_alias: 'Given' })).to.equal(true);
+    expect(seen).to.deep.equal([
+      { n: 1, task_alias: alias },
+      alias,
+      { n: 2, task_alias: alias },
+      alias,
+      { n: 3, task_alias: alias },
+      alias,
+    ]);
+  });
+
   it('taskQueueProcessTask processes a claimed item and returns true on success, false on failure', async function () {
     const ok = await register({ handle: () => true });
     const bad = await register({ handle: () => false });

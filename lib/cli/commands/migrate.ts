@@ -1,4 +1,5 @@
 /** `taskstore migrate [up|down]`: create the tables, or drop them (down needs --yes). */
+import type { TaskStore } from '../../task-store.js';
 import { UsageError } from '../args.js';
 import { helpRequested, parseCommand, withStore, type Command } from '../command.js';
 import { line, printJson } from '../output.js';
@@ -7,6 +8,21 @@ const USAGE = `usage: taskstore migrate [up|down] [--yes]
 
   up     create the tables and indexes that are missing (the default; safe to repeat)
   down   drop the three tables and everything in them (needs --yes)`;
+
+/** Runs migrateUp and tells what it did: the tables it created and the steps that changed the schema. */
+async function migrateUp(store: TaskStore): Promise<{ applied: string[]; createdTables: string[] }> {
+  const names = [store.tableNames.taskDefinition, store.tableNames.taskQueue, store.tableNames.schedule];
+  const existed = await Promise.all(names.map((name) => store.knex.schema.hasTable(name)));
+  const applied = await store.migrateUp();
+  return { applied, createdTables: names.filter((_, index) => !existed[index]) };
+}
+
+function describeUp(dialect: string, { applied, createdTables }: { applied: string[]; createdTables: string[] }): string {
+  if (applied.length === 0) return `tables are up to date (${dialect})`;
+  const steps = `${applied.length === 1 ? 'migration' : 'migrations'} ${applied.join(', ')}`;
+  if (createdTables.length === 0) return `applied ${steps} (${dialect})`;
+  return `created ${createdTables.length === 1 ? 'table' : 'tables'} ${createdTables.join(', ')} (${dialect}; ${steps})`;
+}
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -24,11 +40,15 @@ export const migrateCommand: Command = {
       context,
       parsed.string('database'),
       async (store) => {
-        if (direction === 'up') await store.migrateUp();
-        else await store.migrateDown();
-        if (context.out.json) printJson(context.out, { migrated: direction, dialect: store.dialect });
-        else
-          line(context.out.stdout, direction === 'up' ? `tables are up to date (${store.dialect})` : `tables dropped (${store.dialect})`);
+        if (direction === 'down') {
+          await store.migrateDown();
+          if (context.out.json) printJson(context.out, { migrated: direction, dialect: store.dialect });
+          else line(context.out.stdout, `tables dropped (${store.dialect})`);
+          return;
+        }
+        const result = await migrateUp(store);
+        if (context.out.json) printJson(context.out, { migrated: direction, dialect: store.dialect, ...result });
+        else line(context.out.stdout, describeUp(store.dialect, result));
       },
       { automigrate: false },
     );

@@ -1,0 +1,21 @@
+import { TcpProxy } from '../dist/spec/support/tcp-proxy.js';
+import { TaskStore, TaskQueueRunner, defineTask } from '../dist/lib/index.js';
+const [dialect, n, conc, ms] = [process.argv[2], Number(process.argv[3] ?? 30), Number(process.argv[4] ?? 1), Number(process.argv[5] ?? 400)];
+const direct = dialect === 'pg' ? 'postgres://postgres@127.0.0.1:5432/test' : 'mysql://root@127.0.0.1:3306/test';
+const proxy = await TcpProxy.start({ host: '127.0.0.1', port: dialect === 'pg' ? 5432 : 3306 });
+const setup = await TaskStore.open({ database: direct });
+const queue = `slow_${Date.now()}`;
+const alias = `SlowDrain${Date.now()}`;
+await setup.taskDefinitionCreate({ alias });
+await setup.taskDefinitionEnqueueManyByAlias(queue, alias, Array.from({ length: n }, () => ({})));
+const store = await TaskStore.open({ database: proxy.urlThrough(direct), automigrate: false });
+let done = 0; let resolve; const all = new Promise((r) => (resolve = r));
+await store.taskHandlerAdd(defineTask({ alias, handle: () => { if (++done === n) resolve(); return true; } }));
+// warm the pool first, then slow the link
+await store.taskQueueCount();
+proxy.slow(ms);
+const runner = new TaskQueueRunner(store, { queueName: queue, maxConcurrency: conc });
+const t0 = Date.now(); runner.start(); await all;
+const secs = (Date.now() - t0) / 1000;
+console.log(`${dialect}: ${n} tasks through +${ms} ms each way, maxConcurrency ${conc}, in ${secs.toFixed(1)} s = ${(n / secs).toFixed(1)} tasks/s`);
+proxy.slow(0); await runner.stop(); await store.close(); await setup.close(); await proxy.close();
