@@ -10,7 +10,6 @@ import type { AdapterCapabilities } from '../adapters/adapter.js';
 import { registerHandler } from './definitions/handler-sync.js';
 import type { TaskHandler } from './definitions/handler.js';
 import { TaskStoreError, wrapDatabaseError } from './foundation/errors.js';
-import { assertLimitsFit } from './foundation/limits.js';
 import type {
   Dialect,
   EnqueueManyOptions,
@@ -68,11 +67,7 @@ export class TaskStore {
   static async open(options?: TaskStoreOptions): Promise<TaskStore> {
     const store = new TaskStore(resolveStoreOptions(options));
     try {
-      await store.#run('connect', async () => {
-        await store.knex.raw('SELECT 1');
-        // Limits a MySQL server's max_allowed_packet cannot hold are refused here, not at the first big write.
-        assertLimitsFit(store.#options.limits, await store.#parts.adapter.maxStatementBytes(store.knex));
-      });
+      await store.#run('connect', () => store.#parts.connect());
       if (store.#options.automigrate) await store.migrateUp();
     } catch (error) {
       await store.close();

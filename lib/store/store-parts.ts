@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import { resolveDatabase } from '../../adapters/index.js';
 import type { Adapter } from '../../adapters/adapter.js';
 import { migrateDown, migrateUp } from '../../migrations/index.js';
+import { assertLimitsFit } from '../foundation/limits.js';
 import { HandlerRegistry } from '../definitions/handler-registry.js';
 import { TaskDefinitions } from '../definitions/task-definitions.js';
 import { Enqueuer } from '../queue/enqueue.js';
@@ -21,6 +22,8 @@ import { StoreEvents } from './store-events.js';
 import type { ResolvedTaskStoreOptions } from './store-options.js';
 
 export interface StoreParts {
+  /** Checks the connection, and that the size limits fit the server (MySQL's max_allowed_packet). */
+  connect(): Promise<void>;
   /** The schema steps, run without statement deadlines (a table rebuild may take minutes). */
   readonly migrations: { up(): Promise<string[]>; down(): Promise<void> };
   readonly knex: Knex;
@@ -68,6 +71,11 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
   });
   const { tables, connection } = options;
   return {
+    connect: async () => {
+      await knex.raw('SELECT 1');
+      // Limits a MySQL server's max_allowed_packet cannot hold are refused here, not at the first big write.
+      assertLimitsFit(options.limits, await adapter.maxStatementBytes(knex));
+    },
     migrations: {
       up: () => connection.deadlines.suspendedDuring(() => migrateUp(knex, adapter, tables)),
       down: () => connection.deadlines.suspendedDuring(() => migrateDown(knex, adapter, tables)),

@@ -267,7 +267,7 @@ forEachDialect('taskstore CLI', (t) => {
       expect(duplicate.stderr).to.match(/^taskstore: .*'send-welcome_email' already exists\n$/);
       for (const [args, message] of [
         [['definitions', 'create'], /missing the alias/],
-        [['definitions', 'create', 'X', '--max-attempts', '0'], /--max-attempts: 0 is out of range \(1\.\.1000\)/],
+        [['definitions', 'create', 'X', '--max-attempts', '0'], /--max-attempts: 0 is out of range \(1\.\.1,000\)/],
         [['definitions', 'create', 'X', '--deleted'], /--deleted applies to 'definitions list' only/],
         [['definitions', '--title', 'X'], /--title applies to 'definitions create' only/],
         [['definitions', 'remove', 'X'], /expected 'list' or 'create' \(got 'remove'\)/],
