@@ -87,6 +87,30 @@ forEachDialect('TaskQueueRunner through a broken network', (t) => {
   }
 
   /** Heals the network, stops the runners (bounded), closes the proxied stores, then the proxy. */
+  /** A runner behind the proxy and a healthy peer on the same queue, sharing one handler alias and run ledger. */
+  async function frozenAndHealthy(prefix: string) {
+    const ledger = new RunLedger();
+    const alias = uniqueAlias(prefix);
+    const frozenStore = await openThroughProxy();
+    const healthyStore = await t.openStore();
+    const options = { queueName: queue, maxConcurrency: 4, intervalSeconds: 0.2, unstuckMinutes: UNSTUCK_MINUTES };
+    const frozen = new TaskQueueRunner(frozenStore, options);
+    const healthy = new TaskQueueRunner(healthyStore, options);
+    const fillQueue = async (tasks: number): Promise<void> => {
+      const stores = [
+        { store: frozenStore, label: 'frozen' },
+        { store: healthyStore, label: 'healthy' },
+      ];
+      await registerHandlers(alias, stores, ledger, () => sleep(50));
+      await t.store.taskDefinitionEnqueueManyByAlias(
+        queue,
+        alias,
+        Array.from({ length: tasks }, (_, index) => ({ index })),
+      );
+    };
+    return { ledger, alias, frozenStore, frozen, healthy, fillQueue };
+  }
+
   async function cleanUp(runners: TaskQueueRunner[], proxied: TaskStore[]): Promise<void> {
     proxy.heal();
     await Promise.allSettled(runners.map((runner) => stopWithin(runner, 20_000)));
@@ -155,28 +179,9 @@ forEachDialect('TaskQueueRunner through a broken network', (t) => {
   it(`a half-open network (frozen ${FREEZE.freezeMs / 1000} s): a healthy peer finishes the frozen runner's tasks, the frozen runner reports it and recovers`, async function () {
     this.timeout(FREEZE.freezeMs + 90_000);
     const unhandled = watchUnhandledRejections();
-    const ledger = new RunLedger();
-    const alias = uniqueAlias('Freeze');
-    const frozenStore = await openThroughProxy();
-    const healthyStore = await t.openStore();
-    const options = { queueName: queue, maxConcurrency: 4, intervalSeconds: 0.2, unstuckMinutes: UNSTUCK_MINUTES };
-    const frozen = new TaskQueueRunner(frozenStore, options);
-    const healthy = new TaskQueueRunner(healthyStore, options);
+    const { ledger, alias, frozenStore, frozen, healthy, fillQueue } = await frozenAndHealthy('Freeze');
     try {
-      await registerHandlers(
-        alias,
-        [
-          { store: frozenStore, label: 'frozen' },
-          { store: healthyStore, label: 'healthy' },
-        ],
-        ledger,
-        () => sleep(50),
-      );
-      await t.store.taskDefinitionEnqueueManyByAlias(
-        queue,
-        alias,
-        Array.from({ length: FREEZE.tasks }, (_, index) => ({ index })),
-      );
+      await fillQueue(FREEZE.tasks);
       const frozenEvents = recordEvents(frozen);
       const healthyEvents = recordEvents(healthy);
       const frozenErrors: { at: number; error: Error }[] = [];
@@ -290,28 +295,9 @@ forEachDialect('TaskQueueRunner through a broken network', (t) => {
   it('a claim cut off half-way by a half-open network: the healthy peer does not stall, and the claimed rows come free', async function () {
     this.timeout(FREEZE.freezeMs + 60_000);
     const TASKS = 60;
-    const ledger = new RunLedger();
-    const alias = uniqueAlias('HalfClaim');
-    const frozenStore = await openThroughProxy();
-    const healthyStore = await t.openStore();
-    const options = { queueName: queue, maxConcurrency: 4, intervalSeconds: 0.2, unstuckMinutes: UNSTUCK_MINUTES };
-    const frozen = new TaskQueueRunner(frozenStore, options);
-    const healthy = new TaskQueueRunner(healthyStore, options);
+    const { ledger, frozenStore, frozen, healthy, fillQueue } = await frozenAndHealthy('HalfClaim');
     try {
-      await registerHandlers(
-        alias,
-        [
-          { store: frozenStore, label: 'frozen' },
-          { store: healthyStore, label: 'healthy' },
-        ],
-        ledger,
-        () => sleep(50),
-      );
-      await t.store.taskDefinitionEnqueueManyByAlias(
-        queue,
-        alias,
-        Array.from({ length: TASKS }, (_, index) => ({ index })),
-      );
+      await fillQueue(TASKS);
       const frozenEvents = recordEvents(frozen);
       const healthyEvents = recordEvents(healthy);
       let frozenAt = 0;
@@ -326,7 +312,7 @@ forEachDialect('TaskQueueRunner through a broken network', (t) => {
       let allDoneAt: number | undefined;
       while (Date.now() < thawAt - 300 && allDoneAt === undefined) {
         const open = await openCount();
-        if (open <= options.maxConcurrency && othersDoneAt === undefined) othersDoneAt = Date.now();
+        if (open <= frozen.options.maxConcurrency && othersDoneAt === undefined) othersDoneAt = Date.now();
         if (open === 0) allDoneAt = Date.now();
         else await sleep(50);
       }
