@@ -116,6 +116,14 @@ forEachDialect('dashboard forms', (t) => {
     expect(await t.store.taskQueueList({ includeSoftDeleted: true })).to.deep.equal([]);
   });
 
+  it('an error page of a writable dashboard shows no read-only badge (a duplicate alias: 409)', async () => {
+    const response = await client.form('/definitions', { _csrf: client.token, alias: 'FormEcho' });
+    expect(response.status).to.equal(409);
+    const page = await response.text();
+    expect(page).to.include('<h1>Error 409</h1>');
+    expect(page).not.to.include('badge-readonly');
+  });
+
   it('serves the favicon as SVG; every page links it and has the viewport tag', async () => {
     const icon = await client.get('/favicon.svg');
     expect(icon.status).to.equal(200);
