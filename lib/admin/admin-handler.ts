@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TaskStore } from '../task-store.js';
 import { DASHBOARD_JS } from './assets/script.js';
-import { DASHBOARD_CSS } from './assets/style.js';
+import { DASHBOARD_CSS, FAVICON_SVG } from './assets/style.js';
 import { apiRoute } from './api.js';
 import { QueueNames } from './data.js';
 import { describeError, HttpError, redirect, send, sendJson } from './http.js';
@@ -32,6 +32,9 @@ function asset(body: string, contentType: string): { body: string; contentType: 
 const ASSETS: Record<string, ReturnType<typeof asset>> = {
   '/assets/dashboard.js': asset(DASHBOARD_JS, 'text/javascript; charset=utf-8'),
   '/assets/dashboard.css': asset(DASHBOARD_CSS, 'text/css; charset=utf-8'),
+  '/favicon.svg': asset(FAVICON_SVG, 'image/svg+xml'),
+  // At the root of a host, a browser that ignores the <link rel="icon"> asks here.
+  '/favicon.ico': asset(FAVICON_SVG, 'image/svg+xml'),
 };
 
 export function createAdminHandler(store: TaskStore, options: AdminHandlerOptions = {}): AdminHandler {
@@ -75,9 +78,10 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
       );
     }
 
+    // Known before anything can fail, so an error page shows the read-only badge only when it is.
+    let readOnly = resolved.readOnly;
     try {
       // 1. Who may come in.
-      let readOnly = resolved.readOnly;
       if (resolved.authorize) {
         const allowed = await resolved.authorize(req, res);
         if (res.headersSent || res.writableEnded) return;
@@ -171,7 +175,7 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
       const { status, code, message, headers } = describeError(error);
       if (status >= 500) store.logger.error(`taskstore dashboard: ${method} ${path} failed`, error);
       if (res.headersSent) return void res.end();
-      const page: PageContext = { base, csrfToken: '', readOnly: true, title: resolved.title, here: base || '/', notice: null };
+      const page: PageContext = { base, csrfToken: '', readOnly, title: resolved.title, here: base || '/', notice: null };
       return fail(status, code, message, headers, page);
     }
   };

@@ -15,7 +15,8 @@ import {
 import { definitionById, definitionList, overview, taskDetail, taskPage } from './data.js';
 import { parseTaskFilters } from './filters.js';
 import { redirect, send } from './http.js';
-import { definitionDetailPage, definitionListPage } from './pages/definitions.js';
+import { definitionDetailPage, definitionListPage, ENQUEUE_FORM_FIELDS } from './pages/definitions.js';
+import { formErrorOf } from './form-errors.js';
 import { href } from './pages/layout.js';
 import { overviewPage } from './pages/overview.js';
 import { taskDetailPage, taskListPage } from './pages/tasks.js';
@@ -81,7 +82,17 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
       return redirect(request.res, `${page.base}/definitions/${encodeURIComponent(id)}?notice=updated`, request.headers);
     }
     if (section === 'definitions' && id && action === 'enqueue' && segments.length === 3) {
-      const item = await enqueueDefinition(store, id, body);
+      let item;
+      try {
+        item = await enqueueDefinition(store, id, body);
+      } catch (error) {
+        // A refused input: the definition page again, the enqueue form keeping what was sent.
+        const definition = await definitionById(store, id);
+        const formError = definition ? formErrorOf(error, ENQUEUE_FORM_FIELDS) : null;
+        if (!definition || !formError) throw error;
+        const queues = await request.queueNames.list(store);
+        return html(request, formError.status, definitionDetailPage(page, definition, queues, { values: body, error: formError }));
+      }
       request.queueNames.remember(item.queueName);
       return redirect(request.res, `${page.base}/tasks/${encodeURIComponent(item.id)}?notice=enqueued`, request.headers);
     }

@@ -2,53 +2,19 @@
  * Schedules in the dashboard: the list with the next runs, a create form, pause / activate,
  * soft delete and restore; and the same under api/schedules.
  */
-import { nextRunAt, FREQUENCIES, type RecurrenceRule } from '../schedules/recurrence.js';
+import { FREQUENCIES, type RecurrenceRule } from '../schedules/recurrence.js';
 import type { TaskStore } from '../task-store.js';
 import type { JsonObject, Schedule, ScheduleCreateInput, ScheduleStatus } from '../foundation/types.js';
 import { stringField, type Body } from './actions.js';
 import { parseInstant } from '../foundation/time.js';
-import { html, type SafeHtml } from './html.js';
+import { formErrorOf } from './form-errors.js';
 import { HttpError, redirect, send, sendJson } from './http.js';
-import { actionForm, csrfInput, formatDate, href, layout, statusBadge, type PageContext } from './pages/layout.js';
+import { nextRuns, SCHEDULE_FORM_FIELDS, schedulesPage, type SchedulesPageData } from './pages/schedules.js';
 import { notFoundPage } from './pages/not-found.js';
 import { requestBody, type AdminRequest } from './request.js';
 
 export const SCHEDULE_ACTIONS = ['pause', 'activate', 'delete', 'restore'] as const;
 export type ScheduleAction = (typeof SCHEDULE_ACTIONS)[number];
-
-/** The next `count` runs of a schedule from now (empty unless active). */
-export function nextRuns(schedule: Schedule, count = 3, now = new Date()): Date[] {
-  if (schedule.status !== 'active' || schedule.softDeletedAt) return [];
-  const rule = schedule.cron ?? schedule.recurrenceRule;
-  if (!rule) return [];
-  const runs: Date[] = [];
-  let from = schedule.nextRunAt ? new Date(schedule.nextRunAt.getTime() - 1) : now;
-  const remaining = schedule.maxExecutionCount > 0 ? schedule.maxExecutionCount - schedule.executionCount : Infinity;
-  try {
-    while (runs.length < Math.min(count, remaining)) {
-      const next = nextRunAt(rule, from, { timezone: schedule.timezone });
-      if (!next || (schedule.endAt && next > schedule.endAt)) break;
-      runs.push(next);
-      from = next;
-    }
-  } catch {
-    // an invalid stored rule shows no runs; lastError tells the rest
-  }
-  return runs;
-}
-
-function timingText(schedule: Schedule): string {
-  if (schedule.cron) return `cron ${schedule.cron}`;
-  const rule = schedule.recurrenceRule;
-  if (!rule) return '–';
-  const every = (rule.interval ?? 1) === 1 ? rule.frequency : `every ${rule.interval} × ${rule.frequency}`;
-  const parts = [rule.frequency === 'none' ? 'once' : every];
-  if (rule.daysOfWeek?.length) parts.push(`on ${rule.daysOfWeek.join(', ')}`);
-  if (rule.daysOfMonth?.length) parts.push(`days ${rule.daysOfMonth.join(', ')}`);
-  if (rule.monthsOfYear?.length) parts.push(`in ${rule.monthsOfYear.join(', ')}`);
-  if (rule.startsAt) parts.push(`from ${new Date(rule.startsAt).toISOString().slice(0, 16).replace('T', ' ')}`);
-  return parts.join(' ');
-}
 
 export function scheduleJson(schedule: Schedule): Schedule & { nextRuns: Date[] } {
   return { ...schedule, nextRuns: nextRuns(schedule, 5) };
@@ -93,8 +59,8 @@ export function scheduleInput(body: Body): ScheduleCreateInput {
     if (typeof params === 'string') {
       try {
         value = JSON.parse(params);
-      } catch {
-        throw badRequest('params is not valid JSON');
+      } catch (error) {
+        throw badRequest(`params is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badRequest('params must be a JSON object');
@@ -154,66 +120,14 @@ async function listSchedules(store: TaskStore, includeDeleted: boolean): Promise
   return { schedules, aliases: new Map(definitions.map((definition) => [definition.id, definition.alias])) };
 }
 
-function scheduleActions(context: PageContext, schedule: Schedule): SafeHtml[] {
-  const path = `/schedules/${encodeURIComponent(schedule.id)}`;
-  const fields = { return: context.here };
-  if (schedule.softDeletedAt) return [actionForm(context, `${path}/restore`, 'Restore', { fields })];
-  const actions: SafeHtml[] = [];
-  if (schedule.status === 'active') actions.push(actionForm(context, `${path}/pause`, 'Pause', { fields }));
-  else if (schedule.status !== 'completed') actions.push(actionForm(context, `${path}/activate`, 'Activate', { fields }));
-  actions.push(
-    actionForm(context, `${path}/delete`, 'Delete', { confirm: `Delete schedule ${schedule.name}? (soft delete)`, danger: true, fields }),
-  );
-  return actions;
-}
-
-function schedulesPage(
-  context: PageContext,
-  schedules: Schedule[],
-  aliases: Map<string, string>,
-  definitionAliases: string[],
-  showDeleted: boolean,
-): string {
-  const body = html`<h1>Schedules</h1>
-<p><a href="${href(context, '/schedules', showDeleted ? {} : { deleted: '1' })}">${showDeleted ? 'hide deleted' : 'show deleted'}</a></p>
-${
-  schedules.length === 0
-    ? html`<p class="muted">No schedules yet.</p>`
-    : html`<table class="grid" id="schedule-table">
-<thead><tr><th>Name</th><th>Task</th><th>Queue</th><th>When</th><th>Status</th><th>Next runs (UTC)</th><th>Last run</th><th class="num">Runs</th><th></th></tr></thead>
-<tbody>
-${schedules.map(
-  (schedule) => html`<tr data-schedule-id="${schedule.id}">
-<td>${schedule.name}${schedule.lastError ? html`<div class="error small">${schedule.lastError}</div>` : ''}</td>
-<td><a href="${href(context, '/tasks', { alias: aliases.get(schedule.taskDefinitionId) ?? '' })}">${aliases.get(schedule.taskDefinitionId) ?? schedule.taskDefinitionId}</a></td>
-<td>${schedule.queueName}</td><td>${timingText(schedule)}${schedule.timezone !== 'UTC' ? html` <span class="muted">(${schedule.timezone})</span>` : ''}</td>
-<td>${statusBadge(schedule.status, schedule.softDeletedAt !== null)}</td>
-<td>${nextRuns(schedule).map((run, index) => html`${index > 0 ? html`<br>` : ''}${formatDate(run)}`)}</td>
-<td>${formatDate(schedule.lastRunAt)}</td>
-<td class="num">${schedule.executionCount}${schedule.maxExecutionCount > 0 ? ` / ${schedule.maxExecutionCount}` : ''}</td>
-<td class="actions">${scheduleActions(context, schedule)}</td></tr>`,
-)}
-</tbody></table>`
-}
-${
-  context.readOnly
-    ? ''
-    : html`<section><h2>New schedule</h2>
-<form method="post" action="${href(context, '/schedules')}" class="form-grid" id="schedule-create">${csrfInput(context)}
-<label>Name <input name="name" required maxlength="255"></label>
-<label>Task <select name="alias" required>${definitionAliases.map((alias) => html`<option value="${alias}">${alias}</option>`)}</select></label>
-<label>Queue <input name="queue" value="default" maxlength="100"></label>
-<label>Status <select name="status"><option value="active">active</option><option value="draft">draft</option></select></label>
-<label>Cron <input name="cron" placeholder="*/5 * * * *" class="mono"></label>
-<label>or every <select name="frequency"><option value="">–</option>${FREQUENCIES.map((frequency) => html`<option value="${frequency}">${frequency}</option>`)}</select></label>
-<label>Interval <input name="interval" type="number" min="1" value="1"></label>
-<label>Starts at <input name="startsAt" type="datetime-local"></label>
-<label>Time zone <input name="timezone" value="UTC"></label>
-<label>Max runs <input name="maxExecutionCount" type="number" min="0" value="0"></label>
-<label class="wide">Parameters (JSON object) <textarea name="params" rows="3" class="mono" spellcheck="false">{}</textarea></label>
-<div class="wide"><button type="submit" class="button">Create</button></div></form></section>`
-}`;
-  return layout(context, { title: 'Schedules', active: 'schedules', body, data: { page: 'schedules' } });
+/** The schedules page, with a refused create post's input and error when there is one. */
+async function renderSchedules(request: AdminRequest, form?: SchedulesPageData['form']): Promise<string> {
+  const { store, page } = request;
+  const showDeleted = request.query.get('deleted') === '1';
+  const { schedules, aliases } = await listSchedules(store, showDeleted);
+  const definitions = await store.taskDefinitionList({ orderBy: 'alias', status: 'active', limit: 500 });
+  const definitionAliases = definitions.map((definition) => definition.alias);
+  return schedulesPage(page, { schedules, aliases, definitionAliases, showDeleted, ...(form ? { form } : {}) });
 }
 
 export async function schedulePageRoute(request: AdminRequest, segments: string[], body: Body | null): Promise<void> {
@@ -222,22 +136,17 @@ export async function schedulePageRoute(request: AdminRequest, segments: string[
   const htmlOut = (status: number, text: string) => send(res, status, 'text/html; charset=utf-8', text, headers);
   if (body === null) {
     if (segments.length !== 1) return htmlOut(404, notFoundPage(page));
-    const deleted = request.query.get('deleted') === '1';
-    const { schedules, aliases } = await listSchedules(store, deleted);
-    const definitions = await store.taskDefinitionList({ orderBy: 'alias', status: 'active', limit: 500 });
-    return htmlOut(
-      200,
-      schedulesPage(
-        page,
-        schedules,
-        aliases,
-        definitions.map((definition) => definition.alias),
-        deleted,
-      ),
-    );
+    return htmlOut(200, await renderSchedules(request));
   }
   if (segments.length === 1) {
-    await store.scheduleCreate(scheduleInput(body));
+    try {
+      await store.scheduleCreate(scheduleInput(body));
+    } catch (error) {
+      // A refused input: the form again, with what was sent and the error beside its field.
+      const formError = formErrorOf(error, SCHEDULE_FORM_FIELDS);
+      if (!formError) throw error;
+      return htmlOut(formError.status, await renderSchedules(request, { values: body, error: formError }));
+    }
     return redirect(res, `${page.base}/schedules?notice=created`, headers);
   }
   if (id && action && segments.length === 3 && (SCHEDULE_ACTIONS as readonly string[]).includes(action)) {

@@ -1,14 +1,14 @@
-/** The dashboard's stylesheet, served from <basePath>/assets/dashboard.css (no CDN). */
+/** The dashboard's stylesheet and icon, served from <basePath>/assets/dashboard.css and <basePath>/favicon.svg (no CDN). */
 export const DASHBOARD_CSS = String.raw`
 :root { --fg: #1d2430; --muted: #6b7280; --line: #e3e6ea; --bg: #f7f8fa; --card: #fff; --accent: #2f5bd3;
   --queued: #6b7280; --running: #2f5bd3; --success: #1f8a4c; --failed: #c62f2f; --canceled: #8a6d1f; --paused: #7a4fb3; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
 a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
-header.top { display: flex; align-items: center; gap: 24px; padding: 10px 24px; background: #1d2430; color: #fff; }
+header.top { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 24px; padding: 10px 24px; background: #1d2430; color: #fff; }
 header.top a { color: #cfd6e4; } header.top a.active { color: #fff; font-weight: 600; }
 header.top .brand { color: #fff; font-weight: 700; font-size: 16px; }
-header.top nav { display: flex; gap: 16px; flex: 1; }
+header.top nav { display: flex; flex-wrap: wrap; gap: 4px 16px; flex: 1; }
 .badge-readonly { background: #8a6d1f; color: #fff; border-radius: 4px; padding: 2px 8px; font-size: 12px; }
 main { max-width: 1200px; margin: 0 auto; padding: 16px 24px 48px; }
 h1 { font-size: 22px; margin: 8px 0 16px; } h2 { font-size: 16px; margin: 24px 0 8px; }
@@ -46,6 +46,10 @@ pre.block { background: #111827; color: #e5e7eb; padding: 12px 14px; border-radi
 .form-grid { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 10px 14px; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px; }
 .form-grid label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 2px; }
 .form-grid .wide { grid-column: 1 / -1; }
+.form-grid p.error { margin: 0; }
+.field-error { color: #8b1f1f; font-size: 12px; }
+[aria-invalid="true"] { border-color: var(--failed); outline: 1px solid var(--failed); }
+.table-scroll { overflow-x: auto; }
 .crumbs { color: var(--muted); margin: 0; }
 .pager { display: flex; gap: 16px; justify-content: center; margin: 16px 0; }
 svg.chart { display: block; width: 100%; height: auto; background: var(--card); border: 1px solid var(--line); border-radius: 8px; }
@@ -53,4 +57,16 @@ svg.chart { display: block; width: 100%; height: auto; background: var(--card); 
 .axis { stroke: var(--line); } .axis-label { fill: var(--muted); font-size: 10px; }
 .live-note { color: var(--running); font-weight: 400; }
 @media (max-width: 800px) { .cards { grid-template-columns: repeat(3, 1fr); } .columns, .form-grid { grid-template-columns: 1fr; } }
+@media (max-width: 600px) {
+  header.top { padding: 8px 12px; gap: 6px 12px; }
+  header.top nav { order: 3; flex-basis: 100%; gap: 4px 14px; }
+  header.top nav a { padding: 4px 0; }
+  main { padding: 12px 12px 32px; }
+  .cards { grid-template-columns: repeat(2, 1fr); }
+  dl.fields { grid-template-columns: 1fr; } dl.fields dd { margin-bottom: 6px; }
+}
+`;
+
+/** The dashboard's icon, served from <basePath>/favicon.svg: a queue of three bars. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d2430"/><rect x="7" y="8" width="18" height="4" rx="2" fill="#2f5bd3"/><rect x="7" y="14" width="14" height="4" rx="2" fill="#1f8a4c"/><rect x="7" y="20" width="10" height="4" rx="2" fill="#cfd6e4"/></svg>
 `;

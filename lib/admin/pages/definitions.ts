@@ -1,7 +1,30 @@
 /** Task definitions: the list with a create form, and one definition's edit and enqueue forms. */
 import type { TaskDefinition } from '../../foundation/types.js';
+import { formValue, type FormError } from '../form-errors.js';
 import { html, type SafeHtml } from '../html.js';
-import { actionForm, csrfInput, formatDate, href, layout, statusBadge, type PageContext } from './layout.js';
+import {
+  actionForm,
+  csrfInput,
+  fieldError,
+  formatDate,
+  formErrorTop,
+  href,
+  invalidAttr,
+  layout,
+  statusBadge,
+  type PageContext,
+} from './layout.js';
+
+/** Words in an enqueue error message, by the field of the enqueue form they are about. */
+export const ENQUEUE_FORM_FIELDS: Readonly<Record<string, string>> = {
+  queue: 'queue',
+  queueName: 'queue',
+  priority: 'priority',
+  delay: 'delay',
+  delayMs: 'delay',
+  params: 'params',
+  parameters: 'params',
+};
 
 export interface DefinitionRow {
   definition: TaskDefinition;
@@ -69,7 +92,15 @@ ${definitionFields({})}
   return layout(context, { title: 'Definitions', active: 'definitions', body, data: { page: 'definitions' } });
 }
 
-export function definitionDetailPage(context: PageContext, definition: TaskDefinition, queues: readonly string[]): string {
+export function definitionDetailPage(
+  context: PageContext,
+  definition: TaskDefinition,
+  queues: readonly string[],
+  /** A refused enqueue post: what was sent and why. */
+  enqueue?: { values: Record<string, unknown>; error: FormError },
+): string {
+  const error = enqueue?.error;
+  const value = (name: string, fallback: string) => formValue(enqueue?.values, name, fallback);
   const path = `/definitions/${encodeURIComponent(definition.id)}`;
   const deleted = definition.softDeletedAt !== null;
   const body = html`<p class="crumbs"><a href="${href(context, '/definitions')}">Definitions</a> / ${definition.alias}</p>
@@ -84,11 +115,12 @@ ${
     : html`<section><h2>Enqueue</h2>
 ${definition.status !== 'active' || deleted ? html`<p class="muted">Only an active, live definition can be enqueued.</p>` : ''}
 <form method="post" action="${href(context, `${path}/enqueue`)}" class="form-grid" id="enqueue-form">${csrfInput(context)}
-<label>Queue <input name="queue" value="default" list="queue-names" maxlength="100"></label>
+${formErrorTop(error, 'Nothing was enqueued')}
+<label>Queue <input name="queue" value="${value('queue', 'default')}" list="queue-names" maxlength="100"${invalidAttr(error, 'queue')}>${fieldError(error, 'queue')}</label>
 <datalist id="queue-names">${queues.map((queue) => html`<option value="${queue}">`)}</datalist>
-<label>Priority <input name="priority" type="number" value="0"></label>
-<label>Delay <input name="delay" placeholder="e.g. 30s, 5m" size="8"></label>
-<label class="wide">Parameters (JSON object) <textarea name="params" rows="4" class="mono" spellcheck="false">{}</textarea></label>
+<label>Priority <input name="priority" type="number" value="${value('priority', '0')}"${invalidAttr(error, 'priority')}>${fieldError(error, 'priority')}</label>
+<label>Delay <input name="delay" placeholder="e.g. 30s, 5m" size="8" value="${value('delay', '')}"${invalidAttr(error, 'delay')}>${fieldError(error, 'delay')}</label>
+<label class="wide">Parameters (JSON object) <textarea name="params" rows="4" class="mono" spellcheck="false"${invalidAttr(error, 'params')}>${value('params', '{}')}</textarea>${fieldError(error, 'params')}</label>
 <div class="wide"><button type="submit" class="button">Enqueue</button></div></form></section>
 <section><h2>Edit</h2>
 <form method="post" action="${href(context, path)}" class="form-grid" id="definition-edit">${csrfInput(context)}

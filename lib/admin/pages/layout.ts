@@ -2,6 +2,7 @@
 import { CSRF_FIELD } from '../security.js';
 import { html, type SafeHtml } from '../html.js';
 import type { TaskStatus } from '../../foundation/types.js';
+import type { FormError } from '../form-errors.js';
 
 export interface PageContext {
   /** The mount path, '' at the root. */
@@ -91,6 +92,7 @@ export function layout(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="${context.csrfToken}">
 <title>${page.title} · ${context.title}</title>
+<link rel="icon" type="image/svg+xml" href="${href(context, '/favicon.svg')}">
 <link rel="stylesheet" href="${href(context, '/assets/dashboard.css')}">
 <script src="${href(context, '/assets/dashboard.js')}" defer></script>
 </head>
@@ -114,4 +116,23 @@ export function errorPage(context: PageContext, status: number, message: string)
     active: '',
     body: html`<h1>Error ${status}</h1><p class="error" role="alert">${message}</p><p><a href="${href(context, '/')}">Back to the overview</a></p>`,
   });
+}
+
+/** The error of a form shown again: at the top, and what the page shows beside a field. */
+export function formErrorTop(error: FormError | undefined, action: string): SafeHtml {
+  if (!error) return html``;
+  return html`<p class="error wide" role="alert" id="form-error">${
+    error.field ? `${action}: see the field marked below.` : `${action}: ${error.message}`
+  }</p>`;
+}
+
+/** The message beside `field` when the error names it (else nothing). */
+export function fieldError(error: FormError | undefined, field: string): SafeHtml {
+  if (!error || error.field !== field) return html``;
+  return html`<span class="field-error" id="${field}-error" data-field-error="${field}">${error.message}</span>`;
+}
+
+/** aria-invalid on the field the error names. */
+export function invalidAttr(error: FormError | undefined, field: string): SafeHtml {
+  return error?.field === field ? html` aria-invalid="true" aria-describedby="${field}-error"` : html``;
 }
