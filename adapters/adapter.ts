@@ -193,7 +193,7 @@ const CONNECTION_CODES = new Set([
 
 /** What node-postgres and knex say, with no code, when a connection breaks or cannot be had. */
 const CONNECTION_MESSAGES = [
-  'Connection terminated unexpectedly',
+  // 'Connection terminated unexpectedly' and '… due to connection timeout' alike
   'Connection terminated',
   'Connection ended unexpectedly',
   'Client has encountered a connection error and is not queryable',

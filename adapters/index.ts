@@ -24,8 +24,21 @@ export const DEFAULT_CONNECTION_SETTINGS: Omit<ConnectionSettings, 'deadlines'> 
   lockWaitTimeoutMs: 5_000,
 });
 
-/** Default settings with a deadline switch of their own. */
-export const defaultConnectionSettings = (): ConnectionSettings => ({ ...DEFAULT_CONNECTION_SETTINGS, deadlines: new DeadlineSwitch() });
+/**
+ * Connection settings with a deadline switch of their own. Opening a connection is on a
+ * statement's path too, so it may not take longer than the statement deadline.
+ */
+export function connectionSettings(
+  overrides: Partial<Pick<ConnectionSettings, 'statementTimeoutMs' | 'idleTransactionTimeoutMs'>> = {},
+): ConnectionSettings {
+  const settings = { ...DEFAULT_CONNECTION_SETTINGS, ...overrides };
+  const { statementTimeoutMs, connectTimeoutMs } = settings;
+  return Object.freeze({
+    ...settings,
+    connectTimeoutMs: statementTimeoutMs > 0 ? Math.min(connectTimeoutMs, statementTimeoutMs) : connectTimeoutMs,
+    deadlines: new DeadlineSwitch(),
+  });
+}
 
 const DEFAULT_DATABASE_URL = 'sqlite:./taskstore.db';
 
@@ -58,7 +71,7 @@ export interface ResolvedDatabase {
  */
 export function resolveDatabase(
   database: string | Knex.Config | Knex,
-  settings: ConnectionSettings = defaultConnectionSettings(),
+  settings: ConnectionSettings = connectionSettings(),
   logger?: Logger,
 ): ResolvedDatabase {
   if (typeof database === 'function') {
@@ -106,7 +119,7 @@ function dialectOfClient(client: Knex.Config['client']): Dialect {
 }
 
 /** Builds a Knex.Config from 'sqlite:…', 'postgres://…' or 'mysql://…'. */
-export function configFromUrl(url: string, settings: ConnectionSettings = defaultConnectionSettings()): Knex.Config {
+export function configFromUrl(url: string, settings: ConnectionSettings = connectionSettings()): Knex.Config {
   if (typeof url !== 'string' || url.trim() === '')
     throw invalidArgument('database must be a non-empty URL, a Knex.Config or a Knex instance');
   if (url.startsWith('sqlite:')) return sqliteUrlConfig(url);

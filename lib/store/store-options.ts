@@ -1,7 +1,6 @@
 /** TaskStore options: defaults, validation, and the resolved (frozen) form. */
 import type { Knex } from 'knex';
-import { DEFAULT_CONNECTION_SETTINGS, defaultDatabaseUrl } from '../../adapters/index.js';
-import { DeadlineSwitch } from '../../adapters/statement-deadline.js';
+import { DEFAULT_CONNECTION_SETTINGS, connectionSettings, defaultDatabaseUrl } from '../../adapters/index.js';
 import type { ConnectionSettings, TableNames } from '../../adapters/adapter.js';
 import { invalidArgument } from '../foundation/errors.js';
 import { SILENT_LOGGER } from './store-context.js';
@@ -76,15 +75,8 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
     logger: merged.logger,
     heartbeatIntervalMs: merged.heartbeatIntervalMs,
     synchronousStateWrites: merged.synchronousStateWrites,
-    connection: Object.freeze({
-      ...DEFAULT_CONNECTION_SETTINGS,
-      deadlines: new DeadlineSwitch(),
+    connection: connectionSettings({
       statementTimeoutMs: merged.statementTimeoutMs,
-      // Opening a connection is on a statement's path too: it may not take longer than the deadline.
-      connectTimeoutMs:
-        merged.statementTimeoutMs > 0
-          ? Math.min(DEFAULT_CONNECTION_SETTINGS.connectTimeoutMs, merged.statementTimeoutMs)
-          : DEFAULT_CONNECTION_SETTINGS.connectTimeoutMs,
       idleTransactionTimeoutMs: merged.idleTransactionTimeoutMs,
     }),
     limits: Object.freeze({

@@ -5,16 +5,17 @@
  * spec/faults/network.spec.ts freezes a real connection.
  */
 import { expect } from 'chai';
-import { DEFAULT_CONNECTION_SETTINGS, resolveDatabase } from '../../adapters/index.js';
-import { DeadlineSwitch, STATEMENT_DEADLINE_CODE } from '../../adapters/statement-deadline.js';
+import { connectionSettings, resolveDatabase } from '../../adapters/index.js';
+import { STATEMENT_DEADLINE_CODE } from '../../adapters/statement-deadline.js';
 import { TaskStoreError } from '../../lib/index.js';
 import { forEachDialect } from '../support/index.js';
 
 forEachDialect('statement deadline', (t) => {
+  // SQLite runs in-process: no network to lose, so its connections get no deadline.
+  if (t.dialect === 'sqlite') return;
   const sleepSql = (seconds: number) => (t.dialect === 'postgres' ? `SELECT pg_sleep(${seconds})` : `SELECT SLEEP(${seconds})`);
 
   it('fails a statement that gets no answer in time, then serves the next call on a fresh connection', async function () {
-    if (t.dialect === 'sqlite') this.skip(); // in-process: no network to lose, no deadline
     const store = await t.openStore({ statementTimeoutMs: 300 });
     const error = await store.knex.raw(sleepSql(2)).then(
       () => null,
@@ -27,11 +28,10 @@ forEachDialect('statement deadline', (t) => {
   });
 
   it('a store call past its deadline rejects with DATABASE, the deadline as its cause', async function () {
-    if (t.dialect === 'sqlite') this.skip();
     const store = await t.openStore({ statementTimeoutMs: 300 });
     // A row lock held by another session keeps the guarded write waiting past the deadline.
     const other = await t.openStore();
-    const [alias] = [`Deadline${Date.now()}`];
+    const alias = `Deadline${Date.now()}`;
     await store.taskDefinitionCreate({ alias });
     const item = await store.taskDefinitionEnqueueByAlias('deadline', alias, {});
     let release!: () => void;
@@ -60,9 +60,9 @@ forEachDialect('statement deadline', (t) => {
   });
 
   it('is off while work runs under suspendedDuring (migrations)', async function () {
-    if (t.dialect === 'sqlite') this.skip();
-    const deadlines = new DeadlineSwitch();
-    const { knex } = resolveDatabase(t.url, { ...DEFAULT_CONNECTION_SETTINGS, statementTimeoutMs: 300, deadlines });
+    const settings = connectionSettings({ statementTimeoutMs: 300 });
+    const { deadlines } = settings;
+    const { knex } = resolveDatabase(t.url, settings);
     try {
       await deadlines.suspendedDuring(() => knex.raw(sleepSql(0.6)));
       const error = await knex.raw(sleepSql(0.6)).then(

@@ -11,10 +11,12 @@ import { backdateRunning, forEachDialect, uniqueQueue, waitFor, within } from '.
 import { handlerRegistrar } from '../support/runner-helpers.js';
 
 forEachDialect('TaskQueueRunner: the sweep beside the claims', (t) => {
+  // SQLite has one writer at a time: a held write lock stops every statement alike, so there
+  // is no sweep to hold apart from the claims.
+  if (t.dialect === 'sqlite') return;
   const register = handlerRegistrar(t, 'Sweep');
 
   it('claims and finishes other tasks while the sweep waits on a row a frozen session holds', async function () {
-    if (t.dialect === 'sqlite') this.skip(); // one writer at a time: a held write lock stops every statement alike
     const queue = uniqueQueue();
     const ran: string[] = [];
     const alias = await register({ maxAttempts: 3, handle: (ctx) => void ran.push(ctx.task!.id) });
