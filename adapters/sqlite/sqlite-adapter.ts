@@ -18,7 +18,7 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
-import { pollingChangeFeed } from '../polling-change-feed.js';
+import { sqliteChangeFeed } from './sqlite-change-feed.js';
 
 export const sqliteAdapter: Adapter = {
   dialect: 'sqlite',
@@ -61,8 +61,7 @@ export const sqliteAdapter: Adapter = {
 
   // data_version moves whenever another connection (another process) commits; reading it
   // touches no table. Our own commits wake our runners directly.
-  watchChanges: (knex: Knex, _tables: TableNames, listener: ChangeListener): ChangeFeed =>
-    pollingChangeFeed(async () => sqliteAdapter.rawRows(await knex.raw('PRAGMA data_version'))[0]?.['data_version'], 25, listener),
+  watchChanges: (knex: Knex, _tables: TableNames, listener: ChangeListener): ChangeFeed => sqliteChangeFeed(knex, listener),
   installExtras: async (): Promise<boolean> => false,
   dropExtras: async (): Promise<void> => {},
 
