@@ -23,6 +23,7 @@ export const LAYERS = [
   { name: 'migrations', paths: ['migrations'] },
   { name: 'core', paths: ['lib/store', 'lib/definitions', 'lib/queue', 'lib/schedules', 'lib/task-store.ts'] },
   { name: 'runners', paths: ['runners'] },
+  { name: 'testing', paths: ['lib/testing'] },
   { name: 'admin', paths: ['lib/admin'] },
   { name: 'cli', paths: ['lib/cli'] },
   { name: 'package index', paths: ['lib/index.ts'] },

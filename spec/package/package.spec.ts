@@ -125,16 +125,17 @@ describe('the packed package', function () {
     expect(incomplete, 'maps without sourcesContent').to.deep.equal([]);
   });
 
-  it('resolves taskstore, taskstore/admin and taskstore/migrations in Node', async function () {
+  it('resolves taskstore, taskstore/admin, taskstore/testing and taskstore/migrations in Node', async function () {
     const script = `
       const entries = {};
-      for (const name of ['taskstore', 'taskstore/admin', 'taskstore/migrations']) entries[name] = Object.keys(await import(name)).sort();
+      for (const name of ['taskstore', 'taskstore/admin', 'taskstore/testing', 'taskstore/migrations']) entries[name] = Object.keys(await import(name)).sort();
       console.log(JSON.stringify(entries));`;
     const result = mustSucceed('node', await run(process.execPath, ['--input-type=module', '-e', script], { cwd: consumer.dir }));
     const entries = JSON.parse(result.stdout) as Record<string, string[]>;
     expect(entries['taskstore']).to.include.members(['TaskStore', 'defineTask', 'TaskQueueRunner', 'ScheduleRunner']);
     expect(entries['taskstore/admin']).to.include('createAdminHandler');
     expect(entries['taskstore/migrations']).to.deep.equal(['createMigrationSource']);
+    expect(entries['taskstore/testing']).to.deep.equal(['assertEnqueued', 'createTestStore', 'drain', 'refuteEnqueued']);
   });
 
   for (const [label, tsc] of [

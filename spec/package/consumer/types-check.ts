@@ -17,6 +17,7 @@ import {
 } from 'taskstore';
 import { createAdminHandler } from 'taskstore/admin';
 import { createMigrationSource } from 'taskstore/migrations';
+import { assertEnqueued, createTestStore, drain, refuteEnqueued, type DrainReport } from 'taskstore/testing';
 
 // --- handlers: params typed by defineTask<P> ---------------------------------------------
 
@@ -171,4 +172,17 @@ export async function settingUp(store: TaskStore): Promise<string[]> {
   // @ts-expect-error a misspelt table option
   createMigrationSource({ queueTableName: 'jobs' });
   return [...applied, ...names];
+}
+
+// --- taskstore/testing ------------------------------------------------------------------
+
+export async function userTest(): Promise<DrainReport> {
+  const store = await createTestStore([sendWelcome]);
+  await store.enqueue(sendWelcome, { email: 'a@b.c' }, { queueName: 'emails' });
+  await assertEnqueued(store, { alias: 'SendWelcomeEmail', params: { email: 'a@b.c' } });
+  // @ts-expect-error params are JSON
+  await refuteEnqueued(store, { params: { when: new Date() } });
+  const report = await drain(store, { queueName: 'emails', runDelayed: true });
+  await store.close();
+  return report;
 }
