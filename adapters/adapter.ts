@@ -114,6 +114,9 @@ export interface Adapter {
   /** SQL that appends a line to a text column holding newline-separated lines. */
   appendLine(knex: Knex, column: string, line: string): Knex.Raw;
 
+  /** In an upsert's update (knex `.onConflict().merge()`): the stored `column` of `table` plus the value the insert proposed. */
+  addedOnConflict(knex: Knex, table: string, column: string): Knex.Raw;
+
   /**
    * The database's own clock, for lease stamps (`heartbeat_at`) and the sweep's cutoff, so a
    * claim or heartbeat delayed on the way to the server lands fresh, and the application's

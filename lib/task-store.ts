@@ -1,9 +1,9 @@
 /**
  * The TaskStore facade: the public API of API.md. It opens the database and delegates to the
  * parts built once over one store context: definitions (lib/definitions/), the queue and its
- * leases, enqueueing, maintenance and processing (lib/queue/). The schedule methods and the
- * ground floor (closing, the schema, `run`) are inherited: lib/schedules/schedule-methods.ts,
- * lib/store/store-facade.ts. Every call goes through `run`, which refuses a closed store and
+ * leases, enqueueing, maintenance and processing (lib/queue/). The grouped reads, the schedule
+ * methods and the ground floor (closing, the schema, `run`) are inherited:
+ * lib/queue/insight-methods.ts, lib/schedules/schedule-methods.ts, lib/store/store-facade.ts. Every call goes through `run`, which refuses a closed store and
  * wraps driver errors as TaskStoreError('DATABASE') naming the method.
  */
 import { registerHandler } from './definitions/handler-sync.js';
@@ -30,11 +30,11 @@ import type {
 } from './foundation/types.js';
 import type { ExecutionResult } from './queue/task-executor.js';
 import type { ProcessOptions } from './queue/task-processor.js';
-import { ScheduleMethods } from './schedules/schedule-methods.js';
+import { InsightMethods } from './queue/insight-methods.js';
 import type { EnqueuedListener } from './store/store-events.js';
 import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './store/store-options.js';
 
-export class TaskStore extends ScheduleMethods {
+export class TaskStore extends InsightMethods {
   private constructor(options: ResolvedTaskStoreOptions) {
     super(options);
   }

@@ -7,11 +7,12 @@ import type { Adapter, TableNames } from '../adapters/adapter.js';
 import { createTables } from './001-create-tables.js';
 import { changeNotifications } from './002-change-notifications.js';
 import { exactComparison } from './003-exact-comparison.js';
+import { queueMetrics } from './007-queue-metrics.js';
 import type { Migration } from './migration.js';
 
 export type { Migration, MigrationContext } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = Object.freeze([createTables, changeNotifications, exactComparison]);
+export const MIGRATIONS: readonly Migration[] = Object.freeze([createTables, changeNotifications, exactComparison, queueMetrics]);
 
 const lockName = (tables: TableNames): string => `taskstore_migrate_${tables.taskQueue}`;
 

@@ -93,6 +93,9 @@ export const mysqlAdapter: Adapter = {
     return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE CONCAT(??, ?) END`, [column, line, column, `\n${line}`]);
   },
 
+  // MariaDB and MySQL 8 both take VALUES(col) in ON DUPLICATE KEY UPDATE.
+  addedOnConflict: (knex: Knex, _table: string, column: string): Knex.Raw => knex.raw('?? + VALUES(??)', [column, column]),
+
   async withMigrationLock<T>(knex: Knex, name: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     // GET_LOCK is held by the session, so the work runs on the same pinned connection.
     // MySQL commits DDL implicitly; the transaction here only pins that connection.

@@ -160,6 +160,8 @@ export const postgresAdapter: Adapter = {
     return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE ?? || ? END`, [column, line, column, `\n${line}`]);
   },
 
+  addedOnConflict: (knex: Knex, table: string, column: string): Knex.Raw => knex.raw('??.?? + excluded.??', [table, column, column]),
+
   async withMigrationLock<T>(knex: Knex, name: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     // A transaction-scoped advisory lock: DDL in PostgreSQL is transactional, so the whole
     // migration commits or rolls back with the lock held, on one connection.

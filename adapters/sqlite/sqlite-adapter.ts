@@ -53,6 +53,8 @@ export const sqliteAdapter: Adapter = {
     return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE ?? || ? END`, [column, line, column, `\n${line}`]);
   },
 
+  addedOnConflict: (knex: Knex, table: string, column: string): Knex.Raw => knex.raw('??.?? + excluded.??', [table, column, column]),
+
   async withMigrationLock<T>(knex: Knex, _name: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     // One writer at a time is SQLite's own rule; a process that loses the race gets
     // SQLITE_BUSY and tries again, and the migrations themselves are idempotent.

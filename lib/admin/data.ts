@@ -1,9 +1,11 @@
 /**
- * What the pages and the JSON API show, read only through the public TaskStore API: stats by
- * queue, throughput over the last hour, task lists with their aliases, definitions.
+ * What the pages and the JSON API show, read only through the public TaskStore API and its
+ * grouped reads (a page costs the same few statements with a thousand rows or a million):
+ * stats by queue, throughput and timings over the last hour, task lists with their aliases,
+ * definitions.
  */
 import type { TaskStore } from '../task-store.js';
-import { TASK_STATUSES, type TaskDefinition, type TaskQueueItem, type TaskQueueStats } from '../foundation/types.js';
+import { TASK_STATUSES, type QueueTimings, type TaskDefinition, type TaskQueueItem, type TaskQueueStats } from '../foundation/types.js';
 import { taskQueryFor, type TaskFilters } from './filters.js';
 
 export interface QueueStats {
@@ -22,23 +24,24 @@ export interface ThroughputBucket {
 export interface Overview {
   totals: TaskQueueStats;
   queues: QueueStats[];
-  throughput: { since: Date; bucketMs: number; buckets: ThroughputBucket[]; success: number; failed: number; truncated: boolean };
+  throughput: { since: Date; bucketMs: number; buckets: ThroughputBucket[]; success: number; failed: number };
+  /** Wait and run times per queue over the same hour. */
+  timings: QueueTimings[];
   definitions: number;
   generatedAt: Date;
 }
 
 const QUEUE_SCAN_MS = 30_000;
-const QUEUE_SAMPLE = 1000;
-const THROUGHPUT_PAGE = 500;
-const THROUGHPUT_MAX_ROWS = 5000;
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
 
-function sumStats(stats: TaskQueueStats): number {
-  return TASK_STATUSES.reduce((sum, status) => sum + stats[status], 0);
+function emptyStats(): TaskQueueStats {
+  return Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
 }
 
 /**
- * Queue names: the configured ones plus those seen among the most recently changed tasks
- * (the public API has no "distinct queues" query), refreshed every 30 s at most.
+ * Queue names for the filters: the configured ones plus every queue with live tasks (one
+ * grouped read, at most every 30 s; the overview refreshes it with the counts it reads anyway).
  */
 export class QueueNames {
   readonly #seen = new Set<string>();
@@ -49,12 +52,14 @@ export class QueueNames {
   }
 
   async list(store: TaskStore): Promise<string[]> {
-    if (Date.now() - this.#scannedAt > QUEUE_SCAN_MS) {
-      const recent = await store.taskQueueList({ orderBy: 'updatedAt', sortOrder: 'desc', limit: QUEUE_SAMPLE });
-      for (const item of recent) this.#seen.add(item.queueName);
-      this.#scannedAt = Date.now();
-    }
+    if (Date.now() - this.#scannedAt > QUEUE_SCAN_MS) this.saw((await store.taskQueueCountsByQueue()).map((row) => row.queueName));
     return [...this.#seen].sort();
+  }
+
+  /** Names read elsewhere just now: the next scan can wait. */
+  saw(names: readonly string[]): void {
+    for (const name of names) this.#seen.add(name);
+    this.#scannedAt = Date.now();
   }
 
   remember(name: string): void {
@@ -62,67 +67,37 @@ export class QueueNames {
   }
 }
 
-/** Finished tasks per minute over the last hour (by completion time; at most 5000 read). */
+/** Attempts that ended per minute over the last hour, from the metrics workers record. */
 export async function throughput(store: TaskStore, now = new Date()): Promise<Overview['throughput']> {
-  const bucketMs = 60_000;
-  const end = Math.floor(now.getTime() / bucketMs) * bucketMs + bucketMs;
-  const since = new Date(end - 60 * bucketMs);
-  const buckets: ThroughputBucket[] = Array.from({ length: 60 }, (_, index) => ({
-    start: new Date(since.getTime() + index * bucketMs),
-    success: 0,
-    failed: 0,
-  }));
-  let truncated = false;
-  let done = false;
-  for (let offset = 0; !done; offset += THROUGHPUT_PAGE) {
-    if (offset >= THROUGHPUT_MAX_ROWS) {
-      truncated = true;
-      break;
-    }
-    const page = await store.taskQueueList({
-      statuses: ['success', 'failed'],
-      orderBy: 'completedAt',
-      sortOrder: 'desc',
-      limit: THROUGHPUT_PAGE,
-      offset,
-    });
-    for (const item of page) {
-      const at = item.completedAt?.getTime();
-      if (at === undefined) continue;
-      if (at < since.getTime()) {
-        done = true;
-        break;
-      }
-      const bucket = buckets[Math.min(59, Math.floor((at - since.getTime()) / bucketMs))];
-      if (!bucket) continue;
-      if (item.status === 'success') bucket.success += 1;
-      else bucket.failed += 1;
-    }
-    if (page.length < THROUGHPUT_PAGE) done = true;
-  }
+  const until = new Date(Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
+  const read = await store.taskQueueThroughput({ since: new Date(until.getTime() - HOUR_MS), until });
   return {
-    since,
-    bucketMs,
-    buckets,
-    success: buckets.reduce((sum, bucket) => sum + bucket.success, 0),
-    failed: buckets.reduce((sum, bucket) => sum + bucket.failed, 0),
-    truncated,
+    since: read.since,
+    bucketMs: read.bucketMs,
+    // A retried attempt failed too: the chart counts every failed attempt.
+    buckets: read.buckets.map((bucket) => ({ start: bucket.start, success: bucket.success, failed: bucket.failed + bucket.retried })),
+    success: read.totals.success,
+    failed: read.totals.failed + read.totals.retried,
   };
 }
 
+/** Four reads whatever the size of the queue table: counts by queue, throughput, timings, definitions. */
 export async function overview(store: TaskStore, queueNames: QueueNames): Promise<Overview> {
-  const names = await queueNames.list(store);
-  const queues: QueueStats[] = [];
-  for (const queueName of names) {
-    const stats = await store.taskQueueStats({ queueName });
-    queues.push({ queueName, stats, total: sumStats(stats) });
-  }
+  const now = new Date();
+  const counts = await store.taskQueueCountsByQueue();
+  queueNames.saw(counts.map((row) => row.queueName));
+  const byName = new Map(counts.map((row) => [row.queueName, row]));
+  const queues = (await queueNames.list(store)).map((queueName) => byName.get(queueName) ?? { queueName, stats: emptyStats(), total: 0 });
+  const totals = emptyStats();
+  for (const queue of counts) for (const status of TASK_STATUSES) totals[status] += queue.stats[status];
+  const chart = await throughput(store, now);
   return {
-    totals: await store.taskQueueStats(),
+    totals,
     queues,
-    throughput: await throughput(store),
+    throughput: chart,
+    timings: await store.taskQueueTimings({ since: chart.since, until: new Date(chart.since.getTime() + HOUR_MS) }),
     definitions: await store.taskDefinitionCount(),
-    generatedAt: new Date(),
+    generatedAt: now,
   };
 }
 
@@ -177,20 +152,15 @@ export async function definitionById(store: TaskStore, id: string): Promise<Task
   return definition ?? null;
 }
 
-/** Definitions (soft-deleted ones too, when asked) with how many tasks each has by status. */
+/** Definitions (soft-deleted ones too, when asked) with how many tasks each has by status: two reads. */
 export async function definitionList(
   store: TaskStore,
   includeDeleted: boolean,
 ): Promise<{ definition: TaskDefinition; queued: number; failed: number; total: number }[]> {
   const definitions = await store.taskDefinitionList({ orderBy: 'alias', includeSoftDeleted: includeDeleted, limit: 500 });
-  const rows = [];
-  for (const definition of definitions) {
-    rows.push({
-      definition,
-      queued: await store.taskQueueCount({ taskId: definition.id, status: 'queued' }),
-      failed: await store.taskQueueCount({ taskId: definition.id, status: 'failed' }),
-      total: await store.taskQueueCount({ taskId: definition.id }),
-    });
-  }
-  return rows;
+  const counts = new Map((await store.taskQueueCountsByDefinition()).map((row) => [row.taskId, row]));
+  return definitions.map((definition) => {
+    const row = counts.get(definition.id);
+    return { definition, queued: row?.stats.queued ?? 0, failed: row?.stats.failed ?? 0, total: row?.total ?? 0 };
+  });
 }

@@ -61,6 +61,14 @@ export interface TaskStoreOptions extends TableNameOptions {
    */
   synchronousStateWrites?: boolean;
   /**
+   * How often, in milliseconds, the attempts this store ended are added to the metrics table
+   * (counts by outcome, wait and run time histograms per minute and queue), which the
+   * dashboard's throughput and timing charts and taskQueueThroughput/taskQueueTimings read.
+   * 0 records nothing. Counts of a process that dies before its next write are lost.
+   * @defaultValue 10000
+   */
+  metricsIntervalMs?: number;
+  /**
    * PostgreSQL and MySQL, on connections taskstore opens (a URL or a Knex.Config, not your own
    * Knex instance): a statement that gets no answer within this many milliseconds closes its
    * connection, so a half-open network fails the statement instead of hanging it; writes

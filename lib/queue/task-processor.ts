@@ -12,8 +12,17 @@ import type { PayloadLimits } from '../foundation/limits.js';
 import { paramAsString, withTaskAlias } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { QueueLeases } from './queue-leases.js';
+import type { OutcomeMetric, QueueMetrics } from './queue-metrics.js';
 import type { JsonObject, Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 import { assertNonEmptyString, assertPlainObject, assertTimerDuration } from '../foundation/validate.js';
+
+/** The metric an attempt's outcome counts under. */
+const METRIC_OF: Readonly<Record<ExecutionResult['outcome']['status'], OutcomeMetric>> = {
+  success: 'success',
+  failed: 'failed',
+  canceled: 'canceled',
+  retry: 'retried',
+};
 
 /** How long a definition read for processing is reused before it is read again. */
 const DEFINITION_CACHE_MS = 2000;
@@ -33,6 +42,7 @@ export interface ProcessOptions {
 
 export interface TaskProcessorParts {
   readonly leases: QueueLeases;
+  readonly metrics: QueueMetrics;
   readonly definitions: TaskDefinitions;
   readonly handlers: HandlerRegistry;
   readonly logger: Logger;
@@ -92,12 +102,14 @@ export class TaskProcessor {
       return null;
     }
     this.#claimedAt.delete(item);
-    return executeTask(this.#executor, claimed, {
+    const result = await executeTask(this.#executor, claimed, {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? this.#parts.heartbeatIntervalMs,
       signal: options.signal,
       onHandlerDone: options.onHandlerDone,
       finish: options.batchFinish ? this.#batcher.write : undefined,
     });
+    if (result.recorded) this.#parts.metrics.record(claimed, METRIC_OF[result.outcome.status]);
+    return result;
   }
 
   /** Runs a registered handler outside the queue: ctx.task is null, log lines go to the logger. */

@@ -2,7 +2,8 @@
  * The ground floor of the TaskStore facade: the database handles, the parts built once over
  * one store context, the schema steps, closing, and `run`, which every public method goes
  * through. The facade's methods are spread over a short chain of classes, one per concern
- * (schedules in lib/schedules/schedule-methods.ts, the rest in lib/task-store.ts), so that
+ * (schedules in lib/schedules/schedule-methods.ts, grouped reads in lib/queue/insight-methods.ts,
+ * the rest in lib/task-store.ts), so that
  * no file grows past the size a reader takes in at once.
  */
 import type { Knex } from 'knex';
@@ -48,6 +49,7 @@ export abstract class StoreFacade {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.parts.metrics.close();
     await this.parts.events.close();
     if (this.parts.ownsKnex) await this.knex.destroy();
   }

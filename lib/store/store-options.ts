@@ -20,6 +20,8 @@ export interface ResolvedTaskStoreOptions {
   /** Network settings for the connections taskstore opens. */
   readonly connection: ConnectionSettings;
   readonly limits: PayloadLimits;
+  /** How often recorded task metrics are written; 0 records none. */
+  readonly metricsIntervalMs: number;
 }
 
 const DEFAULTS = Object.freeze({
@@ -28,6 +30,7 @@ const DEFAULTS = Object.freeze({
   logger: SILENT_LOGGER,
   heartbeatIntervalMs: 30_000,
   synchronousStateWrites: false,
+  metricsIntervalMs: 10_000,
   statementTimeoutMs: DEFAULT_CONNECTION_SETTINGS.statementTimeoutMs,
   idleTransactionTimeoutMs: DEFAULT_CONNECTION_SETTINGS.idleTransactionTimeoutMs,
   ...DEFAULT_PAYLOAD_LIMITS,
@@ -42,6 +45,7 @@ const KNOWN = {
   logger: true,
   heartbeatIntervalMs: true,
   synchronousStateWrites: true,
+  metricsIntervalMs: true,
   statementTimeoutMs: true,
   idleTransactionTimeoutMs: true,
   maxParametersBytes: true,
@@ -57,6 +61,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
   assertBoolean(merged.automigrate, 'automigrate');
   assertTimerDuration(merged.heartbeatIntervalMs, 'heartbeatIntervalMs', 1);
   assertBoolean(merged.synchronousStateWrites, 'synchronousStateWrites');
+  assertTimerDuration(merged.metricsIntervalMs, 'metricsIntervalMs', 1, { allowZero: true });
   assertTimerDuration(merged.statementTimeoutMs, 'statementTimeoutMs', 1, { allowZero: true });
   assertTimerDuration(merged.idleTransactionTimeoutMs, 'idleTransactionTimeoutMs', 1);
   if (merged.idleTransactionTimeoutMs < 1000)
@@ -75,6 +80,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
     logger: merged.logger,
     heartbeatIntervalMs: merged.heartbeatIntervalMs,
     synchronousStateWrites: merged.synchronousStateWrites,
+    metricsIntervalMs: merged.metricsIntervalMs,
     connection: connectionSettings({
       statementTimeoutMs: merged.statementTimeoutMs,
       idleTransactionTimeoutMs: merged.idleTransactionTimeoutMs,

@@ -11,7 +11,9 @@ import { assertLimitsFit } from '../foundation/limits.js';
 import { HandlerRegistry } from '../definitions/handler-registry.js';
 import { TaskDefinitions } from '../definitions/task-definitions.js';
 import { Enqueuer } from '../queue/enqueue.js';
+import { QueueInsights } from '../queue/queue-insights.js';
 import { QueueLeases } from '../queue/queue-leases.js';
+import { QueueMetrics } from '../queue/queue-metrics.js';
 import { TaskProcessor } from '../queue/task-processor.js';
 import { TaskQueueMaintenance } from '../queue/task-queue-maintenance.js';
 import { TaskQueue } from '../queue/task-queue.js';
@@ -38,6 +40,8 @@ export interface StoreParts {
   readonly enqueuer: Enqueuer;
   readonly maintenance: TaskQueueMaintenance;
   readonly processor: TaskProcessor;
+  readonly metrics: QueueMetrics;
+  readonly insights: QueueInsights;
   readonly schedules: Schedules;
   readonly firing: ScheduleFiring;
 }
@@ -61,7 +65,9 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
   const handlers = new HandlerRegistry();
   const queue = new TaskQueue(context, announce);
   const leases = new QueueLeases(context, queue, announce);
+  const metrics = new QueueMetrics(context, options.metricsIntervalMs);
   const processor = new TaskProcessor({
+    metrics,
     leases,
     definitions,
     handlers,
@@ -91,6 +97,8 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     enqueuer: new Enqueuer({ definitions, queue, events, limits: context.limits, now: context.now }),
     maintenance: new TaskQueueMaintenance(context, queue, announce),
     processor,
+    metrics,
+    insights: new QueueInsights(context, queue, metrics),
     schedules: new Schedules(context, definitions, () => events.schedulesChanged()),
     firing: new ScheduleFiring(context, definitions),
   };

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { forEachDialect, waitFor } from '../support/index.js';
-import type { TaskQueueItem } from '../../lib/index.js';
+import { defineTask, type TaskQueueItem } from '../../lib/index.js';
 import { DashboardClient, serveDashboard, type TestDashboard } from './admin-helpers.js';
 
 forEachDialect('dashboard JSON API', (t) => {
@@ -50,6 +50,24 @@ forEachDialect('dashboard JSON API', (t) => {
     expect(byName['q1']).to.include({ queued: 1 });
     expect(body.throughput.buckets).to.have.length(60);
     expect(body.definitions).to.equal(1);
+  });
+
+  it('stats: throughput and wait/run times of the last hour come from the recorded metrics', async () => {
+    await t.store.taskHandlerAdd(defineTask({ alias: 'ApiEcho', handle: () => true }));
+    await t.store.taskDefinitionEnqueueByAlias('q3', 'ApiEcho', {});
+    await t.store.taskDefinitionEnqueueByAlias('q3', 'ApiEcho', {});
+    while (await t.store.taskQueueProcessNext('q3')) {
+      // both
+    }
+    await t.store.taskQueueMetricsFlush();
+    const { body } = await client.json('/api/stats');
+    expect(body.throughput).to.include({ success: 2, failed: 0 });
+    const q3 = (body.timings as { queueName: string; count: number; runMs: { p50: number } }[]).find((row) => row.queueName === 'q3');
+    expect(q3).to.include({ count: 2 });
+    expect(q3?.runMs.p50).to.be.a('number');
+    const page = await (await client.get('/')).text();
+    expect(page).to.include('id="queue-timings"');
+    expect(page).to.match(/<th scope="row">q3<\/th><td class="num">2<\/td>/);
   });
 
   it('tasks: filters by status, queue, alias and created range; sorts; pages', async () => {

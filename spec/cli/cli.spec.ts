@@ -225,9 +225,9 @@ forEachDialect('taskstore CLI', (t) => {
     const run = (...args: string[]) => runCli(['--database', fresh.url, ...args], { cwd: fixture.dir });
     try {
       const steps = {
-        sqlite: 'migration 001-create-tables',
-        postgres: 'migrations 001-create-tables, 002-change-notifications',
-        mysql: 'migrations 001-create-tables, 003-exact-comparison',
+        sqlite: 'migrations 001-create-tables, 007-queue-metrics',
+        postgres: 'migrations 001-create-tables, 002-change-notifications, 007-queue-metrics',
+        mysql: 'migrations 001-create-tables, 003-exact-comparison, 007-queue-metrics',
       }[t.dialect];
       const first = await run('migrate');
       expect(first.code, first.stderr).to.equal(0);

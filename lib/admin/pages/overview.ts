@@ -1,8 +1,8 @@
-/** The overview: counts by status per queue, and throughput over the last hour. */
+/** The overview: counts by status per queue, throughput and wait/run times over the last hour. */
 import { TASK_STATUSES } from '../../foundation/types.js';
 import { throughputChart } from '../chart.js';
 import type { Overview } from '../data.js';
-import { html } from '../html.js';
+import { html, type SafeHtml } from '../html.js';
 import { href, layout, type PageContext } from './layout.js';
 
 export function overviewPage(context: PageContext, data: Overview): string {
@@ -18,8 +18,9 @@ ${TASK_STATUSES.map(
 )}
 </section>
 <section>
-<h2>Throughput <small class="muted">tasks finished per minute, last hour: <span data-field="throughput-success">${data.throughput.success}</span> succeeded, <span data-field="throughput-failed">${data.throughput.failed}</span> failed${data.throughput.truncated ? ' (the latest 5000 only)' : ''}</small></h2>
+<h2>Throughput <small class="muted">attempts ended per minute, last hour: <span data-field="throughput-success">${data.throughput.success}</span> succeeded, <span data-field="throughput-failed">${data.throughput.failed}</span> failed</small></h2>
 ${throughputChart(data.throughput)}
+${timingsTable(data)}
 </section>
 <section>
 <h2>Queues</h2>
@@ -38,4 +39,26 @@ ${TASK_STATUSES.map((status) => countCell(queue.queueName, status, queue.stats[s
 <p class="muted small">${data.definitions} task definition${data.definitions === 1 ? '' : 's'} · updated <span data-field="generated">${data.generatedAt.toISOString().slice(11, 19)}</span> UTC</p>
 </section>`;
   return layout(context, { title: 'Overview', active: 'overview', body, data: { page: 'overview' } });
+}
+
+/** Wait (due → started) and run (started → ended) times per queue, as histogram bounds. */
+function timingsTable(data: Overview): SafeHtml {
+  if (data.timings.length === 0) return html`<p class="muted small" id="queue-timings">No attempts recorded in the last hour.</p>`;
+  return html`<table class="grid" id="queue-timings">
+<thead><tr><th>Queue</th><th class="num">attempts</th><th class="num">wait p50</th><th class="num">wait p95</th><th class="num">run p50</th><th class="num">run p95</th></tr></thead>
+<tbody>
+${data.timings.map(
+  (row) =>
+    html`<tr><th scope="row">${row.queueName}</th><td class="num">${row.count}</td><td class="num">${bound(row.waitMs.p50)}</td><td class="num">${bound(row.waitMs.p95)}</td><td class="num">${bound(row.runMs.p50)}</td><td class="num">${bound(row.runMs.p95)}</td></tr>`,
+)}
+</tbody></table>`;
+}
+
+/** A percentile given as its histogram bucket's upper bound: '≤ 250 ms', '≤ 2.5 s', '> 30 min'. */
+export function bound(ms: number | null): string {
+  if (ms === null) return '–';
+  if (ms === Infinity) return '> 30 min';
+  if (ms < 1000) return `≤ ${ms} ms`;
+  if (ms < 60_000) return `≤ ${ms / 1000} s`;
+  return `≤ ${ms / 60_000} min`;
 }

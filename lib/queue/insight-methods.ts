@@ -1,0 +1,34 @@
+/**
+ * The grouped reads of the TaskStore facade (see lib/store/store-facade.ts for the chain):
+ * counts by queue and by definition, throughput and wait/run times over a period. One
+ * statement each; what dashboards are built on (docs/dashboard.md, "Reads for dashboards").
+ */
+import type { DefinitionCounts, QueueCounts, QueueTimings, Throughput, ThroughputQuery, TimingsQuery } from '../foundation/types.js';
+import { ScheduleMethods } from '../schedules/schedule-methods.js';
+
+export abstract class InsightMethods extends ScheduleMethods {
+  /** Every queue with live tasks, with its counts by status, in name order. */
+  taskQueueCountsByQueue(): Promise<QueueCounts[]> {
+    return this.run('taskQueueCountsByQueue', () => this.parts.insights.countsByQueue());
+  }
+
+  /** Every task definition with live tasks (of one queue, when given), with its counts by status. */
+  taskQueueCountsByDefinition(options?: { queueName?: string }): Promise<DefinitionCounts[]> {
+    return this.run('taskQueueCountsByDefinition', () => this.parts.insights.countsByDefinition(options));
+  }
+
+  /** Attempts ended per bucket (default a minute) over a period, by outcome, from the recorded metrics. */
+  taskQueueThroughput(query: ThroughputQuery): Promise<Throughput> {
+    return this.run('taskQueueThroughput', () => this.parts.insights.throughput(query));
+  }
+
+  /** Per queue over a period: attempts ended, and percentiles of their wait and run times. */
+  taskQueueTimings(query: TimingsQuery): Promise<QueueTimings[]> {
+    return this.run('taskQueueTimings', () => this.parts.insights.timings(query));
+  }
+
+  /** Writes the metrics this store recorded and has not written yet (they are written every metricsIntervalMs anyway). */
+  taskQueueMetricsFlush(): Promise<void> {
+    return this.run('taskQueueMetricsFlush', () => this.parts.metrics.flush());
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Grouped reads for dashboards, one statement each on every dialect: live tasks by queue and
+ * status, by definition and status, and throughput and wait/run-time percentiles over a
+ * period from the metrics workers record (queue-metrics.ts).
+ */
+import { invalidArgument } from '../foundation/errors.js';
+import {
+  TASK_STATUSES,
+  type DefinitionCounts,
+  type Percentiles,
+  type QueueCounts,
+  type QueueTimings,
+  type TaskQueueStats,
+  type TaskStatus,
+  type Throughput,
+  type ThroughputBucket,
+  type ThroughputQuery,
+  type TimingsQuery,
+} from '../foundation/types.js';
+import { assertInteger, assertKnownKeys, assertPlainObject, assertStoredDate } from '../foundation/validate.js';
+import type { StoreContext } from '../store/store-context.js';
+import { toDate } from '../store/rows.js';
+import { HISTOGRAM_BOUNDS_MS, OUTCOME_METRICS, type QueueMetrics } from './queue-metrics.js';
+import { resolveQueueName, type TaskQueue } from './task-queue.js';
+
+const MINUTE_MS = 60_000;
+/** The most buckets one throughput read returns (a day of minutes). */
+const MAX_BUCKETS = 1440;
+
+const emptyStats = (): TaskQueueStats => Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
+
+export class QueueInsights {
+  readonly #ctx: StoreContext;
+  readonly #queue: TaskQueue;
+  readonly #metrics: QueueMetrics;
+
+  constructor(context: StoreContext, queue: TaskQueue, metrics: QueueMetrics) {
+    this.#ctx = context;
+    this.#queue = queue;
+    this.#metrics = metrics;
+  }
+
+  /** Every queue with live tasks, by status, in name order. */
+  async countsByQueue(): Promise<QueueCounts[]> {
+    const rows = (await this.#queue
+      .table()
+      .select('queue_name', 'status')
+      .count({ count: '*' })
+      .whereNull('soft_deleted_at')
+      .groupBy('queue_name', 'status')) as { queue_name: string; status: TaskStatus; count: unknown }[];
+    return grouped(rows, (row) => row.queue_name).map(([queueName, stats]) => ({ queueName, stats, total: totalOf(stats) }));
+  }
+
+  /** Every definition with live tasks (of one queue, when given), by status. */
+  async countsByDefinition(options: { queueName?: string } = {}): Promise<DefinitionCounts[]> {
+    assertPlainObject(options, 'taskQueueCountsByDefinition: options');
+    assertKnownKeys(options, ['queueName'], 'taskQueueCountsByDefinition: options');
+    const builder = this.#queue
+      .table()
+      .select('task_id', 'status')
+      .count({ count: '*' })
+      .whereNull('soft_deleted_at')
+      .groupBy('task_id', 'status');
+    if (options.queueName !== undefined)
+      builder.where('queue_name', resolveQueueName(options.queueName, 'taskQueueCountsByDefinition: options.queueName'));
+    const rows = (await builder) as { task_id: string; status: TaskStatus; count: unknown }[];
+    return grouped(rows, (row) => row.task_id).map(([taskId, stats]) => ({ taskId, stats, total: totalOf(stats) }));
+  }
+
+  /** Attempts ended per bucket over the period, from the recorded metrics. */
+  async throughput(query: ThroughputQuery): Promise<Throughput> {
+    const action = 'taskQueueThroughput';
+    assertPlainObject(query, `${action}: query`);
+    assertKnownKeys(query, ['since', 'until', 'bucketMs', 'queueName'], `${action}: query`);
+    const bucketMs = query.bucketMs ?? MINUTE_MS;
+    assertInteger(bucketMs, `${action}: bucketMs`, MINUTE_MS, MAX_BUCKETS * MINUTE_MS);
+    if (bucketMs % MINUTE_MS !== 0) throw invalidArgument(`${action}: bucketMs must be a whole number of minutes (got ${bucketMs})`);
+    const { since, until } = period(query, action);
+    const count = Math.ceil((until.getTime() - since.getTime()) / bucketMs);
+    if (count > MAX_BUCKETS) throw invalidArgument(`${action}: the period holds ${count} buckets; at most ${MAX_BUCKETS}`);
+    const builder = this.#periodRows(since, until, query.queueName, action)
+      .select('minute_start', 'metric')
+      .sum({ count: 'count' })
+      .whereIn('metric', [...OUTCOME_METRICS])
+      .groupBy('minute_start', 'metric');
+    const buckets: ThroughputBucket[] = Array.from({ length: count }, (_, i) => ({
+      start: new Date(since.getTime() + i * bucketMs),
+      success: 0,
+      failed: 0,
+      canceled: 0,
+      retried: 0,
+    }));
+    for (const row of (await builder) as { minute_start: unknown; metric: (typeof OUTCOME_METRICS)[number]; count: unknown }[]) {
+      const bucket = buckets[Math.floor((toDate(row.minute_start).getTime() - since.getTime()) / bucketMs)];
+      if (bucket) bucket[row.metric] += Number(row.count);
+    }
+    const totals = { success: 0, failed: 0, canceled: 0, retried: 0 };
+    for (const bucket of buckets) for (const metric of OUTCOME_METRICS) totals[metric] += bucket[metric];
+    return { since, until, bucketMs, buckets, totals };
+  }
+
+  /** Per queue over the period: attempts ended and the percentiles of their wait and run times. */
+  async timings(query: TimingsQuery): Promise<QueueTimings[]> {
+    const action = 'taskQueueTimings';
+    assertPlainObject(query, `${action}: query`);
+    assertKnownKeys(query, ['since', 'until', 'queueName'], `${action}: query`);
+    const { since, until } = period(query, action);
+    const rows = (await this.#periodRows(since, until, query.queueName, action)
+      .select('queue_name', 'metric', 'le_ms')
+      .sum({ count: 'count' })
+      .whereIn('metric', ['wait', 'run'])
+      .groupBy('queue_name', 'metric', 'le_ms')) as { queue_name: string; metric: 'wait' | 'run'; le_ms: unknown; count: unknown }[];
+    const byQueue = new Map<string, { wait: Map<number, number>; run: Map<number, number> }>();
+    for (const row of rows) {
+      let entry = byQueue.get(row.queue_name);
+      if (!entry) byQueue.set(row.queue_name, (entry = { wait: new Map(), run: new Map() }));
+      entry[row.metric].set(Number(row.le_ms), Number(row.count));
+    }
+    return [...byQueue]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([queueName, { wait, run }]) => ({
+        queueName,
+        count: [...run.values()].reduce((sum, n) => sum + n, 0),
+        waitMs: percentiles(wait),
+        runMs: percentiles(run),
+      }));
+  }
+
+  #periodRows(since: Date, until: Date, queueName: string | undefined, action: string) {
+    const builder = this.#ctx.knex(this.#metrics.table).where('minute_start', '>=', since).where('minute_start', '<', until);
+    if (queueName !== undefined) builder.where('queue_name', resolveQueueName(queueName, `${action}: queueName`));
+    return builder;
+  }
+}
+
+/** The period of a read, widened to whole minutes. */
+function period(query: { since: Date; until?: Date }, action: string): { since: Date; until: Date } {
+  assertStoredDate(query.since, `${action}: since`);
+  if (query.until !== undefined) assertStoredDate(query.until, `${action}: until`);
+  const since = new Date(Math.floor(query.since.getTime() / MINUTE_MS) * MINUTE_MS);
+  const until = new Date(Math.ceil((query.until ?? new Date()).getTime() / MINUTE_MS) * MINUTE_MS);
+  if (until.getTime() <= since.getTime()) throw invalidArgument(`${action}: until must be after since`);
+  return { since, until };
+}
+
+function grouped<R extends { status: TaskStatus; count: unknown }>(
+  rows: readonly R[],
+  keyOf: (row: R) => string,
+): [string, TaskQueueStats][] {
+  const map = new Map<string, TaskQueueStats>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    let stats = map.get(key);
+    if (!stats) map.set(key, (stats = emptyStats()));
+    if (row.status in stats) stats[row.status] += Number(row.count);
+  }
+  return [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+const totalOf = (stats: TaskQueueStats): number => TASK_STATUSES.reduce((sum, status) => sum + stats[status], 0);
+
+/** Percentiles from a histogram of bucket upper bound → count. */
+function percentiles(histogram: ReadonlyMap<number, number>): Percentiles {
+  const total = [...histogram.values()].reduce((sum, n) => sum + n, 0);
+  const at = (quantile: number): number | null => {
+    if (total === 0) return null;
+    const rank = Math.ceil(quantile * total);
+    let seen = 0;
+    for (const bound of HISTOGRAM_BOUNDS_MS) {
+      seen += histogram.get(bound) ?? 0;
+      if (seen >= rank) return bound === HISTOGRAM_BOUNDS_MS[HISTOGRAM_BOUNDS_MS.length - 1] ? Infinity : bound;
+    }
+    return Infinity;
+  };
+  return { p50: at(0.5), p90: at(0.9), p95: at(0.95), p99: at(0.99) };
+}
