@@ -23,12 +23,15 @@ import { DIALECTS, cpuTable, ratioTable, resultsTable, runRounds } from './harne
 import type { BenchResults, BenchSettings, BenchSystem, Dialect } from './harness.js';
 import { GraphileWorkerSystem } from './systems/graphile-worker.js';
 import { PgBossSystem } from './systems/pg-boss.js';
+import { RawSqlMysqlSystem } from './systems/raw-sql-mysql.js';
+import { RawSqlSqliteSystem } from './systems/raw-sql-sqlite.js';
 import { RawSqlSystem } from './systems/raw-sql.js';
-import { TaskstoreSystem } from './systems/taskstore.js';
+import { TaskstoreSystem, type TaskstoreVariant } from './systems/taskstore.js';
 
 const SYSTEM_IDS = [
   'taskstore',
   'taskstore:fast',
+  'taskstore:durable',
   'graphile-worker',
   'graphile-worker:batched',
   'pg-boss',
@@ -39,8 +42,8 @@ const SYSTEM_IDS = [
 const USAGE = `usage: node bench/dist/bench/run.js [options]
   --systems LIST         comma-separated ids or families (default: all)
                          ids: ${SYSTEM_IDS.join(', ')}
-  --dialects LIST        taskstore dialects: sqlite,postgres,mysql (default: all); the peers run
-                         only when postgres is included
+  --dialects LIST        sqlite,postgres,mysql (default: all): taskstore and raw-sql run on each;
+                         the peers (graphile-worker, pg-boss) run only when postgres is included
   --rounds N             interleaved rounds, median reported (default 3)
   --jobs N               tasks per enqueue phase and per drain (default 20000)
   --concurrency N        handlers at once while draining (default 10)
@@ -70,21 +73,42 @@ function list(text: string | undefined): string[] | undefined {
         .filter(Boolean);
 }
 
+const TASKSTORE_VARIANTS: readonly TaskstoreVariant[] = ['default', 'fast', 'durable'];
+
+/** The raw-SQL floor of a dialect: every one has the id `raw-sql`, told apart by its dialect. */
+function rawSqlSystem(dialect: Dialect, settings: BenchSettings): BenchSystem {
+  switch (dialect) {
+    case 'sqlite':
+      return new RawSqlSqliteSystem(settings);
+    case 'postgres':
+      return new RawSqlSystem(pgUrl(), settings);
+    case 'mysql':
+      return new RawSqlMysqlSystem(settings);
+  }
+}
+
+/**
+ * The systems an id or family in `--systems` picks, on the `--dialects` given: taskstore's
+ * variants and the raw-SQL floor run once per dialect, the peers only on PostgreSQL.
+ */
 function selectSystems(wanted: string[] | undefined, dialects: readonly Dialect[], settings: BenchSettings): BenchSystem[] {
   const ids = wanted ?? [...SYSTEM_IDS];
   const unknown = ids.filter((w) => !SYSTEM_IDS.some((id) => id === w || id.split(':')[0] === w));
   if (unknown.length > 0) throw new Error(`unknown system(s): ${unknown.join(', ')} (known: ${SYSTEM_IDS.join(', ')})`);
   const chosen = (id: string): boolean => ids.some((w) => w === id || w === id.split(':')[0]);
   const systems: BenchSystem[] = [];
-  if (chosen('taskstore')) for (const dialect of dialects) systems.push(new TaskstoreSystem(dialect, settings));
-  if (chosen('taskstore:fast')) for (const dialect of dialects) systems.push(new TaskstoreSystem(dialect, settings, 'fast'));
-  if (!dialects.includes('postgres')) return systems;
-  const url = pgUrl();
-  if (chosen('graphile-worker')) systems.push(new GraphileWorkerSystem(url, settings, 'default'));
-  if (chosen('graphile-worker:batched')) systems.push(new GraphileWorkerSystem(url, settings, 'batched'));
-  if (chosen('pg-boss')) systems.push(new PgBossSystem(url, settings, 'batch'));
-  if (chosen('pg-boss:10x10')) systems.push(new PgBossSystem(url, settings, '10x10'));
-  if (chosen('raw-sql')) systems.push(new RawSqlSystem(url, settings));
+  for (const variant of TASKSTORE_VARIANTS) {
+    if (!chosen(variant === 'default' ? 'taskstore' : `taskstore:${variant}`)) continue;
+    for (const dialect of dialects) systems.push(new TaskstoreSystem(dialect, settings, variant));
+  }
+  if (dialects.includes('postgres')) {
+    const url = pgUrl();
+    if (chosen('graphile-worker')) systems.push(new GraphileWorkerSystem(url, settings, 'default'));
+    if (chosen('graphile-worker:batched')) systems.push(new GraphileWorkerSystem(url, settings, 'batched'));
+    if (chosen('pg-boss')) systems.push(new PgBossSystem(url, settings, 'batch'));
+    if (chosen('pg-boss:10x10')) systems.push(new PgBossSystem(url, settings, '10x10'));
+  }
+  if (chosen('raw-sql')) for (const dialect of dialects) systems.push(rawSqlSystem(dialect, settings));
   return systems;
 }
 
@@ -156,6 +180,8 @@ async function main(): Promise<number> {
     'pg-boss': packageVersion('pg-boss'),
     pg: packageVersion('pg'),
     knex: packageVersion('knex'),
+    'better-sqlite3': packageVersion('better-sqlite3'),
+    mysql2: packageVersion('mysql2'),
   };
   if (dialects.includes('postgres')) {
     await ensurePostgresDatabase();
