@@ -8,8 +8,9 @@
  *                                [--batch-size 1000] [--warmup 500] [--chart docs/benchmarks.svg]
  *   node bench/dist/bench/run.js --from bench/results/<file>.json   (re-print and re-chart a run)
  *
- * Writes bench/results/<timestamp>.json, prints the results and ratio tables as markdown, and
- * writes the SVG chart (plus a PNG beside it when `rsvg-convert` is on the PATH).
+ * Writes bench/results/<timestamp>.json, prints the results, ratio, CPU and issue #13 target
+ * tables as markdown, and writes the SVG chart (plus a PNG beside it when `rsvg-convert` is on
+ * the PATH).
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -27,6 +28,7 @@ import { RawSqlMysqlSystem } from './systems/raw-sql-mysql.js';
 import { RawSqlSqliteSystem } from './systems/raw-sql-sqlite.js';
 import { RawSqlSystem } from './systems/raw-sql.js';
 import { TaskstoreSystem, type TaskstoreVariant } from './systems/taskstore.js';
+import { evaluateTargets, targetsTable } from './targets.js';
 
 const SYSTEM_IDS = [
   'taskstore',
@@ -117,6 +119,9 @@ async function report(results: BenchResults, chartPath: string): Promise<void> {
   process.stdout.write(`\n## Results (${results.startedAt})\n\n${resultsTable(results.systems)}\n\n`);
   process.stdout.write(`## taskstore / peer (same run)\n\n${ratioTable(results.systems)}\n\n`);
   process.stdout.write(`## CPU per task while draining\n\n${cpuTable(results.systems)}\n\n`);
+  // Files written before the targets existed get them computed from their medians.
+  const targets = results.targets ?? evaluateTargets(results.systems, results.settings);
+  process.stdout.write(`## Targets of issue #13 (medians of this run)\n\n${targetsTable(targets)}\n\n`);
   if (!chartPath) return;
   const svgPath = resolve(root, chartPath);
   await mkdir(dirname(svgPath), { recursive: true });
@@ -208,6 +213,7 @@ async function main(): Promise<number> {
     settings,
     environment,
     systems: measured,
+    targets: evaluateTargets(measured, settings),
   };
 
   const outFile = resolve(repoRoot(), 'bench', 'results', `${startedAt.replaceAll(':', '-').replace(/\..*$/, '')}.json`);
