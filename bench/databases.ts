@@ -4,7 +4,8 @@
  *
  *   BENCH_PG_URL     default postgres://postgres@127.0.0.1:5432/taskstore_bench
  *   BENCH_MYSQL_URL  default mysql://root@127.0.0.1:3306/taskstore_bench
- *   BENCH_SQLITE_FILE default .tmp/bench/taskstore.db (relative to the repo root)
+ *   BENCH_SQLITE_FILE default .tmp/bench/taskstore.db (relative to the repo root); the SQLite
+ *                     raw-SQL floor uses raw-sql.db in the same folder
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -15,6 +16,8 @@ import { repoRoot } from './environment.js';
 export const pgUrl = (): string => process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/taskstore_bench';
 export const mysqlUrl = (): string => process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/taskstore_bench';
 export const sqliteFile = (): string => resolve(repoRoot(), process.env.BENCH_SQLITE_FILE ?? '.tmp/bench/taskstore.db');
+/** Another SQLite file in the folder of taskstore's bench file (the same disk, the same settings). */
+export const sqliteFileBeside = (name: string): string => resolve(dirname(sqliteFile()), name);
 
 const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 

@@ -282,6 +282,22 @@ export interface SystemResult {
   max: Partial<Record<Metric, number>>;
 }
 
+/** One target of issue #13, evaluated on the medians of a run (bench/targets.ts). */
+export interface TargetResult {
+  /** What is compared, e.g. `drain, taskstore:durable ÷ graphile-worker:batched`. */
+  target: string;
+  dialect: Dialect;
+  /** The measured value: a ratio (`unit` '×') or milliseconds (`unit` 'ms'). */
+  value: number;
+  unit: '×' | 'ms';
+  /** Met when value ≥ threshold, or value ≤ threshold. */
+  comparison: '≥' | '≤';
+  threshold: number;
+  /** The medians the value and the threshold come from, in words. */
+  from: string;
+  status: 'met' | 'missed';
+}
+
 export interface BenchResults {
   startedAt: string;
   finishedAt: string;
@@ -289,6 +305,8 @@ export interface BenchResults {
   settings: BenchSettings;
   environment: Record<string, string>;
   systems: SystemResult[];
+  /** The targets of issue #13 on this run's medians (absent from files written before them). */
+  targets?: TargetResult[];
 }
 
 export type Log = (line: string) => void;
@@ -429,7 +447,8 @@ function cell(result: SystemResult, metric: Metric): string {
   return measured > 1 ? `${fmt(mid)} (${fmt(lo)}–${fmt(hi)})` : fmt(mid);
 }
 
-function table(header: string[], rows: string[][]): string {
+/** A markdown table. */
+export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }

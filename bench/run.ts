@@ -8,8 +8,9 @@
  *                                [--batch-size 1000] [--warmup 500] [--chart docs/benchmarks.svg]
  *   node bench/dist/bench/run.js --from bench/results/<file>.json   (re-print and re-chart a run)
  *
- * Writes bench/results/<timestamp>.json, prints the results and ratio tables as markdown, and
- * writes the SVG chart (plus a PNG beside it when `rsvg-convert` is on the PATH).
+ * Writes bench/results/<timestamp>.json, prints the results, ratio, CPU and issue #13 target
+ * tables as markdown, and writes the SVG chart (plus a PNG beside it when `rsvg-convert` is on
+ * the PATH).
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -23,12 +24,16 @@ import { DIALECTS, cpuTable, ratioTable, resultsTable, runRounds } from './harne
 import type { BenchResults, BenchSettings, BenchSystem, Dialect } from './harness.js';
 import { GraphileWorkerSystem } from './systems/graphile-worker.js';
 import { PgBossSystem } from './systems/pg-boss.js';
+import { RawSqlMysqlSystem } from './systems/raw-sql-mysql.js';
+import { RawSqlSqliteSystem } from './systems/raw-sql-sqlite.js';
 import { RawSqlSystem } from './systems/raw-sql.js';
-import { TaskstoreSystem } from './systems/taskstore.js';
+import { TaskstoreSystem, type TaskstoreVariant } from './systems/taskstore.js';
+import { evaluateTargets, targetsTable } from './targets.js';
 
 const SYSTEM_IDS = [
   'taskstore',
   'taskstore:fast',
+  'taskstore:durable',
   'graphile-worker',
   'graphile-worker:batched',
   'pg-boss',
@@ -39,8 +44,8 @@ const SYSTEM_IDS = [
 const USAGE = `usage: node bench/dist/bench/run.js [options]
   --systems LIST         comma-separated ids or families (default: all)
                          ids: ${SYSTEM_IDS.join(', ')}
-  --dialects LIST        taskstore dialects: sqlite,postgres,mysql (default: all); the peers run
-                         only when postgres is included
+  --dialects LIST        sqlite,postgres,mysql (default: all): taskstore and raw-sql run on each;
+                         the peers (graphile-worker, pg-boss) run only when postgres is included
   --rounds N             interleaved rounds, median reported (default 3)
   --jobs N               tasks per enqueue phase and per drain (default 20000)
   --concurrency N        handlers at once while draining (default 10)
@@ -70,21 +75,42 @@ function list(text: string | undefined): string[] | undefined {
         .filter(Boolean);
 }
 
+const TASKSTORE_VARIANTS: readonly TaskstoreVariant[] = ['default', 'fast', 'durable'];
+
+/** The raw-SQL floor of a dialect: every one has the id `raw-sql`, told apart by its dialect. */
+function rawSqlSystem(dialect: Dialect, settings: BenchSettings): BenchSystem {
+  switch (dialect) {
+    case 'sqlite':
+      return new RawSqlSqliteSystem(settings);
+    case 'postgres':
+      return new RawSqlSystem(pgUrl(), settings);
+    case 'mysql':
+      return new RawSqlMysqlSystem(settings);
+  }
+}
+
+/**
+ * The systems an id or family in `--systems` picks, on the `--dialects` given: taskstore's
+ * variants and the raw-SQL floor run once per dialect, the peers only on PostgreSQL.
+ */
 function selectSystems(wanted: string[] | undefined, dialects: readonly Dialect[], settings: BenchSettings): BenchSystem[] {
   const ids = wanted ?? [...SYSTEM_IDS];
   const unknown = ids.filter((w) => !SYSTEM_IDS.some((id) => id === w || id.split(':')[0] === w));
   if (unknown.length > 0) throw new Error(`unknown system(s): ${unknown.join(', ')} (known: ${SYSTEM_IDS.join(', ')})`);
   const chosen = (id: string): boolean => ids.some((w) => w === id || w === id.split(':')[0]);
   const systems: BenchSystem[] = [];
-  if (chosen('taskstore')) for (const dialect of dialects) systems.push(new TaskstoreSystem(dialect, settings));
-  if (chosen('taskstore:fast')) for (const dialect of dialects) systems.push(new TaskstoreSystem(dialect, settings, 'fast'));
-  if (!dialects.includes('postgres')) return systems;
-  const url = pgUrl();
-  if (chosen('graphile-worker')) systems.push(new GraphileWorkerSystem(url, settings, 'default'));
-  if (chosen('graphile-worker:batched')) systems.push(new GraphileWorkerSystem(url, settings, 'batched'));
-  if (chosen('pg-boss')) systems.push(new PgBossSystem(url, settings, 'batch'));
-  if (chosen('pg-boss:10x10')) systems.push(new PgBossSystem(url, settings, '10x10'));
-  if (chosen('raw-sql')) systems.push(new RawSqlSystem(url, settings));
+  for (const variant of TASKSTORE_VARIANTS) {
+    if (!chosen(variant === 'default' ? 'taskstore' : `taskstore:${variant}`)) continue;
+    for (const dialect of dialects) systems.push(new TaskstoreSystem(dialect, settings, variant));
+  }
+  if (dialects.includes('postgres')) {
+    const url = pgUrl();
+    if (chosen('graphile-worker')) systems.push(new GraphileWorkerSystem(url, settings, 'default'));
+    if (chosen('graphile-worker:batched')) systems.push(new GraphileWorkerSystem(url, settings, 'batched'));
+    if (chosen('pg-boss')) systems.push(new PgBossSystem(url, settings, 'batch'));
+    if (chosen('pg-boss:10x10')) systems.push(new PgBossSystem(url, settings, '10x10'));
+  }
+  if (chosen('raw-sql')) for (const dialect of dialects) systems.push(rawSqlSystem(dialect, settings));
   return systems;
 }
 
@@ -93,6 +119,9 @@ async function report(results: BenchResults, chartPath: string): Promise<void> {
   process.stdout.write(`\n## Results (${results.startedAt})\n\n${resultsTable(results.systems)}\n\n`);
   process.stdout.write(`## taskstore / peer (same run)\n\n${ratioTable(results.systems)}\n\n`);
   process.stdout.write(`## CPU per task while draining\n\n${cpuTable(results.systems)}\n\n`);
+  // Files written before the targets existed get them computed from their medians.
+  const targets = results.targets ?? evaluateTargets(results.systems, results.settings);
+  process.stdout.write(`## Targets of issue #13 (medians of this run)\n\n${targetsTable(targets)}\n\n`);
   if (!chartPath) return;
   const svgPath = resolve(root, chartPath);
   await mkdir(dirname(svgPath), { recursive: true });
@@ -156,6 +185,8 @@ async function main(): Promise<number> {
     'pg-boss': packageVersion('pg-boss'),
     pg: packageVersion('pg'),
     knex: packageVersion('knex'),
+    'better-sqlite3': packageVersion('better-sqlite3'),
+    mysql2: packageVersion('mysql2'),
   };
   if (dialects.includes('postgres')) {
     await ensurePostgresDatabase();
@@ -182,6 +213,7 @@ async function main(): Promise<number> {
     settings,
     environment,
     systems: measured,
+    targets: evaluateTargets(measured, settings),
   };
 
   const outFile = resolve(repoRoot(), 'bench', 'results', `${startedAt.replaceAll(':', '-').replace(/\..*$/, '')}.json`);

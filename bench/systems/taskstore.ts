@@ -1,10 +1,19 @@
 /**
  * taskstore itself, on every dialect, through its public API: TaskStore for enqueues and a
- * TaskQueueRunner for the drain and the latency phases. Two variants:
+ * TaskQueueRunner for the drain and the latency phases. Three variants:
  *
  * - `taskstore`: the runner's defaults, with maxConcurrency = the bench concurrency.
  * - `taskstore:fast`: the documented fast settings for many short tasks (docs/runners.md):
  *   prefetch of 9 × the concurrency, so claims are larger and fewer.
+ * - `taskstore:durable` (issue #13): the fast settings on a store opened with
+ *   `synchronousStateWrites: true`, so on PostgreSQL every claim, heartbeat and finishing
+ *   write waits for its WAL flush like the enqueues do (the default lets those state writes
+ *   commit with synchronous_commit off). It is measured on every dialect so the tables stay
+ *   uniform, although the option changes nothing on SQLite and MySQL/MariaDB: there every
+ *   write already commits under the one durability setting taskstore gives the connection
+ *   (SQLite: WAL with synchronous = NORMAL; MySQL: the server's
+ *   innodb_flush_log_at_trx_commit), so on those dialects it is the same workload as
+ *   `taskstore:fast` and the difference between the two rows is run-to-run noise.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +26,7 @@ import { packageVersion } from '../environment.js';
 export const TASKSTORE_QUEUE = 'bench';
 export const TASKSTORE_ALIAS = 'noop';
 
-export type TaskstoreVariant = 'default' | 'fast';
+export type TaskstoreVariant = 'default' | 'fast' | 'durable';
 
 export class TaskstoreSystem implements BenchSystem {
   readonly id: string;
@@ -29,6 +38,9 @@ export class TaskstoreSystem implements BenchSystem {
   readonly #variant: TaskstoreVariant;
   #store: TaskStore | undefined;
   #onStart: () => void = () => {};
+  #handlerStarts = 0;
+  /** How long a drain may take before it fails (the long drains of bench/rss.ts raise it). */
+  drainTimeoutMs = 600_000;
 
   constructor(dialect: Dialect, bench: BenchSettings, variant: TaskstoreVariant = 'default') {
     this.dialect = dialect;
@@ -41,11 +53,18 @@ export class TaskstoreSystem implements BenchSystem {
       ...this.#runnerExtras(bench.concurrency),
       intervalSeconds: 10,
       wakeUp: dialect === 'postgres' ? 'LISTEN/NOTIFY + in-process' : 'in-process + 25 ms change probe',
+      ...(variant === 'durable' ? { synchronousStateWrites: true } : {}),
+      ...(variant === 'durable' && dialect !== 'postgres' ? { note: 'synchronousStateWrites changes nothing on this dialect' } : {}),
     };
   }
 
   #runnerExtras(concurrency: number): { prefetch?: number } {
-    return this.#variant === 'fast' ? { prefetch: concurrency * 9 } : {};
+    return this.#variant === 'default' ? {} : { prefetch: concurrency * 9 };
+  }
+
+  /** Handler calls since setup(), over every phase: bench/rss.ts follows a long drain with it. */
+  get handlerStarts(): number {
+    return this.#handlerStarts;
   }
 
   #requireStore(): TaskStore {
@@ -88,12 +107,13 @@ export class TaskstoreSystem implements BenchSystem {
 
   async setup(): Promise<void> {
     await this.ensureDatabase();
-    const store = await TaskStore.open({ database: this.database });
+    const store = await TaskStore.open({ database: this.database, synchronousStateWrites: this.#variant === 'durable' });
     this.#store = store;
     await store.taskHandlerAdd(
       defineTask({
         alias: TASKSTORE_ALIAS,
         handle: () => {
+          this.#handlerStarts += 1;
           this.#onStart();
         },
       }),
@@ -138,7 +158,7 @@ export class TaskstoreSystem implements BenchSystem {
       const unfinished = async () =>
         (await store.taskQueueCount({ queueName: TASKSTORE_QUEUE, status: 'queued' })) +
         (await store.taskQueueCount({ queueName: TASKSTORE_QUEUE, status: 'running' }));
-      return await timeDrain(n, counter, unfinished);
+      return await timeDrain(n, counter, unfinished, this.drainTimeoutMs);
     } finally {
       await runner.stop();
       this.#onStart = () => {};
