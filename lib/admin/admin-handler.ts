@@ -12,6 +12,7 @@ import type { TaskStore } from '../task-store.js';
 import { DASHBOARD_JS } from './assets/script.js';
 import { DASHBOARD_CSS, FAVICON_SVG } from './assets/style.js';
 import { apiRoute } from './api.js';
+import { prometheusText } from './metrics.js';
 import { QueueNames } from './data.js';
 import { describeError, HttpError, redirect, send, sendJson } from './http.js';
 import { resolveAdminOptions, type AdminHandlerOptions } from './options.js';
@@ -105,7 +106,12 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
         return send(res, 200, file.contentType, file.body, { ETag: file.etag, 'Cache-Control': 'public, max-age=3600' });
       }
 
-      // 3. The CSRF nonce of this client (a cookie), and its token.
+      // 3. Prometheus scrapes: read-only text, no cookie.
+      if (path === '/metrics' && (method === 'GET' || method === 'HEAD')) {
+        return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await prometheusText(store), { 'Cache-Control': 'no-store' });
+      }
+
+      // 4. The CSRF nonce of this client (a cookie), and its token.
       const { nonce, setCookie } = csrf.nonceFor(req);
       const headers: Record<string, string> = setCookie ? { 'Set-Cookie': setCookie } : {};
       const page: PageContext = {
@@ -131,7 +137,7 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
         headers,
       };
 
-      // 4. State-changing requests: never when read-only, always with the token.
+      // 5. State-changing requests: never when read-only, always with the token.
       if (STATE_CHANGING.has(method)) {
         if (readOnly) return fail(403, 'READ_ONLY', 'taskstore dashboard: read-only; nothing can be changed here', headers, page);
         const crossOrigin = crossOriginReason(req, host, resolved.allowedHosts);

@@ -68,10 +68,11 @@ export interface Percentiles {
   p99: number | null;
 }
 
-/** Per queue, over the period: attempts ended, and their wait (due → started) and run (started → ended) times. */
+/** Per queue, over the period: attempts ended (by outcome), and their wait (due → started) and run (started → ended) times. */
 export interface QueueTimings {
   queueName: string;
   count: number;
+  outcomes: ThroughputCounts;
   waitMs: Percentiles;
   runMs: Percentiles;
 }

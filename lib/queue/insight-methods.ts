@@ -27,6 +27,16 @@ export abstract class InsightMethods extends ScheduleMethods {
     return this.run('taskQueueTimings', () => this.parts.insights.timings(query));
   }
 
+  /** Per queue with due queued tasks, the availableAt of the one that has waited longest: how far behind the queue is. */
+  taskQueueOldestDueByQueue(): Promise<{ queueName: string; availableAt: Date }[]> {
+    return this.run('taskQueueOldestDueByQueue', () => this.parts.insights.oldestDue());
+  }
+
+  /** Attempts this store (this process) ended since it opened, by queue and outcome: counters that only grow. */
+  taskQueueEndedHere(): { queueName: string; outcome: 'success' | 'failed' | 'canceled' | 'retried'; count: number }[] {
+    return this.parts.metrics.endedHere();
+  }
+
   /** Writes the metrics this store recorded and has not written yet (they are written every metricsIntervalMs anyway). */
   taskQueueMetricsFlush(): Promise<void> {
     return this.run('taskQueueMetricsFlush', () => this.parts.metrics.flush());

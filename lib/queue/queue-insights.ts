@@ -14,6 +14,7 @@ import {
   type TaskStatus,
   type Throughput,
   type ThroughputBucket,
+  type ThroughputCounts,
   type ThroughputQuery,
   type TimingsQuery,
 } from '../foundation/types.js';
@@ -67,6 +68,20 @@ export class QueueInsights {
     return grouped(rows, (row) => row.task_id).map(([taskId, stats]) => ({ taskId, stats, total: totalOf(stats) }));
   }
 
+  /** Per queue with due queued tasks: the availableAt of the one due longest (in name order). */
+  async oldestDue(): Promise<{ queueName: string; availableAt: Date }[]> {
+    const rows = (await this.#queue
+      .table()
+      .select('queue_name')
+      .min({ at: 'available_at' })
+      .where('status', 'queued')
+      .whereNull('soft_deleted_at')
+      .where('available_at', '<=', this.#ctx.now())
+      .groupBy('queue_name')
+      .orderBy('queue_name')) as { queue_name: string; at: unknown }[];
+    return rows.map((row) => ({ queueName: row.queue_name, availableAt: toDate(row.at) }));
+  }
+
   /** Attempts ended per bucket over the period, from the recorded metrics. */
   async throughput(query: ThroughputQuery): Promise<Throughput> {
     const action = 'taskQueueThroughput';
@@ -108,19 +123,25 @@ export class QueueInsights {
     const rows = (await this.#periodRows(since, until, query.queueName, action)
       .select('queue_name', 'metric', 'le_ms')
       .sum({ count: 'count' })
-      .whereIn('metric', ['wait', 'run'])
-      .groupBy('queue_name', 'metric', 'le_ms')) as { queue_name: string; metric: 'wait' | 'run'; le_ms: unknown; count: unknown }[];
-    const byQueue = new Map<string, { wait: Map<number, number>; run: Map<number, number> }>();
+      .groupBy('queue_name', 'metric', 'le_ms')) as { queue_name: string; metric: string; le_ms: unknown; count: unknown }[];
+    const byQueue = new Map<string, { wait: Map<number, number>; run: Map<number, number>; outcomes: ThroughputCounts }>();
     for (const row of rows) {
       let entry = byQueue.get(row.queue_name);
-      if (!entry) byQueue.set(row.queue_name, (entry = { wait: new Map(), run: new Map() }));
-      entry[row.metric].set(Number(row.le_ms), Number(row.count));
+      if (!entry)
+        byQueue.set(
+          row.queue_name,
+          (entry = { wait: new Map(), run: new Map(), outcomes: { success: 0, failed: 0, canceled: 0, retried: 0 } }),
+        );
+      if (row.metric === 'wait' || row.metric === 'run') entry[row.metric].set(Number(row.le_ms), Number(row.count));
+      else if ((OUTCOME_METRICS as readonly string[]).includes(row.metric))
+        entry.outcomes[row.metric as keyof ThroughputCounts] += Number(row.count);
     }
     return [...byQueue]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([queueName, { wait, run }]) => ({
+      .map(([queueName, { wait, run, outcomes }]) => ({
         queueName,
-        count: [...run.values()].reduce((sum, n) => sum + n, 0),
+        count: OUTCOME_METRICS.reduce((sum, metric) => sum + outcomes[metric], 0),
+        outcomes,
         waitMs: percentiles(wait),
         runMs: percentiles(run),
       }));

@@ -38,6 +38,8 @@ export class QueueMetrics {
   readonly #intervalMs: number;
   /** `minute|queue|metric|le` → count since the last flush. */
   #pending = new Map<string, number>();
+  /** `queue|outcome` → attempts this store ended since it opened (for Prometheus counters). */
+  readonly #ended = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> | null = null;
   #prunedAt = 0;
@@ -58,6 +60,8 @@ export class QueueMetrics {
     const minute = Math.floor(endedAt / MINUTE_MS) * MINUTE_MS;
     const prefix = `${minute}|${item.queueName}|`;
     this.#add(`${prefix}${outcome}|0`);
+    const ended = `${item.queueName}|${outcome}`;
+    this.#ended.set(ended, (this.#ended.get(ended) ?? 0) + 1);
     const started = item.startedAt?.getTime();
     if (started !== undefined) {
       this.#add(`${prefix}wait|${bucketOf(Math.max(0, started - item.availableAt.getTime()))}`);
@@ -67,6 +71,14 @@ export class QueueMetrics {
       this.#timer = setInterval(() => void this.flush(), this.#intervalMs);
       this.#timer.unref();
     }
+  }
+
+  /** Attempts this store ended since it opened, by queue and outcome (not reset by flushes). */
+  endedHere(): { queueName: string; outcome: OutcomeMetric; count: number }[] {
+    return [...this.#ended].map(([key, count]) => {
+      const at = key.lastIndexOf('|');
+      return { queueName: key.slice(0, at), outcome: key.slice(at + 1) as OutcomeMetric, count };
+    });
   }
 
   /** Adds what was counted to the table; on failure the counts wait for the next flush. */
