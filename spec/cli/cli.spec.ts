@@ -225,9 +225,9 @@ forEachDialect('taskstore CLI', (t) => {
     const run = (...args: string[]) => runCli(['--database', fresh.url, ...args], { cwd: fixture.dir });
     try {
       const steps = {
-        sqlite: 'migration 001-create-tables',
-        postgres: 'migrations 001-create-tables, 002-change-notifications',
-        mysql: 'migrations 001-create-tables, 003-exact-comparison',
+        sqlite: 'migrations 001-create-tables, 005-live-control',
+        postgres: 'migrations 001-create-tables, 002-change-notifications, 005-live-control',
+        mysql: 'migrations 001-create-tables, 003-exact-comparison, 005-live-control',
       }[t.dialect];
       const first = await run('migrate');
       expect(first.code, first.stderr).to.equal(0);
