@@ -75,7 +75,7 @@ export class KeyedEnqueue {
         .table(db)
         .where('unique_key', key)
         .whereNull('soft_deleted_at')
-        .where((where) => where.whereNotNull('unique_key_active').orWhere('started_at', '>=', since))
+        .where((where) => where.whereNotNull('unique_key_active').orWhere('started_at', '>', since))
         .orderBy('id', 'desc')
         .first();
       const found = (await (locking ? recent.forUpdate() : recent)) as Record<string, unknown> | undefined;
