@@ -59,6 +59,8 @@ export interface ClaimRequest {
 /** Receives wake-up hints from other processes: a queue name, or '*' for "look again". */
 export interface ChangeListener {
   onChange(queueName: string): void;
+  /** A running item was canceled in another process: its claim (id, token) is gone. Where the dialect notifies. */
+  onCanceled?(id: string, token: string): void;
   onError(error: unknown): void;
 }
 
@@ -136,6 +138,12 @@ export interface Adapter {
    * probe). Hints only: runners keep polling as the fallback.
    */
   watchChanges(knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed;
+
+  /**
+   * Optional: tells every process watching changes (watchChanges' onCanceled) at once that a
+   * running item's claim was ended by a cancel. Without it, the holder learns at its next heartbeat.
+   */
+  notifyCanceled?(knex: Knex, tables: TableNames, id: string, token: string): Promise<void>;
 
   /** Schema objects beyond tables and indexes (PostgreSQL's notify trigger). Idempotent; true when it created something. */
   installExtras(knex: Knex, tables: TableNames): Promise<boolean>;

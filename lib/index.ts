@@ -1,7 +1,16 @@
 /** The public API of taskstore. */
 export { TaskStore } from './task-store.js';
 export type { ProcessOptions } from './queue/task-processor.js';
-export { TaskStoreError, PermanentError, isTaskStoreError, ERROR_CODES, type TaskStoreErrorCode } from './foundation/errors.js';
+export {
+  TaskStoreError,
+  PermanentError,
+  ClaimLostError,
+  isTaskStoreError,
+  ERROR_CODES,
+  type TaskStoreErrorCode,
+} from './foundation/errors.js';
+export type { ClaimLostListener, EnqueuedListener, LostClaim } from './store/store-events.js';
+export { PROGRESS_INTERVAL_MS, MAX_PROGRESS_DATA_BYTES } from './queue/progress-writer.js';
 export {
   defineTask,
   backoffDelayMs,
@@ -13,6 +22,7 @@ export {
   type TaskHandlerDefinition,
   type TaskParams,
   type TaskResult,
+  type TaskSnooze,
 } from './definitions/handler.js';
 export {
   TaskQueueRunner,

@@ -9,8 +9,11 @@
 import { registerHandler } from './definitions/handler-sync.js';
 import type { TaskHandler } from './definitions/handler.js';
 import type {
+  DebouncedEnqueueOptions,
+  DebouncedTaskEnqueueOptions,
   EnqueueManyOptions,
   EnqueueOptions,
+  EnqueueResult,
   JsonCompatible,
   JsonObject,
   NoInference,
@@ -31,7 +34,7 @@ import type {
 import type { ExecutionResult } from './queue/task-executor.js';
 import type { ProcessOptions } from './queue/task-processor.js';
 import { InsightMethods } from './queue/insight-methods.js';
-import type { EnqueuedListener } from './store/store-events.js';
+import type { ClaimLostListener, EnqueuedListener } from './store/store-events.js';
 import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './store/store-options.js';
 
 export class TaskStore extends InsightMethods {
@@ -119,7 +122,17 @@ export class TaskStore extends InsightMethods {
 
   // --- enqueueing -----------------------------------------------------------------------
 
-  /** Queues one execution of the definition with this alias. */
+  /**
+   * Queues one execution of the definition with this alias. With `debounceMs` or `throttleMs`
+   * (and a `uniqueKey`), the result also says what happened: `outcome` 'enqueued', 'debounced' or 'throttled'.
+   */
+  taskDefinitionEnqueueByAlias(
+    queueName: string,
+    alias: string,
+    params: JsonObject | undefined,
+    options: DebouncedEnqueueOptions,
+  ): Promise<EnqueueResult>;
+  taskDefinitionEnqueueByAlias(queueName: string, alias: string, params?: JsonObject, options?: EnqueueOptions): Promise<TaskQueueItem>;
   taskDefinitionEnqueueByAlias(queueName: string, alias: string, params?: JsonObject, options?: EnqueueOptions): Promise<TaskQueueItem> {
     const action = 'taskDefinitionEnqueueByAlias';
     return this.run(action, () => this.parts.enqueuer.enqueueOne(action, queueName, alias, params, options));
@@ -136,7 +149,17 @@ export class TaskStore extends InsightMethods {
     return this.run(action, () => this.parts.enqueuer.enqueueMany(action, queueName, alias, paramsList, options));
   }
 
-  /** Queues one execution of the task's definition (found by its alias; registering it is not needed), `params` typed by defineTask<P>. */
+  /**
+   * Queues one execution of the task's definition (found by its alias; registering it is not
+   * needed), `params` typed by defineTask<P>. With `debounceMs` or `throttleMs` (and a
+   * `uniqueKey`), the result also says what happened (`outcome`).
+   */
+  enqueue<P extends JsonCompatible<P>>(
+    task: TaskHandler<P>,
+    params: NoInference<P>,
+    options: DebouncedTaskEnqueueOptions,
+  ): Promise<EnqueueResult>;
+  enqueue<P extends JsonCompatible<P>>(task: TaskHandler<P>, params: NoInference<P>, options?: TaskEnqueueOptions): Promise<TaskQueueItem>;
   enqueue<P extends JsonCompatible<P>>(task: TaskHandler<P>, params: NoInference<P>, options?: TaskEnqueueOptions): Promise<TaskQueueItem> {
     return this.run('enqueue', () => this.parts.enqueuer.enqueueTask('enqueue', task, params, options));
   }
@@ -157,6 +180,16 @@ export class TaskStore extends InsightMethods {
    */
   onEnqueued(listener: EnqueuedListener): () => void {
     return this.parts.events.onEnqueued(listener);
+  }
+
+  /**
+   * Calls `listener({ id, claimToken, reason })` when this store learns that a claim it may
+   * hold is gone: a cancel through this store, a heartbeat that found the claim lost
+   * (canceled or reclaimed), or (PostgreSQL, while a runner keeps the change feed open) a
+   * cancel in another process. Runners use it to drop prefetched items. Returns an unsubscribe function.
+   */
+  onClaimLost(listener: ClaimLostListener): () => void {
+    return this.parts.events.onClaimLost(listener);
   }
 
   // --- the task queue -------------------------------------------------------------------
@@ -259,8 +292,13 @@ export class TaskStore extends InsightMethods {
     return this.run('taskQueueRequeueById', () => this.parts.maintenance.requeueById(id));
   }
 
+  /**
+   * Cancels a task that has not ended. Queued or paused: canceled at once. Running: canceled at
+   * once as well (its claim ends), and its handler's ctx.signal aborts with a ClaimLostError, in
+   * whichever process it runs; its late result is not recorded. Resolves the canceled item.
+   */
   taskQueueCancelById(id: string): Promise<TaskQueueItem> {
-    return this.run('taskQueueCancelById', () => this.parts.maintenance.cancelById(id));
+    return this.run('taskQueueCancelById', () => this.parts.cancel.cancelById(id));
   }
 
   taskQueueStats(options?: { queueName?: string }): Promise<TaskQueueStats> {

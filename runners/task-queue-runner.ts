@@ -171,9 +171,17 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     this.#sweepInBackground();
     this.#sweepTimer = setInterval(() => this.#sweepInBackground(), this.options.pollIntervalMs);
     this.#sweepTimer.unref();
-    return this.#store.onEnqueued((queue) => {
-      if (queue === this.options.queueName || queue === '*') this.#wake.notify();
-    });
+    const unsubscribe = [
+      this.#store.onEnqueued((queue) => {
+        if (queue === this.options.queueName || queue === '*') this.#wake.notify();
+      }),
+      // A prefetched item whose claim is gone (canceled, reclaimed) is never started.
+      this.#store.onClaimLost(({ id, claimToken }) => {
+        const index = this.#buffer.findIndex((item) => item.id === id && item.claimToken === claimToken);
+        if (index >= 0) this.#buffer.splice(index, 1);
+      }),
+    ];
+    return () => unsubscribe.forEach((stop) => stop());
   }
 
   /** How many handlers run right now. */
@@ -327,7 +335,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
           this.emitSafely('task:retry', item, outcome.error, outcome.availableAt);
           // The loop may be asleep for the whole poll interval: let it plan for the retry's due time.
           this.#wake.notify();
-        } else this.emitSafely('task:failure', item, outcome.error);
+        } else if (outcome.status !== 'snoozed') this.emitSafely('task:failure', item, outcome.error);
       })
       .catch((error: unknown) => this.emitError(error))
       .finally(() => {

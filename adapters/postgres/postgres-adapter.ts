@@ -15,7 +15,7 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
-import { dropNotifyTrigger, installNotifyTrigger, listenChangeFeed } from './postgres-change-feed.js';
+import { dropNotifyTrigger, installNotifyTrigger, listenChangeFeed, notifyCanceled } from './postgres-change-feed.js';
 
 /**
  * Evaluated once per statement (an InitPlan): sets synchronous_commit off for this
@@ -30,8 +30,8 @@ const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::flo
  * timestamps) are filled in from the request, so fewer values cross the wire and get parsed.
  */
 const CLAIM_RETURNING = [
-  'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key',
-  ...['available_at', 'created_at', 'heartbeat_at'].map(epochMs),
+  'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key, progress_percent, progress_data',
+  ...['available_at', 'created_at', 'heartbeat_at', 'progress_updated_at'].map(epochMs),
 ].join(', ');
 
 /** The SQL type of each task_queue column, for rows read back out of one JSON parameter. */
@@ -172,6 +172,7 @@ export const postgresAdapter: Adapter = {
   },
 
   watchChanges: (knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed => listenChangeFeed(knex, tables, listener),
+  notifyCanceled,
   installExtras: installNotifyTrigger,
   dropExtras: dropNotifyTrigger,
 

@@ -8,6 +8,16 @@ import type { Knex } from 'knex';
 import type { ChangeFeed, ChangeListener, TableNames } from '../adapter.js';
 
 export const notifyChannel = (tables: TableNames): string => `taskstore_${tables.taskQueue}`;
+/**
+ * Cancels of running items, as `<id>:<token>`: a channel of their own, so no queue name can
+ * ever be read as one (a table name has at most 40 characters: the channel fits in 63).
+ */
+export const cancelChannel = (tables: TableNames): string => `taskstore_${tables.taskQueue}_cancel`;
+
+/** Announces a cancel of a running item (delivered at once: the statement runs outside a transaction). */
+export async function notifyCanceled(knex: Knex, tables: TableNames, id: string, token: string): Promise<void> {
+  await knex.raw('SELECT pg_notify(?, ?)', [cancelChannel(tables), `${id}:${token}`]);
+}
 
 /**
  * Idempotent, and quiet when already installed: creating a trigger locks the table, so it
@@ -49,6 +59,7 @@ interface RawClient {
 export function listenChangeFeed(knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed {
   const client = (knex as unknown as { client: RawClient }).client;
   const channel = notifyChannel(tables);
+  const cancels = cancelChannel(tables);
   let connection: PgClient | null = null;
   let closed = false;
   let failures = 0;
@@ -60,6 +71,10 @@ export function listenChangeFeed(knex: Knex, tables: TableNames, listener: Chang
       const next = await client.acquireRawConnection();
       next.on('notification', (message) => {
         if (message.channel === channel) listener.onChange(message.payload ?? '*');
+        else if (message.channel === cancels) {
+          const [id, token] = (message.payload ?? '').split(':');
+          if (id && token) listener.onCanceled?.(id, token);
+        }
       });
       const lost = (error?: Error) => {
         if (connection !== next) return;
@@ -76,7 +91,7 @@ export function listenChangeFeed(knex: Knex, tables: TableNames, listener: Chang
       };
       next.on('error', lost);
       next.on('end', lost);
-      await next.query(`LISTEN "${channel}"`);
+      await next.query(`LISTEN "${channel}"; LISTEN "${cancels}"`);
       connection = next;
       if (closed) await client.destroyRawConnection(next).catch(() => {});
       // Anything enqueued while we were not listening: let the runners look once.

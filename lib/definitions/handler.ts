@@ -2,8 +2,15 @@
  * Task handlers: what a user writes (`defineTask`) and what a run of it sees (`TaskContext`).
  */
 import { invalidArgument } from '../foundation/errors.js';
-import { MAX_ATTEMPTS_LIMIT, assertInteger, assertNonEmptyString, assertTimerDuration } from '../foundation/validate.js';
-import type { JsonCompatible, JsonObject, TaskQueueItem } from '../foundation/types.js';
+import {
+  MAX_ATTEMPTS_LIMIT,
+  MAX_DELAY_MS,
+  assertInteger,
+  assertNonEmptyString,
+  assertNonNegativeNumber,
+  assertTimerDuration,
+} from '../foundation/validate.js';
+import type { JsonCompatible, JsonObject, JsonValue, TaskQueueItem } from '../foundation/types.js';
 
 export type BackoffType = 'fixed' | 'linear' | 'exponential';
 
@@ -34,7 +41,24 @@ export interface TaskContext<P extends JsonCompatible<P> = JsonObject> {
   logSuccess(message: string): Promise<void>;
   /** Sets the task's output (free text; JSON is common). Persisted with the final write. */
   setOutput(text: string): void;
-  /** Aborted on timeout and when a runner stops with a grace timeout. */
+  /**
+   * Reports progress: `percent` from 0 to 100, and optional JSON `data` (at most 8 KiB as
+   * JSON); anything else throws INVALID_ARGUMENT. Written at most once per 500 ms per task
+   * (the latest value at the end of each window; one still waiting when the attempt ends is
+   * dropped), only while the claim holds; read back as `item.progress`.
+   */
+  setProgress(percent: number, data?: JsonValue): void;
+  /**
+   * Returns the marker that, returned from `handle`, puts the task back to queued for `ms`
+   * milliseconds without using an attempt: `return ctx.snooze(30_000)`. Throws
+   * INVALID_ARGUMENT for a negative or non-finite `ms`, or one over 3,650 days.
+   */
+  snooze(ms: number): TaskSnooze;
+  /**
+   * Aborted on timeout, when a runner stops with a grace timeout, and when the task's claim is
+   * gone: canceled (taskQueueCancelById, from any process) or reclaimed by the sweep. Then
+   * `signal.reason` is a ClaimLostError, and whatever the handler does next is not recorded.
+   */
   readonly signal: AbortSignal;
   /** 1 on the first attempt. 1 as well when run directly. */
   readonly attempt: number;
@@ -44,8 +68,30 @@ export interface TaskContext<P extends JsonCompatible<P> = JsonObject> {
   hasQueuedTask(): boolean;
 }
 
-/** What a handler returns: true or nothing = success; false = failure (retried while attempts remain). */
-export type TaskResult = boolean | void;
+/** What `ctx.snooze(ms)` returns; a handler returns it to snooze its task. */
+export interface TaskSnooze {
+  readonly snoozeMs: number;
+}
+
+/**
+ * What a handler returns: true or nothing = success; false = failure (retried while attempts
+ * remain); `ctx.snooze(ms)` = back to queued in ms, no attempt used.
+ */
+export type TaskResult = boolean | void | TaskSnooze;
+
+/** Markers made by ctx.snooze: only these snooze a task (a look-alike object is a success). */
+const SNOOZES = new WeakSet<object>();
+
+export function snoozeMarker(ms: unknown, name = 'ctx.snooze: ms'): TaskSnooze {
+  assertNonNegativeNumber(ms, name, MAX_DELAY_MS);
+  const marker = Object.freeze({ snoozeMs: ms });
+  SNOOZES.add(marker);
+  return marker;
+}
+
+export function isSnooze(value: unknown): value is TaskSnooze {
+  return typeof value === 'object' && value !== null && SNOOZES.has(value);
+}
 
 export interface TaskHandler<P extends JsonCompatible<P> = JsonObject> {
   readonly alias: string;

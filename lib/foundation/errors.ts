@@ -20,6 +20,21 @@ export class PermanentError extends Error {
   override readonly name = 'PermanentError';
 }
 
+/**
+ * The reason a running handler's ctx.signal aborts when its task's claim is gone: canceled
+ * (taskQueueCancelById), or reclaimed by the sweep (its heartbeat was too old). The attempt's
+ * result is not recorded either way: another write already decided the task's state.
+ */
+export class ClaimLostError extends Error {
+  override readonly name = 'ClaimLostError';
+  readonly reason: 'canceled' | 'reclaimed';
+
+  constructor(taskId: string, reason: 'canceled' | 'reclaimed') {
+    super(reason === 'canceled' ? `Task ${taskId} was canceled` : `Task ${taskId} was reclaimed: this worker's claim on it was lost`);
+    this.reason = reason;
+  }
+}
+
 export function isTaskStoreError(error: unknown, code?: TaskStoreErrorCode): error is TaskStoreError {
   return error instanceof TaskStoreError && (code === undefined || error.code === code);
 }

@@ -32,6 +32,25 @@ export function encodeParameters(params: unknown, name: string, maxBytes: number
   return text;
 }
 
+/**
+ * The JSON text of any JSON value (not only an object), with the same checks as parameters,
+ * at most `maxBytes` in UTF-8. For values that are not parameters (a task's progress data).
+ */
+export function encodeJsonValue(value: unknown, name: string, maxBytes: number): string {
+  let copy: unknown;
+  try {
+    copy = jsonCopy(value, name, 1, new Set());
+  } catch (error) {
+    if (error instanceof TaskStoreError) throw error;
+    throw invalidArgument(`${name} could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const text = JSON.stringify(copy);
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) {
+    throw invalidArgument(`${name} must be at most ${maxBytes} bytes as JSON (got ${Buffer.byteLength(text, 'utf8')})`);
+  }
+  return text;
+}
+
 /** A plain copy of a JSON value: only null-prototype objects, arrays and scalars (Dates as ISO text). */
 function jsonCopy(value: unknown, path: string, depth: number, seen: Set<object>): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;

@@ -3,7 +3,7 @@
  * Behaviour lives elsewhere; this file only names things.
  */
 import type { Knex } from 'knex';
-import type { JsonObject } from './json.js';
+import type { JsonObject, JsonValue } from './json.js';
 import type { RecurrenceRule } from './recurrence-rule.js';
 
 export type { RecurrenceRule };
@@ -100,6 +100,21 @@ export interface TaskQueueItem {
   createdAt: Date;
   updatedAt: Date;
   softDeletedAt: Date | null;
+  /**
+   * What the handler last reported through `ctx.setProgress`, or null when it never did.
+   * Kept when the task runs again (a retry, a snooze, a reclaim) until the handler reports anew.
+   */
+  progress: TaskProgress | null;
+}
+
+/** A running task's progress, as the handler reported it (docs/live-control.md). */
+export interface TaskProgress {
+  /** 0 to 100. */
+  percent: number;
+  /** The JSON value given with it, or null. */
+  data: JsonValue | null;
+  /** When it was written. */
+  updatedAt: Date;
 }
 
 export interface TaskQueueCreateInput {
@@ -161,12 +176,36 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** At most one queued/running item per key; a second enqueue rejects with ALREADY_EXISTS. */
   uniqueKey?: string;
+  /**
+   * With `uniqueKey`: while a queued (not yet running) task holds the key, replace its
+   * parameters and push its start to now + debounceMs instead of enqueueing; otherwise enqueue
+   * with this delay. Not with delayMs, runAt or throttleMs. See docs/live-control.md.
+   */
+  debounceMs?: number;
+  /**
+   * With `uniqueKey`: drop this enqueue while a task with the key is queued, running or paused,
+   * or started less than throttleMs ago. Not with debounceMs. See docs/live-control.md.
+   */
+  throttleMs?: number;
   /** Enqueue inside the caller's transaction: committed or rolled back with it. */
   transaction?: Knex.Transaction;
 }
 
-/** The batch form takes the same options, except `uniqueKey`, which applies to one task. */
-export type EnqueueManyOptions = Omit<EnqueueOptions, 'uniqueKey'>;
+/** Enqueue options that debounce or throttle: the result says what the enqueue did. */
+export type DebouncedEnqueueOptions = EnqueueOptions & ({ debounceMs: number } | { throttleMs: number });
+
+/**
+ * What a debounced or throttled enqueue did. 'enqueued': a new task (the item); 'debounced':
+ * the queued task holding the key got the new parameters and a later start (the item as
+ * updated); 'throttled': nothing was written (the item is the task that caused the drop).
+ */
+export type EnqueueOutcome = 'enqueued' | 'debounced' | 'throttled';
+
+/** The result of a debounced or throttled enqueue: the item, and what happened. */
+export type EnqueueResult = TaskQueueItem & { outcome: EnqueueOutcome };
+
+/** The batch form takes the same options, except those of a unique key, which apply to one task. */
+export type EnqueueManyOptions = Omit<EnqueueOptions, 'uniqueKey' | 'debounceMs' | 'throttleMs'>;
 
 /** Options of `store.enqueue(task, params, options)`: those of EnqueueOptions, plus the queue. */
 export interface TaskEnqueueOptions extends EnqueueOptions {
@@ -174,8 +213,11 @@ export interface TaskEnqueueOptions extends EnqueueOptions {
   queueName?: string;
 }
 
+/** `store.enqueue` options that debounce or throttle: the result says what the enqueue did. */
+export type DebouncedTaskEnqueueOptions = TaskEnqueueOptions & ({ debounceMs: number } | { throttleMs: number });
+
 /** Options of `store.enqueueMany(task, paramsList, options)`. */
-export type TaskEnqueueManyOptions = Omit<TaskEnqueueOptions, 'uniqueKey'>;
+export type TaskEnqueueManyOptions = Omit<TaskEnqueueOptions, 'uniqueKey' | 'debounceMs' | 'throttleMs'>;
 
 export type TaskQueueStats = Record<TaskStatus, number>;
 

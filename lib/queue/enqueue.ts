@@ -8,10 +8,12 @@ import type { PayloadLimits } from '../foundation/limits.js';
 import { encodeParameters } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { StoreEvents } from '../store/store-events.js';
+import type { KeyedEnqueue } from './keyed-enqueue.js';
 import { newQueueRow, queueItemFromRow, type NewQueueRow } from './queue-rows.js';
 import { PRIORITY_LIMIT, resolveQueueName, type TaskQueue } from './task-queue.js';
 import type {
   EnqueueOptions,
+  EnqueueResult,
   JsonObject,
   TaskDefinition,
   TaskEnqueueManyOptions,
@@ -29,7 +31,7 @@ import {
   assertStoredDate,
 } from '../foundation/validate.js';
 
-const KNOWN = ['delayMs', 'runAt', 'priority', 'maxAttempts', 'uniqueKey', 'transaction'];
+const KNOWN = ['delayMs', 'runAt', 'priority', 'maxAttempts', 'uniqueKey', 'debounceMs', 'throttleMs', 'transaction'];
 
 export function validateEnqueueOptions(options: EnqueueOptions | undefined, name: string): EnqueueOptions {
   if (options === undefined) return {};
@@ -41,11 +43,26 @@ export function validateEnqueueOptions(options: EnqueueOptions | undefined, name
   if (options.priority !== undefined) assertInteger(options.priority, `${name}.priority`, -PRIORITY_LIMIT, PRIORITY_LIMIT);
   if (options.maxAttempts !== undefined) assertInteger(options.maxAttempts, `${name}.maxAttempts`, 1, MAX_ATTEMPTS_LIMIT);
   if (options.uniqueKey !== undefined) assertNonEmptyString(options.uniqueKey, `${name}.uniqueKey`, 255);
+  validateKeyedOptions(options, name);
   const trx = options.transaction as unknown;
   if (trx !== undefined && (typeof trx !== 'function' || typeof (trx as { commit?: unknown }).commit !== 'function')) {
     throw invalidArgument(`${name}.transaction must be a knex transaction`);
   }
   return options;
+}
+
+/** debounceMs and throttleMs: each needs a unique key; debounceMs sets the delay itself; not both. */
+function validateKeyedOptions(options: EnqueueOptions, name: string): void {
+  const { debounceMs, throttleMs } = options;
+  if (debounceMs === undefined && throttleMs === undefined) return;
+  if (debounceMs !== undefined) assertNonNegativeNumber(debounceMs, `${name}.debounceMs`, MAX_DELAY_MS);
+  if (throttleMs !== undefined) assertNonNegativeNumber(throttleMs, `${name}.throttleMs`, MAX_DELAY_MS);
+  const which = debounceMs !== undefined ? 'debounceMs' : 'throttleMs';
+  if (options.uniqueKey === undefined) throw invalidArgument(`${name}.${which} needs a uniqueKey: it applies to the task holding that key`);
+  if (debounceMs !== undefined && throttleMs !== undefined) throw invalidArgument(`${name}: give debounceMs or throttleMs, not both`);
+  if (debounceMs !== undefined && (options.delayMs !== undefined || options.runAt !== undefined)) {
+    throw invalidArgument(`${name}: debounceMs sets the start (now + debounceMs); give no delayMs or runAt with it`);
+  }
 }
 
 /** One row per parameters object; the stored parameters carry `task_alias`. */
@@ -83,6 +100,7 @@ export interface EnqueueParts {
   readonly queue: TaskQueue;
   readonly events: StoreEvents;
   readonly limits: PayloadLimits;
+  readonly keyed: KeyedEnqueue;
   now(): Date;
 }
 
@@ -101,29 +119,49 @@ export class Enqueuer {
     paramsList: unknown[],
     options?: EnqueueOptions,
   ): Promise<TaskQueueItem[]> {
+    const { queue, resolved, rows } = await this.#prepare(action, queueName, alias, paramsList, options);
+    if (rows.length === 0) return [];
+    await this.#parts.queue.insert(rows, resolved.transaction);
+    this.#announce(queue, resolved);
+    return rows.map(queueItemFromRow);
+  }
+
+  /** Options checked, the definition found and active, the rows built. */
+  async #prepare(action: string, queueName: string, alias: string, paramsList: unknown[], options: EnqueueOptions | undefined) {
     const queue = resolveQueueName(queueName, `${action}: queueName`);
     assertNonEmptyString(alias, `${action}: alias`, 100);
     const resolved = validateEnqueueOptions(options, `${action}: options`);
-    if (paramsList.length === 0) return [];
+    if (paramsList.length === 0) return { queue, resolved, rows: [] };
     const definition = await this.#parts.definitions.findByAlias(alias, resolved.transaction);
     if (!definition) throw notFound(`no task definition with alias '${alias}'`);
     if (definition.status !== 'active') {
       throw new TaskStoreError('INVALID_STATE', `task definition '${definition.alias}' is ${definition.status}; activate it to enqueue`);
     }
-    const rows = buildEnqueueRows(
-      definition,
-      queue,
-      paramsList,
-      resolved,
-      this.#parts.now(),
-      action,
-      this.#parts.limits.maxParametersBytes,
-    );
-    await this.#parts.queue.insert(rows, resolved.transaction);
+    // A debounced task starts debounceMs from now, whether it is new or the queued one.
+    const timing = resolved.debounceMs === undefined ? resolved : { ...resolved, delayMs: resolved.debounceMs };
+    const { maxParametersBytes } = this.#parts.limits;
+    const rows = buildEnqueueRows(definition, queue, paramsList, timing, this.#parts.now(), action, maxParametersBytes);
+    return { queue, resolved, rows };
+  }
+
+  /** Tells runners once the rows are visible: now, or after the caller's commit. */
+  #announce(queue: string, resolved: EnqueueOptions): void {
     const announce = () => this.#parts.events.enqueued(queue);
     if (resolved.transaction) resolved.transaction.executionPromise.then(announce, () => {});
     else announce();
-    return rows.map(queueItemFromRow);
+  }
+
+  /** A debounced or throttled enqueue of one task (options with debounceMs or throttleMs): the item, and what happened. */
+  async enqueueKeyed(action: string, queueName: string, alias: string, params: unknown, options: EnqueueOptions): Promise<EnqueueResult> {
+    const { queue, resolved, rows } = await this.#prepare(action, queueName, alias, [params === undefined ? {} : params], options);
+    const row = rows[0] as NewQueueRow;
+    const { keyed } = this.#parts;
+    const result =
+      resolved.debounceMs !== undefined
+        ? await keyed.debounce(row, resolved.transaction)
+        : await keyed.throttle(row, resolved.throttleMs ?? 0, row.created_at, resolved.transaction);
+    if (result.outcome === 'enqueued') this.#announce(queue, resolved);
+    return { ...result.item, outcome: result.outcome };
   }
 
   /** One execution: the item itself. */
@@ -134,6 +172,9 @@ export class Enqueuer {
     params: JsonObject | undefined,
     options?: EnqueueOptions,
   ): Promise<TaskQueueItem> {
+    if (options?.debounceMs !== undefined || options?.throttleMs !== undefined) {
+      return this.enqueueKeyed(action, queueName, alias, params, options);
+    }
     const [item] = await this.enqueue(action, queueName, alias, [params === undefined ? {} : params], options);
     return item as TaskQueueItem;
   }
@@ -161,7 +202,9 @@ export class Enqueuer {
   /** The many-at-once form: an array of parameters objects, and no unique key. */
   enqueueMany(action: string, queueName: string, alias: string, paramsList: unknown, options?: EnqueueOptions): Promise<TaskQueueItem[]> {
     if (!Array.isArray(paramsList)) throw invalidArgument(`${action}: paramsList must be an array`);
-    if (options?.uniqueKey !== undefined) throw invalidArgument(`${action}: uniqueKey applies to one task; enqueue those one by one`);
+    if (options?.uniqueKey !== undefined || options?.debounceMs !== undefined || options?.throttleMs !== undefined) {
+      throw invalidArgument(`${action}: uniqueKey, debounceMs and throttleMs apply to one task; enqueue those one by one`);
+    }
     return this.enqueue(action, queueName, alias, paramsList, options);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The leases of claimed items: the claim itself and the guarded writes that keep or end it
- * (heartbeat, details lines, finish, release). Every such write names the item's id and claim
- * token, so a worker whose task was reclaimed changes nothing.
+ * (heartbeat, details lines, progress, finish, snooze, release). Every such write names the
+ * item's id and claim token, so a worker whose task was reclaimed or canceled changes nothing.
  */
 import type { Knex } from 'knex';
 import { retryTransient } from '../../adapters/adapter.js';
@@ -11,6 +11,7 @@ import { newId } from '../foundation/ids.js';
 import type { TaskQueueItem } from '../foundation/types.js';
 import { toTaskQueueItem } from '../store/rows.js';
 import type { StoreContext } from '../store/store-context.js';
+import type { LostClaim } from '../store/store-events.js';
 import { assertInteger } from '../foundation/validate.js';
 import { resolveQueueName, type TaskQueue } from './task-queue.js';
 
@@ -26,12 +27,22 @@ export class QueueLeases {
   readonly #ctx: StoreContext;
   readonly #queue: TaskQueue;
   readonly #announce: (queueName: string) => void;
+  readonly #lost: (lost: LostClaim) => void;
 
-  /** `announce` tells runners that released items are due again. */
-  constructor(context: StoreContext, queue: TaskQueue, announce: (queueName: string) => void = () => {}) {
+  /**
+   * `announce` tells runners that released or snoozed items are due (again); `lost` hears of
+   * the claims a heartbeat found gone, so their handlers stop.
+   */
+  constructor(
+    context: StoreContext,
+    queue: TaskQueue,
+    announce: (queueName: string) => void = () => {},
+    lost: (lost: LostClaim) => void = () => {},
+  ) {
     this.#ctx = context;
     this.#queue = queue;
     this.#announce = announce;
+    this.#lost = lost;
   }
 
   /** Claims up to `limit` due items of a queue in one statement, in claim order. */
@@ -82,13 +93,67 @@ export class QueueLeases {
     return changed === 1;
   }
 
-  /** Refreshes the heartbeat of running items; returns how many still hold their claim. */
+  /**
+   * Refreshes the heartbeat of running items; returns how many still hold their claim. When
+   * some no longer do, one more read finds which and why (canceled, or reclaimed), and each is
+   * reported as lost: their handlers' signals abort (docs/live-control.md).
+   */
   async heartbeat(items: readonly TaskQueueItem[]): Promise<number> {
     const held = items.filter((item) => item.claimToken !== null);
     if (held.length === 0) return 0;
-    return this.#retry(() =>
+    const kept = await this.#retry(() =>
       this.#leasedMany(held).update({ heartbeat_at: this.#ctx.adapter.databaseNow(this.#ctx.knex) ?? this.#ctx.now() }),
     );
+    if (kept < held.length) {
+      await this.#reportLost(held).catch((error: unknown) => this.#ctx.logger.warn('could not tell which claims were lost', error));
+    }
+    return kept;
+  }
+
+  /** Which of these items no longer hold their claim, and why: one read, only when a heartbeat fell short. */
+  async #reportLost(held: readonly TaskQueueItem[]): Promise<void> {
+    const rows = (await this.#queue
+      .table()
+      .whereIn(
+        'id',
+        held.map((item) => item.id),
+      )
+      .select('id', 'status', 'claim_token')) as { id: string; status: string; claim_token: string | null }[];
+    const current = new Map(rows.map((row) => [String(row.id), row]));
+    for (const item of held) {
+      const row = current.get(item.id);
+      if (row && row.claim_token === item.claimToken) continue;
+      this.#lost({ id: item.id, claimToken: item.claimToken as string, reason: row?.status === 'canceled' ? 'canceled' : 'reclaimed' });
+    }
+  }
+
+  /** Writes a running item's progress while its claim holds; false when the claim is gone. */
+  async setProgress(item: TaskQueueItem, percent: number, data: string | null): Promise<boolean> {
+    const changed = await this.#retry(() =>
+      this.#leasedMany([item]).update({ progress_percent: percent, progress_data: data, progress_updated_at: this.#ctx.now() }),
+    );
+    return changed === 1;
+  }
+
+  /**
+   * Ends an attempt by putting the item back to queued until `availableAt` without using an
+   * attempt (ctx.snooze): one guarded write, false when the claim was lost meanwhile.
+   */
+  async snooze(item: TaskQueueItem, snooze: { availableAt: Date; output: string; lines: readonly string[] }): Promise<boolean> {
+    const { knex, adapter } = this.#ctx;
+    const changed = await this.#retry(() =>
+      this.#leasedMany([item]).update({
+        status: 'queued',
+        attempts: knex.raw('attempts - 1'),
+        claim_token: null,
+        available_at: snooze.availableAt,
+        output: snooze.output,
+        updated_at: this.#ctx.now(),
+        details: adapter.appendLine(knex, 'details', snooze.lines.join('\n')),
+      }),
+    );
+    if (changed === 1) this.#announce(item.queueName);
+    return changed === 1;
   }
 
   /** The guarded final write of an attempt; false when the claim was lost meanwhile. */

@@ -89,5 +89,6 @@ export function queueItemFromRow(row: NewQueueRow): TaskQueueItem {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     softDeletedAt: null,
+    progress: null,
   };
 }

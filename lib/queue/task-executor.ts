@@ -1,13 +1,23 @@
 /**
  * Runs one claimed queue item: finds its definition and handler, gives the handler a fresh
- * context, enforces the timeout, keeps the heartbeat, and turns the outcome into the item's
- * next state with one guarded write.
+ * context, enforces the timeout, keeps the heartbeat, aborts the handler when its claim is
+ * lost (canceled, reclaimed), and turns the outcome into the item's next state with one
+ * guarded write (none when the claim was lost).
  */
 import { formatDetailsLine } from '../foundation/details.js';
 import { boundedLine, boundedOutput, type PayloadLimits } from '../foundation/limits.js';
 import { formatBytes, storableText, utf8Bytes } from '../foundation/text.js';
-import { PermanentError } from '../foundation/errors.js';
-import { DEFAULT_BACKOFF, backoffDelayMs, type TaskContext, type TaskHandler, type TaskResult } from '../definitions/handler.js';
+import { ClaimLostError, PermanentError } from '../foundation/errors.js';
+import {
+  DEFAULT_BACKOFF,
+  backoffDelayMs,
+  isSnooze,
+  snoozeMarker,
+  type TaskContext,
+  type TaskHandler,
+  type TaskResult,
+} from '../definitions/handler.js';
+import { ProgressWriter, checkProgress } from './progress-writer.js';
 import { paramAsString, withTaskAlias } from '../foundation/params.js';
 import type { Finish, QueueLeases } from './queue-leases.js';
 import type { Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
@@ -16,7 +26,11 @@ export type ExecutionOutcome =
   | { status: 'success' }
   | { status: 'retry'; error: Error; availableAt: Date }
   | { status: 'failed'; error: Error }
-  | { status: 'canceled'; error: Error };
+  | { status: 'canceled'; error: Error }
+  /** The handler returned ctx.snooze(ms): queued again at availableAt, no attempt used. */
+  | { status: 'snoozed'; availableAt: Date }
+  /** The claim was lost while the handler ran (canceled, reclaimed): nothing was written. */
+  | { status: 'lost'; error: ClaimLostError };
 
 export interface ExecutionResult {
   readonly outcome: ExecutionOutcome;
@@ -31,6 +45,8 @@ export interface ExecutorDependencies {
   findDefinition(id: string): Promise<TaskDefinition | null>;
   findHandler(alias: string): TaskHandler | undefined;
   now(): Date;
+  /** Registers a run so a lost claim aborts it (see TaskProcessor); returns the unregister function. */
+  track?(item: TaskQueueItem, abort: (reason: ClaimLostError) => void): () => void;
 }
 
 export interface ExecuteOptions {
@@ -74,6 +90,7 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
   }
 
   const run = new ExecutionContext(deps, item, definition.alias, options.signal);
+  const untrack = deps.track?.(item, (reason) => run.abort(reason));
   const heartbeat =
     options.heartbeatIntervalMs > 0
       ? setInterval(() => {
@@ -88,11 +105,19 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
     error = thrown instanceof Error ? thrown : new Error(String(thrown));
   } finally {
     clearInterval(heartbeat);
+    untrack?.();
     run.close();
     options.onHandlerDone?.();
   }
   await run.flushed();
 
+  const lost = run.lostClaim();
+  if (lost) {
+    // Another write decided the task's state (a cancel, a reclaim): the token fences this attempt out anyway.
+    deps.logger.debug(`task ${item.id}: ${lost.message}; the handler's result was not recorded`);
+    return { outcome: { status: 'lost', error: lost }, recorded: false };
+  }
+  if (!error && isSnooze(result)) return writeSnooze(deps, item, run.output, result.snoozeMs);
   if (!error && result !== false) return conclude(run.output, { status: 'success' }, ['Task completed']);
   const cause = error ?? new Error('Handler returned false');
   const lines = [error ? `Task failed: ${describeError(cause)}` : 'Task failed'];
@@ -159,6 +184,7 @@ async function writeOutcome(
   const { output, note } = boundedOutput(storableText(handlerOutput), deps.limits.maxOutputBytes);
   const lines = note === null ? statusLines : [note, ...statusLines];
   const stamped = lines.map((line) => boundedLine(formatDetailsLine(storableText(line), now)));
+  if (outcome.status === 'snoozed' || outcome.status === 'lost') throw new Error(`writeOutcome: ${outcome.status} is not a final write`);
   const finish: Finish =
     outcome.status === 'retry'
       ? { status: 'queued', lines: stamped, output, availableAt: outcome.availableAt }
@@ -166,6 +192,18 @@ async function writeOutcome(
   const recorded = await write(item, finish);
   if (!recorded) deps.logger.warn(`task ${item.id} was reclaimed before it finished; its result (${outcome.status}) was not recorded`);
   return { outcome, recorded };
+}
+
+/** ctx.snooze: back to queued at now + ms with attempts as they were, in one guarded write of its own (snoozes are rare). */
+async function writeSnooze(deps: ExecutorDependencies, item: TaskQueueItem, handlerOutput: string, ms: number): Promise<ExecutionResult> {
+  const now = deps.now();
+  const availableAt = new Date(now.getTime() + ms);
+  const { output, note } = boundedOutput(storableText(handlerOutput), deps.limits.maxOutputBytes);
+  const status = `Task snoozed for ${formatDelay(ms)} (no attempt used)`;
+  const lines = (note === null ? [status] : [note, status]).map((line) => boundedLine(formatDetailsLine(line, now)));
+  const recorded = await deps.leases.snooze(item, { availableAt, output, lines });
+  if (!recorded) deps.logger.warn(`task ${item.id} was reclaimed before it finished; its snooze was not recorded`);
+  return { outcome: { status: 'snoozed', availableAt }, recorded };
 }
 
 /** The per-execution state behind a TaskContext: nothing here is shared between runs. */
@@ -186,6 +224,8 @@ class ExecutionContext {
   #detailsRoom: number | null = null;
   #logFull = false;
   #detach = (): void => {};
+  /** Made on the first ctx.setProgress. */
+  #progress: ProgressWriter | null = null;
 
   constructor(
     private readonly deps: ExecutorDependencies,
@@ -206,6 +246,8 @@ class ExecutionContext {
       setOutput: (text: string) => {
         if (!this.#closed) this.output = String(text);
       },
+      setProgress: (percent: number, data?: unknown) => this.#setProgress(percent, data),
+      snooze: (ms: number) => snoozeMarker(ms),
       get signal() {
         return signal();
       },
@@ -248,7 +290,25 @@ class ExecutionContext {
     return this.#writes.then(() => undefined);
   }
 
+  #setProgress(percent: unknown, data: unknown): void {
+    const value = checkProgress(percent, data);
+    if (this.#closed) return;
+    this.#progress ??= new ProgressWriter((next) =>
+      this.deps.leases
+        .setProgress(this.item, next.percent, next.data)
+        .catch((error: unknown) => this.deps.logger.warn(`could not write the progress of task ${this.item.id}`, error)),
+    );
+    this.#progress.set(value);
+  }
+
+  /** The reason the claim was lost while the handler ran, if it was. */
+  lostClaim(): ClaimLostError | null {
+    return this.#abortReason instanceof ClaimLostError ? this.#abortReason : null;
+  }
+
+  /** Aborts ctx.signal; the first reason stands (a claim lost, then a timeout: still lost). */
   abort(reason: Error): void {
+    if (this.#aborted) return;
     this.#aborted = true;
     this.#abortReason = reason;
     this.#controller?.abort(reason);
@@ -256,6 +316,7 @@ class ExecutionContext {
 
   close(): void {
     this.#closed = true;
+    this.#progress?.close();
     this.#detach();
   }
 

@@ -5,9 +5,11 @@
  */
 import { FinishBatcher } from './finish-batcher.js';
 import { executeTask, type ExecutionResult, type ExecutorDependencies } from './task-executor.js';
-import { TaskStoreError, notFound } from '../foundation/errors.js';
+import { ClaimLostError, TaskStoreError, notFound } from '../foundation/errors.js';
 import type { HandlerRegistry } from '../definitions/handler-registry.js';
-import type { TaskContext } from '../definitions/handler.js';
+import { snoozeMarker, type TaskContext } from '../definitions/handler.js';
+import type { LostClaim } from '../store/store-events.js';
+import { checkProgress } from './progress-writer.js';
 import type { PayloadLimits } from '../foundation/limits.js';
 import { paramAsString, withTaskAlias } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
@@ -16,12 +18,14 @@ import type { OutcomeMetric, QueueMetrics } from './queue-metrics.js';
 import type { JsonObject, Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 import { assertNonEmptyString, assertPlainObject, assertTimerDuration } from '../foundation/validate.js';
 
-/** The metric an attempt's outcome counts under. */
-const METRIC_OF: Readonly<Record<ExecutionResult['outcome']['status'], OutcomeMetric>> = {
+/** The metric an attempt's outcome counts under; a snooze or a lost claim ended nothing. */
+const METRIC_OF: Readonly<Record<ExecutionResult['outcome']['status'], OutcomeMetric | null>> = {
   success: 'success',
   failed: 'failed',
   canceled: 'canceled',
   retry: 'retried',
+  snoozed: null,
+  lost: null,
 };
 
 /** How long a definition read for processing is reused before it is read again. */
@@ -48,6 +52,8 @@ export interface TaskProcessorParts {
   readonly logger: Logger;
   readonly limits: PayloadLimits;
   readonly heartbeatIntervalMs: number;
+  /** Subscribes to lost claims (StoreEvents.onClaimLost): the runs they belong to are aborted. */
+  onClaimLost(listener: (lost: LostClaim) => void): () => void;
 }
 
 export class TaskProcessor {
@@ -57,9 +63,15 @@ export class TaskProcessor {
   readonly #definitionCache = new Map<string, { definition: Promise<TaskDefinition | null>; at: number }>();
   /** When this store claimed an item it has not processed yet; a claim this fresh needs no check. */
   readonly #claimedAt = new WeakMap<TaskQueueItem, number>();
+  /** The runs of this store in flight, by item id: a lost claim aborts its run's ctx.signal. */
+  readonly #running = new Map<string, { token: string | null; abort: (reason: ClaimLostError) => void }>();
 
   constructor(parts: TaskProcessorParts) {
     this.#parts = parts;
+    parts.onClaimLost((lost) => {
+      const run = this.#running.get(lost.id);
+      if (run && run.token === lost.claimToken) run.abort(new ClaimLostError(lost.id, lost.reason));
+    });
     this.#batcher = new FinishBatcher(parts.leases, parts.logger);
     this.#executor = {
       leases: parts.leases,
@@ -68,6 +80,13 @@ export class TaskProcessor {
       findDefinition: (id) => this.#cachedDefinition(id),
       findHandler: (alias) => parts.handlers.find(alias),
       now: () => new Date(),
+      track: (item, abort) => {
+        const run = { token: item.claimToken, abort };
+        this.#running.set(item.id, run);
+        return () => {
+          if (this.#running.get(item.id) === run) this.#running.delete(item.id);
+        };
+      },
     };
   }
 
@@ -108,7 +127,8 @@ export class TaskProcessor {
       onHandlerDone: options.onHandlerDone,
       finish: options.batchFinish ? this.#batcher.write : undefined,
     });
-    if (result.recorded) this.#parts.metrics.record(claimed, METRIC_OF[result.outcome.status]);
+    const metric = METRIC_OF[result.outcome.status];
+    if (result.recorded && metric) this.#parts.metrics.record(claimed, metric);
     return result;
   }
 
@@ -130,6 +150,12 @@ export class TaskProcessor {
       setOutput: (text: string) => {
         output = String(text);
       },
+      // Outside the queue there is no row: progress is checked and logged; a snooze is a success.
+      setProgress: (percent: number, data?: unknown) => {
+        const value = checkProgress(percent, data);
+        logger.debug(`${handler.alias} progress: ${value.percent}%${value.data === null ? '' : ` ${value.data}`}`);
+      },
+      snooze: (ms: number) => snoozeMarker(ms),
       signal: signal ?? new AbortController().signal,
       attempt: 1,
       task: null,

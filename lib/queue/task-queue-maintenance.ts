@@ -100,7 +100,7 @@ export class TaskQueueMaintenance {
     return item;
   }
 
-  /** queued/paused → canceled. A running task cannot be canceled here. */
+  /** queued/paused → canceled. A running task is canceled by TaskCancel (task-cancel.ts), which calls this for the others. */
   async cancelById(id: string): Promise<TaskQueueItem> {
     return this.#transition(id, ['queued', 'paused'], 'cancel', (_current, now) => ({
       status: 'canceled',

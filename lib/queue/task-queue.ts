@@ -86,6 +86,8 @@ const ENTITY_KEYS = [
   'createdAt',
   'updatedAt',
   'softDeletedAt',
+  'progress',
+  'outcome',
 ];
 
 export class TaskQueue {

@@ -1,6 +1,6 @@
 /** Database rows (snake_case, driver-typed) to entities (camelCase, Date, numbers). */
 import { decodeParameters } from '../foundation/params.js';
-import type { TaskDefinition, TaskDefinitionStatus, TaskQueueItem, TaskStatus } from '../foundation/types.js';
+import type { JsonValue, TaskDefinition, TaskDefinitionStatus, TaskProgress, TaskQueueItem, TaskStatus } from '../foundation/types.js';
 
 type Row = Record<string, unknown>;
 
@@ -33,6 +33,22 @@ export function toTaskDefinition(row: Row): TaskDefinition {
   };
 }
 
+/** The progress columns (migration 005) as one value; null when never reported, or not selected. */
+function toProgress(row: Row): TaskProgress | null {
+  const at = row['progress_updated_at'];
+  if (at === null || at === undefined) return null;
+  let data: JsonValue | null = null;
+  const text = row['progress_data'];
+  if (typeof text === 'string' && text !== '') {
+    try {
+      data = JSON.parse(text) as JsonValue;
+    } catch {
+      data = null;
+    }
+  }
+  return { percent: Number(row['progress_percent']), data, updatedAt: toDate(at) };
+}
+
 export function toTaskQueueItem(row: Row): TaskQueueItem {
   return {
     id: str(row['id']),
@@ -54,5 +70,6 @@ export function toTaskQueueItem(row: Row): TaskQueueItem {
     createdAt: toDate(row['created_at']),
     updatedAt: toDate(row['updated_at']),
     softDeletedAt: toDateOrNull(row['soft_deleted_at']),
+    progress: toProgress(row),
   };
 }

@@ -1,7 +1,9 @@
 /**
  * What a store announces to its runners: enqueues (so a runner wakes at once instead of at
- * its next poll) and schedule changes. Other processes' enqueues arrive through the adapter's
- * change feed, which is open exactly while someone listens for enqueues.
+ * its next poll), schedule changes, and claims this process may hold that were lost (a cancel,
+ * a reclaim), so their handlers stop. Other processes' enqueues (and, on PostgreSQL, their
+ * cancels) arrive through the adapter's change feed, which is open exactly while someone
+ * listens for enqueues (a started runner does).
  */
 import { EventEmitter } from 'node:events';
 import type { ChangeFeed } from '../../adapters/adapter.js';
@@ -9,6 +11,15 @@ import type { StoreContext } from './store-context.js';
 
 /** A queue name, or '*' for "some queue changed, look again". */
 export type EnqueuedListener = (queueName: string) => void;
+
+/** A claim that is gone: the item's id, the claim token it had, and why (docs/live-control.md). */
+export interface LostClaim {
+  readonly id: string;
+  readonly claimToken: string;
+  readonly reason: 'canceled' | 'reclaimed';
+}
+
+export type ClaimLostListener = (lost: LostClaim) => void;
 
 export class StoreEvents {
   readonly #ctx: StoreContext;
@@ -26,6 +37,20 @@ export class StoreEvents {
     this.#events.emit('enqueued', queueName);
   }
 
+  /** A claim is gone (canceled here or, through the change feed, elsewhere; or found lost by a heartbeat). */
+  claimLost(lost: LostClaim): void {
+    this.#events.emit('claim-lost', lost);
+  }
+
+  /**
+   * Subscribes to lost claims. Does not open the change feed by itself: on PostgreSQL, other
+   * processes' cancels arrive while a runner (an enqueue listener) keeps it open; else a heartbeat finds them.
+   */
+  onClaimLost(listener: ClaimLostListener): () => void {
+    this.#events.on('claim-lost', listener);
+    return () => this.#events.off('claim-lost', listener);
+  }
+
   schedulesChanged(): void {
     this.#events.emit('schedules-changed');
   }
@@ -37,6 +62,7 @@ export class StoreEvents {
       const { adapter, knex, tables, logger } = this.#ctx;
       this.#changeFeed = adapter.watchChanges(knex, tables, {
         onChange: (queueName) => this.enqueued(queueName),
+        onCanceled: (id, claimToken) => this.claimLost({ id, claimToken, reason: 'canceled' }),
         onError: (error) => logger.warn('change feed trouble (runners keep polling)', error),
       });
     }

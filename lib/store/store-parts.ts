@@ -11,16 +11,18 @@ import { assertLimitsFit } from '../foundation/limits.js';
 import { HandlerRegistry } from '../definitions/handler-registry.js';
 import { TaskDefinitions } from '../definitions/task-definitions.js';
 import { Enqueuer } from '../queue/enqueue.js';
+import { KeyedEnqueue } from '../queue/keyed-enqueue.js';
 import { QueueInsights } from '../queue/queue-insights.js';
 import { QueueLeases } from '../queue/queue-leases.js';
 import { QueueMetrics } from '../queue/queue-metrics.js';
 import { TaskProcessor } from '../queue/task-processor.js';
+import { TaskCancel } from '../queue/task-cancel.js';
 import { TaskQueueMaintenance } from '../queue/task-queue-maintenance.js';
 import { TaskQueue } from '../queue/task-queue.js';
 import { ScheduleFiring } from '../schedules/schedule-firing.js';
 import { Schedules } from '../schedules/schedules.js';
 import type { StoreContext } from './store-context.js';
-import { StoreEvents } from './store-events.js';
+import { StoreEvents, type LostClaim } from './store-events.js';
 import type { ResolvedTaskStoreOptions } from './store-options.js';
 
 export interface StoreParts {
@@ -39,6 +41,7 @@ export interface StoreParts {
   readonly leases: QueueLeases;
   readonly enqueuer: Enqueuer;
   readonly maintenance: TaskQueueMaintenance;
+  readonly cancel: TaskCancel;
   readonly processor: TaskProcessor;
   readonly metrics: QueueMetrics;
   readonly insights: QueueInsights;
@@ -60,11 +63,13 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
   };
   const events = new StoreEvents(context);
   const announce = (queueName: string) => events.enqueued(queueName);
+  const claimLost = (lost: LostClaim) => events.claimLost(lost);
   // Local writes to definitions make processing read them again at once.
   const definitions = new TaskDefinitions(context, () => processor.forgetDefinitions());
   const handlers = new HandlerRegistry();
   const queue = new TaskQueue(context, announce);
-  const leases = new QueueLeases(context, queue, announce);
+  const leases = new QueueLeases(context, queue, announce, claimLost);
+  const maintenance = new TaskQueueMaintenance(context, queue, announce);
   const metrics = new QueueMetrics(context, options.metricsIntervalMs);
   const processor = new TaskProcessor({
     metrics,
@@ -74,6 +79,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     logger: options.logger,
     limits: context.limits,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    onClaimLost: (listener) => events.onClaimLost(listener),
   });
   const { tables, connection } = options;
   return {
@@ -94,8 +100,16 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     handlers,
     queue,
     leases,
-    enqueuer: new Enqueuer({ definitions, queue, events, limits: context.limits, now: context.now }),
-    maintenance: new TaskQueueMaintenance(context, queue, announce),
+    enqueuer: new Enqueuer({
+      definitions,
+      queue,
+      events,
+      limits: context.limits,
+      keyed: new KeyedEnqueue(context, queue),
+      now: context.now,
+    }),
+    maintenance,
+    cancel: new TaskCancel(context, queue, maintenance, claimLost),
     processor,
     metrics,
     insights: new QueueInsights(context, queue, metrics),

@@ -122,6 +122,30 @@ forEachDialect('taskstore CLI', (t) => {
     expect(hasNoStack(missing.stderr)).to.equal(true);
   });
 
+  it('show prints the progress a handler reported; cancel cancels a running task and says so', async () => {
+    await definition('Echo');
+    const queued = await t.store.taskDefinitionEnqueueByAlias('live', 'Echo', {});
+    const running = await t.store.taskQueueClaimNext('live');
+    expect((await cli('show', queued.id)).stdout).to.not.match(/^progress:/m);
+    // What ctx.setProgress writes, written here by hand: no handler runs in this test.
+    await t.store
+      .knex('task_queue')
+      .where({ id: queued.id })
+      .update({ progress_percent: 40, progress_data: '{"step":"resize"}', progress_updated_at: new Date() });
+    expect((await cli('show', queued.id)).stdout).to.match(/^progress:\s+40% at \S+ \S+ \{"step":"resize"\}$/m);
+    expect(JSON.parse((await cli('show', queued.id, '--json')).stdout)).to.deep.include({
+      progress: {
+        percent: 40,
+        data: { step: 'resize' },
+        updatedAt: JSON.parse(JSON.stringify((await t.store.taskQueueFindById(queued.id))!.progress!.updatedAt)),
+      },
+    });
+    const canceled = await cli('cancel', running!.id);
+    expect(canceled.code, canceled.stderr).to.equal(0);
+    expect(canceled.stdout).to.equal(`canceled ${running!.id} while running: its handler is told to stop (ctx.signal) (now canceled)\n`);
+    expect(await t.store.taskQueueFindById(running!.id)).to.include({ status: 'canceled', claimToken: null });
+  });
+
   it('stats counts by status; retry and cancel move tasks, and refuse the wrong state with exit 4', async () => {
     await definition('Echo');
     const queued = await t.store.taskDefinitionEnqueueByAlias('', 'Echo', {});
@@ -225,9 +249,9 @@ forEachDialect('taskstore CLI', (t) => {
     const run = (...args: string[]) => runCli(['--database', fresh.url, ...args], { cwd: fixture.dir });
     try {
       const steps = {
-        sqlite: 'migrations 001-create-tables, 007-queue-metrics',
-        postgres: 'migrations 001-create-tables, 002-change-notifications, 007-queue-metrics',
-        mysql: 'migrations 001-create-tables, 003-exact-comparison, 007-queue-metrics',
+        sqlite: 'migrations 001-create-tables, 005-live-control, 007-queue-metrics',
+        postgres: 'migrations 001-create-tables, 002-change-notifications, 005-live-control, 007-queue-metrics',
+        mysql: 'migrations 001-create-tables, 003-exact-comparison, 005-live-control, 007-queue-metrics',
       }[t.dialect];
       const first = await run('migrate');
       expect(first.code, first.stderr).to.equal(0);

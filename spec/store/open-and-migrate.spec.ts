@@ -51,9 +51,9 @@ forEachDialect('TaskStore.open and migrations', (t) => {
     const tables = freshTables();
     const store = await t.openStore({ ...tables, automigrate: false });
     const fresh = {
-      sqlite: ['001-create-tables', '007-queue-metrics'],
-      postgres: ['001-create-tables', '002-change-notifications', '007-queue-metrics'], // the notify trigger
-      mysql: ['001-create-tables', '003-exact-comparison', '007-queue-metrics'], // the NO PAD collation
+      sqlite: ['001-create-tables', '005-live-control', '007-queue-metrics'], // the progress columns
+      postgres: ['001-create-tables', '002-change-notifications', '005-live-control', '007-queue-metrics'], // the notify trigger
+      mysql: ['001-create-tables', '003-exact-comparison', '005-live-control', '007-queue-metrics'], // the NO PAD collation
     }[t.dialect];
     expect(await store.migrateUp()).to.deep.equal(fresh);
     expect(await store.migrateUp()).to.deep.equal([]);

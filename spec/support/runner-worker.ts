@@ -8,6 +8,10 @@
  *   saw succeed ('task:success'), then exits 0.
  * mode 'hang': registers a handler that prints 'started <task id>' and never settles, starts
  *   one runner and stays alive until killed.
+ * mode 'cancel': like 'hang', but the handler waits for ctx.signal to abort, prints
+ *   'aborted <reason name> <reason.reason>', then returns true (a late success). The runner's
+ *   unstuckMinutes is the last argument (it sets the heartbeat: a quarter of it). On SIGTERM it
+ *   stops the runner (waiting for the handler and whatever it writes), prints 'stopped' and exits 0.
  * Exits 1 with the error on stderr on failure.
  */
 import { TaskQueueRunner, TaskStore, defineTask } from '../../lib/index.js';
@@ -56,14 +60,36 @@ async function hang(store: TaskStore, queue: string, alias: string, maxAttempts:
   return new Promise<never>(() => undefined);
 }
 
+async function cancelable(store: TaskStore, queue: string, alias: string, unstuckMinutes: number): Promise<void> {
+  await store.taskHandlerAdd(
+    defineTask({
+      alias,
+      async handle(ctx) {
+        process.stdout.write(`started ${ctx.task!.id}\n`);
+        const reason = await new Promise<unknown>((resolve) => ctx.signal.addEventListener('abort', () => resolve(ctx.signal.reason)));
+        const { name, reason: why } = reason as { name?: string; reason?: string };
+        process.stdout.write(`aborted ${name} ${why}\n`);
+        return true; // the late finish: it must not overwrite the cancel
+      },
+    }),
+  );
+  const runner = new TaskQueueRunner(store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes });
+  runner.on('error', (error) => process.stderr.write(`runner error: ${error.message}\n`));
+  runner.start();
+  await new Promise((resolve) => process.once('SIGTERM', resolve));
+  await runner.stop();
+  process.stdout.write('stopped\n');
+}
+
 async function main(): Promise<void> {
   const [database, queue, alias, mode, attempts = '1'] = process.argv.slice(2);
-  if (!database || !queue || !alias || (mode !== 'drain' && mode !== 'hang')) {
-    throw new Error('usage: runner-worker <database-url> <queue> <alias> drain|hang [maxAttempts]');
+  if (!database || !queue || !alias || (mode !== 'drain' && mode !== 'hang' && mode !== 'cancel')) {
+    throw new Error('usage: runner-worker <database-url> <queue> <alias> drain|hang [maxAttempts] | cancel <unstuckMinutes>');
   }
   const store = await TaskStore.open({ database, automigrate: false });
   try {
     if (mode === 'drain') await drain(store, queue, alias, Number(attempts));
+    else if (mode === 'cancel') await cancelable(store, queue, alias, Number(attempts));
     else await hang(store, queue, alias, Number(attempts));
   } finally {
     await store.close();

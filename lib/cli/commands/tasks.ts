@@ -132,6 +132,10 @@ export const showCommand: Command = {
         ['took', formatDuration(runTime(item))],
       ];
       if (item.uniqueKey) fields.push(['unique key', item.uniqueKey]);
+      if (item.progress) {
+        const { percent, data, updatedAt } = item.progress;
+        fields.push(['progress', `${percent}% at ${formatDate(updatedAt)}${data === null ? '' : ` ${JSON.stringify(data)}`}`]);
+      }
       const out = context.out.stdout;
       line(out, formatFields(fields));
       line(out, `\nparameters:\n${JSON.stringify(item.parameters, null, 2)}`);
@@ -176,9 +180,12 @@ function transitionCommand(name: 'retry' | 'cancel', summary: string, detail: st
       if (helpRequested(context, parsed, usage)) return 0;
       const id = required(parsed.positionals, 0, 'the task id');
       await withStore(context, parsed.string('database'), async (store) => {
+        // Only for the message: the cancel itself decides on the state it finds.
+        const before = name === 'cancel' ? await store.taskQueueFindById(id) : null;
         const item = name === 'retry' ? await store.taskQueueRequeueById(id) : await store.taskQueueCancelById(id);
         if (context.out.json) return printJson(context.out, item);
-        line(context.out.stdout, `${name === 'retry' ? 'requeued' : 'canceled'} ${item.id} (now ${item.status})`);
+        const was = before?.status === 'running' ? ' while running: its handler is told to stop (ctx.signal)' : '';
+        line(context.out.stdout, `${name === 'retry' ? 'requeued' : 'canceled'} ${item.id}${was} (now ${item.status})`);
       });
       return 0;
     },
@@ -192,8 +199,8 @@ export const retryCommand = transitionCommand(
 );
 export const cancelCommand = transitionCommand(
   'cancel',
-  'cancel a queued or paused task',
-  'a queued or paused task becomes canceled (a running task cannot be canceled)',
+  'cancel a queued, paused or running task',
+  "a queued, paused or running task becomes canceled; a running one's handler sees ctx.signal abort (in any process) and its result is not recorded",
 );
 
 const PURGE_USAGE = `usage: taskstore purge --older-than 7d [--status s[,s…]] [--queue name]
