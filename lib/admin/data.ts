@@ -5,7 +5,8 @@
  * definitions.
  */
 import type { TaskStore } from '../task-store.js';
-import { TASK_STATUSES, type QueueTimings, type TaskDefinition, type TaskQueueItem, type TaskQueueStats } from '../foundation/types.js';
+import type { QueueTimings } from '../foundation/insight-types.js';
+import { TASK_STATUSES, type TaskDefinition, type TaskQueueItem, type TaskQueueStats } from '../foundation/types.js';
 import { taskQueryFor, type TaskFilters } from './filters.js';
 
 export interface QueueStats {

@@ -9,7 +9,6 @@ import type { RecurrenceRule } from './recurrence-rule.js';
 export type { RecurrenceRule };
 export type { JsonCompatible, JsonObject, JsonPrimitive, JsonValue, NoInference } from './json.js';
 export type { Logger, TableNameOptions, TaskStoreOptions } from './store-options-types.js';
-export type * from './insight-types.js';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 

@@ -3,7 +3,14 @@
  * counts by queue and by definition, throughput and wait/run times over a period. One
  * statement each; what dashboards are built on (docs/dashboard.md, "Reads for dashboards").
  */
-import type { DefinitionCounts, QueueCounts, QueueTimings, Throughput, ThroughputQuery, TimingsQuery } from '../foundation/types.js';
+import type {
+  DefinitionCounts,
+  QueueCounts,
+  QueueTimings,
+  Throughput,
+  ThroughputQuery,
+  TimingsQuery,
+} from '../foundation/insight-types.js';
 import { ScheduleMethods } from '../schedules/schedule-methods.js';
 
 export abstract class InsightMethods extends ScheduleMethods {

@@ -4,20 +4,18 @@
  * period from the metrics workers record (queue-metrics.ts).
  */
 import { invalidArgument } from '../foundation/errors.js';
-import {
-  TASK_STATUSES,
-  type DefinitionCounts,
-  type Percentiles,
-  type QueueCounts,
-  type QueueTimings,
-  type TaskQueueStats,
-  type TaskStatus,
-  type Throughput,
-  type ThroughputBucket,
-  type ThroughputCounts,
-  type ThroughputQuery,
-  type TimingsQuery,
-} from '../foundation/types.js';
+import { TASK_STATUSES, type TaskQueueStats, type TaskStatus } from '../foundation/types.js';
+import type {
+  DefinitionCounts,
+  Percentiles,
+  QueueCounts,
+  QueueTimings,
+  Throughput,
+  ThroughputBucket,
+  ThroughputCounts,
+  ThroughputQuery,
+  TimingsQuery,
+} from '../foundation/insight-types.js';
 import { assertInteger, assertKnownKeys, assertPlainObject, assertStoredDate } from '../foundation/validate.js';
 import type { StoreContext } from '../store/store-context.js';
 import { toDate } from '../store/rows.js';
