@@ -3,7 +3,7 @@
  * every command's human and JSON output, its exit code, and one-line errors.
  */
 import { expect } from 'chai';
-import { createTestDatabase, forEachDialect, waitFor } from '../support/index.js';
+import { createTestDatabase, forEachDialect, freshMigrationSteps, waitFor } from '../support/index.js';
 import type { TaskQueueItem } from '../../lib/index.js';
 import { handlersFixture, hasNoStack, runCli, startCli } from './cli-helpers.js';
 
@@ -248,11 +248,7 @@ forEachDialect('taskstore CLI', (t) => {
     const fresh = await createTestDatabase(t.dialect);
     const run = (...args: string[]) => runCli(['--database', fresh.url, ...args], { cwd: fixture.dir });
     try {
-      const steps = {
-        sqlite: 'migrations 001-create-tables, 005-live-control, 007-queue-metrics',
-        postgres: 'migrations 001-create-tables, 002-change-notifications, 005-live-control, 007-queue-metrics',
-        mysql: 'migrations 001-create-tables, 003-exact-comparison, 005-live-control, 007-queue-metrics',
-      }[t.dialect];
+      const steps = `migrations ${freshMigrationSteps(t.dialect).join(', ')}`;
       const first = await run('migrate');
       expect(first.code, first.stderr).to.equal(0);
       expect(first.stdout).to.equal(`created tables task_definition, task_queue, task_schedule (${t.dialect}; ${steps})\n`);

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { forEachDialect } from '../support/index.js';
+import { MIGRATION_NAMES, forEachDialect } from '../support/index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CONSUMER = join(ROOT, 'spec', 'package', 'consumer');
@@ -173,16 +173,10 @@ forEachDialect('the knex CLI with taskstore/migrations, from the installed packa
     expect(await tablesExist()).to.deep.equal([false, false, false]);
     const latest = await knex('migrate:latest');
     expect(latest.code, latest.stdout + latest.stderr).to.equal(0);
-    expect(latest.stdout).to.match(/Batch 1 run: 5 migrations/);
+    expect(latest.stdout).to.include(`Batch 1 run: ${MIGRATION_NAMES.length} migrations`);
     expect(await tablesExist()).to.deep.equal([true, true, true]);
     const recorded = await t.store.knex('app_task_queue_knex_migrations').orderBy('id').pluck('name');
-    expect(recorded).to.deep.equal([
-      '001-create-tables',
-      '002-change-notifications',
-      '003-exact-comparison',
-      '005-live-control',
-      '007-queue-metrics',
-    ]);
+    expect(recorded).to.deep.equal(MIGRATION_NAMES);
 
     // The same schema as TaskStore.open makes: nothing left for migrateUp, and the store works on it.
     const store = await t.openStore({
@@ -200,7 +194,7 @@ forEachDialect('the knex CLI with taskstore/migrations, from the installed packa
     expect((await knex('migrate:latest')).stdout).to.match(/Already up to date/);
     const rollback = await knex('migrate:rollback', '--all');
     expect(rollback.code, rollback.stdout + rollback.stderr).to.equal(0);
-    expect(rollback.stdout).to.match(/rolled back: 4 migrations/);
+    expect(rollback.stdout).to.include(`rolled back: ${MIGRATION_NAMES.length} migrations`);
     expect(await tablesExist()).to.deep.equal([false, false, false]);
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import knexFactory from 'knex';
 import { TaskStore, TaskStoreError } from '../../lib/index.js';
 import type { TaskStoreOptions } from '../../lib/index.js';
-import { expectError, forEachDialect, knexConfigFor, uniqueTable } from '../support/index.js';
+import { expectError, forEachDialect, freshMigrationSteps, knexConfigFor, uniqueTable } from '../support/index.js';
 
 function freshTables(): Required<Pick<TaskStoreOptions, 'taskDefinitionTableName' | 'taskQueueTableName' | 'scheduleTableName'>> {
   return {
@@ -50,11 +50,7 @@ forEachDialect('TaskStore.open and migrations', (t) => {
   it('migrateUp resolves the steps that changed the schema: all that apply on a fresh database, [] once up to date', async function () {
     const tables = freshTables();
     const store = await t.openStore({ ...tables, automigrate: false });
-    const fresh = {
-      sqlite: ['001-create-tables', '005-live-control', '007-queue-metrics'], // the progress columns
-      postgres: ['001-create-tables', '002-change-notifications', '005-live-control', '007-queue-metrics'], // the notify trigger
-      mysql: ['001-create-tables', '003-exact-comparison', '005-live-control', '007-queue-metrics'], // the NO PAD collation
-    }[t.dialect];
+    const fresh = freshMigrationSteps(t.dialect);
     expect(await store.migrateUp()).to.deep.equal(fresh);
     expect(await store.migrateUp()).to.deep.equal([]);
     const index = `${tables.taskQueueTableName}_task_id_idx`;

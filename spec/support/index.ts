@@ -4,3 +4,4 @@ export * from './expect-error.js';
 export * from './fixtures.js';
 export * from './hooks.js';
 export * from './wait.js';
+export * from './migrations.js';
