@@ -30,11 +30,11 @@ import type {
 } from './foundation/types.js';
 import type { ExecutionResult } from './queue/task-executor.js';
 import type { ProcessOptions } from './queue/task-processor.js';
-import { ScheduleMethods } from './schedules/schedule-methods.js';
+import { QueueSettingsMethods } from './queue/queue-settings-methods.js';
 import type { EnqueuedListener } from './store/store-events.js';
 import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './store/store-options.js';
 
-export class TaskStore extends ScheduleMethods {
+export class TaskStore extends QueueSettingsMethods {
   private constructor(options: ResolvedTaskStoreOptions) {
     super(options);
   }
@@ -203,10 +203,10 @@ export class TaskStore extends ScheduleMethods {
     return this.run('taskQueueNextDueAt', () => this.parts.queue.nextDueAt(queueName));
   }
 
-  /** Claims up to `limit` due items in one statement, in claim order. */
+  /** Claims up to `limit` due items, in claim order, within the queue's settings (none from a paused queue). */
   taskQueueClaim(queueName: string, limit: number): Promise<TaskQueueItem[]> {
     return this.run('taskQueueClaim', async () => {
-      const items = await this.parts.leases.claim(queueName, limit);
+      const { items } = await this.parts.claims.claim(queueName, limit);
       this.parts.processor.noteClaimed(items);
       return items;
     });

@@ -11,6 +11,7 @@ import { resolveQueueName } from '../lib/queue/task-queue.js';
 import type { Logger, TaskQueueItem } from '../lib/foundation/types.js';
 import { withDefaults, type KnownKeys } from '../lib/foundation/options.js';
 import { assertInteger, assertTimerDuration } from '../lib/foundation/validate.js';
+import { QueueGate } from './queue-gate.js';
 import { RunnerLifecycle, failureBackoffMs } from './runner-lifecycle.js';
 import { Semaphore } from './semaphore.js';
 import { WakeSignal } from './wake-signal.js';
@@ -137,6 +138,8 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
   #waitingForWrites = false;
   readonly #parallelClaims: number;
   readonly #claimChunk: number;
+  /** The queue's settings: which claim, and how long to sleep when a limit holds work back. */
+  readonly #gate: QueueGate;
 
   constructor(store: TaskStore, options: TaskQueueRunnerOptions = {}) {
     super(store);
@@ -150,6 +153,11 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     const capacity = this.options.maxConcurrency + this.options.prefetch;
     this.#parallelClaims = store.capabilities.concurrentWriters && capacity >= 40 ? 2 : 1;
     this.#claimChunk = Math.min(MAX_CLAIM_BATCH, Math.max(1, Math.ceil(capacity / this.#parallelClaims)));
+    this.#gate = new QueueGate(store, this.options, {
+      wake: () => this.#wake.notify(),
+      releasePrefetch: () => void this.#store.taskQueueRelease(this.#buffer.splice(0)).catch((error: unknown) => this.emitError(error)),
+      onError: (error) => this.emitError(error),
+    });
   }
 
   get queueName(): string {
@@ -171,9 +179,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     this.#sweepInBackground();
     this.#sweepTimer = setInterval(() => this.#sweepInBackground(), this.options.pollIntervalMs);
     this.#sweepTimer.unref();
-    return this.#store.onEnqueued((queue) => {
-      if (queue === this.options.queueName || queue === '*') this.#wake.notify();
-    });
+    return this.#gate.start();
   }
 
   /** How many handlers run right now. */
@@ -274,8 +280,8 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
       }
       const wanted = Math.min(capacity, this.#claimChunk);
       this.#reserved += wanted;
-      const claim = this.#store
-        .taskQueueClaim(this.options.queueName, wanted)
+      const claim = this.#gate
+        .claim(wanted)
         .then(
           (items) => {
             for (const item of items) {
@@ -332,6 +338,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
       .catch((error: unknown) => this.emitError(error))
       .finally(() => {
         release();
+        this.#gate.finished();
         this.#inFlight.delete(item);
         this.#handlerDoneAt.delete(item);
         if (this.#waitingForWrites) this.#changed.notify();
@@ -349,8 +356,8 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
    */
   async #idleWaitMs(): Promise<number> {
     const next = await this.#store.taskQueueNextDueAt(this.options.queueName);
-    if (next === null) return this.options.pollIntervalMs;
-    return Math.min(this.options.pollIntervalMs, Math.max(MIN_IDLE_WAIT_MS, next.getTime() - Date.now() + WAKE_MARGIN_MS));
+    const dueMs = next === null ? Infinity : next.getTime() - Date.now() + WAKE_MARGIN_MS;
+    return this.#gate.idleWaitMs(next, Math.min(this.options.pollIntervalMs, Math.max(MIN_IDLE_WAIT_MS, dueMs)));
   }
 
   /**

@@ -8,6 +8,8 @@ import type { Knex } from 'knex';
 import type { ChangeFeed, ChangeListener, TableNames } from '../adapter.js';
 
 export const notifyChannel = (tables: TableNames): string => `taskstore_${tables.taskQueue}`;
+/** Settings writes (pause, resume, limits) announce the queue here, inside their transaction. */
+export const settingsChannel = (tables: TableNames): string => `taskstore_${tables.taskQueue}_settings`;
 
 /**
  * Idempotent, and quiet when already installed: creating a trigger locks the table, so it
@@ -49,6 +51,7 @@ interface RawClient {
 export function listenChangeFeed(knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed {
   const client = (knex as unknown as { client: RawClient }).client;
   const channel = notifyChannel(tables);
+  const settings = settingsChannel(tables);
   let connection: PgClient | null = null;
   let closed = false;
   let failures = 0;
@@ -60,6 +63,7 @@ export function listenChangeFeed(knex: Knex, tables: TableNames, listener: Chang
       const next = await client.acquireRawConnection();
       next.on('notification', (message) => {
         if (message.channel === channel) listener.onChange(message.payload ?? '*');
+        else if (message.channel === settings) listener.onSettingsChange(message.payload ?? '*');
       });
       const lost = (error?: Error) => {
         if (connection !== next) return;
@@ -76,11 +80,14 @@ export function listenChangeFeed(knex: Knex, tables: TableNames, listener: Chang
       };
       next.on('error', lost);
       next.on('end', lost);
-      await next.query(`LISTEN "${channel}"`);
+      await next.query(`LISTEN "${channel}"; LISTEN "${settings}"`);
       connection = next;
       if (closed) await client.destroyRawConnection(next).catch(() => {});
-      // Anything enqueued while we were not listening: let the runners look once.
-      if (failures > 0) listener.onChange('*');
+      // Anything enqueued or configured while we were not listening: let the runners look once.
+      if (failures > 0) {
+        listener.onSettingsChange('*');
+        listener.onChange('*');
+      }
       failures = 0;
     } catch (error) {
       if (closed) return;

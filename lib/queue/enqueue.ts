@@ -29,7 +29,7 @@ import {
   assertStoredDate,
 } from '../foundation/validate.js';
 
-const KNOWN = ['delayMs', 'runAt', 'priority', 'maxAttempts', 'uniqueKey', 'transaction'];
+const KNOWN = ['delayMs', 'runAt', 'priority', 'maxAttempts', 'uniqueKey', 'group', 'transaction'];
 
 export function validateEnqueueOptions(options: EnqueueOptions | undefined, name: string): EnqueueOptions {
   if (options === undefined) return {};
@@ -41,6 +41,7 @@ export function validateEnqueueOptions(options: EnqueueOptions | undefined, name
   if (options.priority !== undefined) assertInteger(options.priority, `${name}.priority`, -PRIORITY_LIMIT, PRIORITY_LIMIT);
   if (options.maxAttempts !== undefined) assertInteger(options.maxAttempts, `${name}.maxAttempts`, 1, MAX_ATTEMPTS_LIMIT);
   if (options.uniqueKey !== undefined) assertNonEmptyString(options.uniqueKey, `${name}.uniqueKey`, 255);
+  if (options.group !== undefined) assertNonEmptyString(options.group, `${name}.group`, 255);
   const trx = options.transaction as unknown;
   if (trx !== undefined && (typeof trx !== 'function' || typeof (trx as { commit?: unknown }).commit !== 'function')) {
     throw invalidArgument(`${name}.transaction must be a knex transaction`);
@@ -73,6 +74,7 @@ export function buildEnqueueRows(
       priority: options.priority ?? 0,
       availableAt,
       uniqueKey: options.uniqueKey ?? null,
+      group: options.group ?? null,
       now,
     });
   });

@@ -11,7 +11,9 @@ import { assertLimitsFit } from '../foundation/limits.js';
 import { HandlerRegistry } from '../definitions/handler-registry.js';
 import { TaskDefinitions } from '../definitions/task-definitions.js';
 import { Enqueuer } from '../queue/enqueue.js';
+import { QueueClaims } from '../queue/queue-claims.js';
 import { QueueLeases } from '../queue/queue-leases.js';
+import { QueueSettingsStore } from '../queue/queue-settings.js';
 import { TaskProcessor } from '../queue/task-processor.js';
 import { TaskQueueMaintenance } from '../queue/task-queue-maintenance.js';
 import { TaskQueue } from '../queue/task-queue.js';
@@ -35,6 +37,8 @@ export interface StoreParts {
   readonly handlers: HandlerRegistry;
   readonly queue: TaskQueue;
   readonly leases: QueueLeases;
+  readonly queueSettings: QueueSettingsStore;
+  readonly claims: QueueClaims;
   readonly enqueuer: Enqueuer;
   readonly maintenance: TaskQueueMaintenance;
   readonly processor: TaskProcessor;
@@ -69,6 +73,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     limits: context.limits,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
   });
+  const queueSettings = new QueueSettingsStore(context, (queueName) => events.settingsChanged(queueName));
   const { tables, connection } = options;
   return {
     connect: async () => {
@@ -88,6 +93,8 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     handlers,
     queue,
     leases,
+    queueSettings,
+    claims: new QueueClaims(context, leases, queueSettings),
     enqueuer: new Enqueuer({ definitions, queue, events, limits: context.limits, now: context.now }),
     maintenance: new TaskQueueMaintenance(context, queue, announce),
     processor,

@@ -32,6 +32,8 @@ export const TABLES = {
   definition: 'task_definition',
   queue: 'task_queue',
   schedule: 'task_schedule',
+  queueSettings: 'task_queue_settings',
+  queueStarts: 'task_queue_starts',
 } as const;
 
 export function selectedDialects(env: NodeJS.ProcessEnv = process.env): Dialect[] {
@@ -175,7 +177,7 @@ export function forEachDialect(title: string, body: (t: DialectContext) => void)
       beforeEach(async function () {
         inTest = true;
         const knex = t.store.knex;
-        for (const table of [TABLES.schedule, TABLES.queue, TABLES.definition]) {
+        for (const table of [TABLES.schedule, TABLES.queue, TABLES.definition, TABLES.queueSettings, TABLES.queueStarts]) {
           if (await knex.schema.hasTable(table)) await knex(table).del();
         }
       });
