@@ -127,7 +127,13 @@ forEachDialect('flow control across processes', (t) => {
       const rows = (await t.store.knex(TABLES.queue).where({ queue_name: queue, group_key: group }).select('started_at')) as {
         started_at: unknown;
       }[];
-      expect(tightestWindow(rows.map((row) => new Date(row.started_at as Date | number).getTime()), 2), group).to.be.at.least(299);
+      expect(
+        tightestWindow(
+          rows.map((row) => new Date(row.started_at as Date | number).getTime()),
+          2,
+        ),
+        group,
+      ).to.be.at.least(299);
     }
   });
 

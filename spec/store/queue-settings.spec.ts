@@ -36,7 +36,12 @@ forEachDialect('queue settings', (t) => {
 
   it('configure, pause and resume round-trip; keys not given are left as they are', async function () {
     const configured = await t.store.queueConfigure(queue, { concurrency: 20, rateLimit: { count: 100, periodMs: 60_000 } });
-    expect(strip(configured)).to.deep.equal({ queueName: queue, ...DEFAULTS, concurrency: 20, rateLimit: { count: 100, periodMs: 60_000 } });
+    expect(strip(configured)).to.deep.equal({
+      queueName: queue,
+      ...DEFAULTS,
+      concurrency: 20,
+      rateLimit: { count: 100, periodMs: 60_000 },
+    });
     expect(configured.updatedAt).to.be.instanceOf(Date);
     await t.store.queueConfigure(queue, { groupConcurrency: 1, groupRateLimit: { count: 5, periodMs: 1000 } });
     const paused = await t.store.queuePause(queue);
