@@ -132,6 +132,7 @@ export const showCommand: Command = {
         ['took', formatDuration(runTime(item))],
       ];
       if (item.uniqueKey) fields.push(['unique key', item.uniqueKey]);
+      if (item.group) fields.push(['group', item.group]);
       const out = context.out.stdout;
       line(out, formatFields(fields));
       line(out, `\nparameters:\n${JSON.stringify(item.parameters, null, 2)}`);
