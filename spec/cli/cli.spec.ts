@@ -225,13 +225,15 @@ forEachDialect('taskstore CLI', (t) => {
     const run = (...args: string[]) => runCli(['--database', fresh.url, ...args], { cwd: fixture.dir });
     try {
       const steps = {
-        sqlite: 'migration 001-create-tables',
-        postgres: 'migrations 001-create-tables, 002-change-notifications',
-        mysql: 'migrations 001-create-tables, 003-exact-comparison',
+        sqlite: 'migrations 001-create-tables, 004-queue-settings',
+        postgres: 'migrations 001-create-tables, 002-change-notifications, 004-queue-settings',
+        mysql: 'migrations 001-create-tables, 003-exact-comparison, 004-queue-settings',
       }[t.dialect];
       const first = await run('migrate');
       expect(first.code, first.stderr).to.equal(0);
-      expect(first.stdout).to.equal(`created tables task_definition, task_queue, task_schedule (${t.dialect}; ${steps})\n`);
+      expect(first.stdout).to.equal(
+        `created tables task_definition, task_queue, task_schedule, task_queue_settings, task_queue_starts (${t.dialect}; ${steps})\n`,
+      );
       const again = await run('migrate', '--json');
       expect(JSON.parse(again.stdout)).to.deep.equal({ migrated: 'up', dialect: t.dialect, applied: [], createdTables: [] });
 
