@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { Dialect } from '../lib/foundation/types.js';
+import { queueSettingsTable } from '../lib/foundation/table-names.js';
 import { STATEMENT_DEADLINE_CODE, type DeadlineSwitch } from './statement-deadline.js';
 
 /** What a dialect can do; callers branch on these, never on the dialect's name. */
@@ -16,6 +17,12 @@ export interface AdapterCapabilities {
   readonly asyncCommit: boolean;
   /** CREATE INDEX … WHERE: indexes that hold only the rows a query looks for. */
   readonly partialIndexes: boolean;
+  /**
+   * Another process's finished task reaches this process's change feed (PostgreSQL: the
+   * notification runners of a concurrency-limited queue send; SQLite: data_version). Where
+   * not, a runner waiting for a free slot of a full queue looks again after a short poll.
+   */
+  readonly finishWakes: boolean;
 }
 
 /** Connection settings for broken networks, from the store's options (PostgreSQL and MySQL). */
@@ -61,6 +68,8 @@ export interface ChangeListener {
   onChange(queueName: string): void;
   /** A running item was canceled in another process: its claim (id, token) is gone. Where the dialect notifies. */
   onCanceled?(id: string, token: string): void;
+  /** The settings of this queue ('*': of some queue) changed (pause, resume, limits). */
+  onSettingsChange(queueName: string): void;
   onError(error: unknown): void;
 }
 
@@ -84,6 +93,20 @@ export interface FinishRequest {
 /** A raw task_queue row as the driver returns it (snake_case columns). */
 export type QueueRow = Record<string, unknown>;
 
+/** A queue settings row as the driver returns it. */
+export type SettingsRow = Record<string, unknown>;
+
+export interface LimitedClaimResult {
+  /** The claimed rows, in claim order. */
+  readonly rows: QueueRow[];
+  /** The queue's settings row as this claim saw it; null when the queue has none. */
+  readonly settings: SettingsRow | null;
+  /** A rate limit held the claim back: the next start may be allowed in this many ms (a hint). */
+  readonly waitMs: number | null;
+  /** A concurrency limit (the queue's or a group's) held the claim back: a finish frees a slot. */
+  readonly full: boolean;
+}
+
 export interface Adapter {
   readonly dialect: Dialect;
   readonly capabilities: AdapterCapabilities;
@@ -94,6 +117,21 @@ export interface Adapter {
    * claimed by exactly one caller however many claim at once.
    */
   claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]>;
+
+  /**
+   * The claim of a queue with settings (adapters/limited-claim.ts): in one transaction
+   * serialised on the queue's settings row, nothing from a paused queue, and no more than its
+   * concurrency and rate limits (and each group's) allow. Also correct for a queue without
+   * settings, only slower than `claim`.
+   */
+  claimLimited(knex: Knex, table: string, request: ClaimRequest): Promise<LimitedClaimResult>;
+
+  /**
+   * Optional, where the change feed is a notification channel: tells other processes' runners
+   * that a queue may have work or a free slot ('queue'), or that its settings changed
+   * ('settings'). Inside a transaction, delivered at its commit.
+   */
+  notify?(knex: Knex, tables: TableNames, kind: 'queue' | 'settings', queueName: string): Promise<void>;
 
   /**
    * A WHERE condition, always true, that makes the statement's own commit skip the wait for
@@ -159,11 +197,11 @@ export interface Adapter {
   hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean>;
 
   /**
-   * Makes the text columns of the three tables compare exactly, trailing spaces included, so
+   * Makes the text columns of these tables compare exactly, trailing spaces included, so
    * 'pad' and 'pad ' are two queue names and two unique keys (MySQL/MariaDB: a NO PAD binary
    * collation; SQLite and PostgreSQL already compare so). Idempotent; true when it changed a table.
    */
-  useExactComparison(knex: Knex, tables: TableNames): Promise<boolean>;
+  useExactComparison(knex: Knex, tables: readonly string[]): Promise<boolean>;
 
   /** Table-level options for CREATE TABLE (charset, collation, engine). */
   configureTable(table: Knex.CreateTableBuilder): void;
@@ -269,6 +307,14 @@ export function compareClaimOrder(a: QueueRow, b: QueueRow): number {
 function toMillis(value: unknown): number {
   return value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(String(value));
 }
+
+/**
+ * The fast claim's guard, evaluated once per statement: nothing is taken from a queue whose
+ * settings pause or limit it (those go through `claimLimited`). `queueTable` is a validated
+ * plain identifier; `quote` is the dialect's identifier quote, `queueParam` its placeholder.
+ */
+export const settingsGuard = (queueTable: string, quote: string, queueParam = '?'): string =>
+  `NOT EXISTS (SELECT 1 FROM ${quote}${queueSettingsTable(queueTable)}${quote} WHERE queue_name = ${queueParam} AND gated)`;
 
 /** The WHERE clause shared by every dialect's claim: due, queued, live rows of one queue. */
 export const CLAIMABLE_WHERE = `queue_name = ? AND status = 'queued' AND available_at <= ? AND soft_deleted_at IS NULL`;

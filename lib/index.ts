@@ -42,6 +42,7 @@ export {
 export type { DueCursor } from './schedules/schedule-firing.js';
 export type { AdapterCapabilities } from '../adapters/adapter.js';
 export { DEFAULT_QUEUE } from './queue/task-queue.js';
+export { MAX_QUEUE_LIMIT } from './queue/queue-settings.js';
 export * from './foundation/types.js';
 export type * from './foundation/insight-types.js';
 export {

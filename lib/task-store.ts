@@ -236,10 +236,10 @@ export class TaskStore extends InsightMethods {
     return this.run('taskQueueNextDueAt', () => this.parts.queue.nextDueAt(queueName));
   }
 
-  /** Claims up to `limit` due items in one statement, in claim order. */
+  /** Claims up to `limit` due items, in claim order, within the queue's settings (none from a paused queue). */
   taskQueueClaim(queueName: string, limit: number): Promise<TaskQueueItem[]> {
     return this.run('taskQueueClaim', async () => {
-      const items = await this.parts.leases.claim(queueName, limit);
+      const { items } = await this.parts.claims.claim(queueName, limit);
       this.parts.processor.noteClaimed(items);
       return items;
     });

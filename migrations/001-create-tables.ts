@@ -9,7 +9,7 @@ import type { Migration, MigrationContext } from './migration.js';
 
 const timestamp = (table: Knex.CreateTableBuilder, name: string) => table.datetime(name, { precision: 3, useTz: true });
 
-interface IndexSpec {
+export interface IndexSpec {
   readonly name: string;
   readonly unique?: boolean;
   readonly columns: string;
@@ -21,7 +21,7 @@ interface IndexSpec {
 }
 
 /** Creates the index unless it exists; true when it did. */
-async function ensureIndex(knex: Knex, adapter: Adapter, table: string, index: IndexSpec): Promise<boolean> {
+export async function ensureIndex(knex: Knex, adapter: Adapter, table: string, index: IndexSpec): Promise<boolean> {
   if (index.partialOnly && !adapter.capabilities.partialIndexes) return false;
   if (await adapter.hasIndex(knex, table, index.name)) return false;
   const partial = index.where !== undefined && adapter.capabilities.partialIndexes;

@@ -9,6 +9,6 @@ import type { Migration } from './migration.js';
 
 export const exactComparison: Migration = {
   name: '003-exact-comparison',
-  up: (knex, { tables, adapter }) => adapter.useExactComparison(knex, tables),
+  up: (knex, { tables, adapter }) => adapter.useExactComparison(knex, [tables.taskDefinition, tables.taskQueue, tables.schedule]),
   down: async () => {},
 };

@@ -7,6 +7,7 @@ import type { Adapter, TableNames } from '../adapters/adapter.js';
 import { createTables } from './001-create-tables.js';
 import { changeNotifications } from './002-change-notifications.js';
 import { exactComparison } from './003-exact-comparison.js';
+import { queueSettings } from './004-queue-settings.js';
 import { liveControl } from './005-live-control.js';
 import { queueMetrics } from './007-queue-metrics.js';
 import type { Migration } from './migration.js';
@@ -17,6 +18,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   createTables,
   changeNotifications,
   exactComparison,
+  queueSettings,
   liveControl,
   queueMetrics,
 ]);
@@ -35,7 +37,7 @@ export async function migrateUp(knex: Knex, adapter: Adapter, tables: TableNames
   });
 }
 
-/** Reverts every step in reverse order: drops what each added, then the three tables. Idempotent. */
+/** Reverts every step in reverse order: drops what each added, then taskstore's tables. Idempotent. */
 export async function migrateDown(knex: Knex, adapter: Adapter, tables: TableNames): Promise<void> {
   await adapter.withMigrationLock(knex, lockName(tables), async (trx) => {
     for (const migration of [...MIGRATIONS].reverse()) await migration.down(trx, { tables, adapter });

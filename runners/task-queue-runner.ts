@@ -7,89 +7,15 @@
  */
 import { MAX_CLAIM_BATCH } from '../lib/queue/queue-leases.js';
 import type { TaskStore } from '../lib/task-store.js';
-import { resolveQueueName } from '../lib/queue/task-queue.js';
 import type { Logger, TaskQueueItem } from '../lib/foundation/types.js';
-import { withDefaults, type KnownKeys } from '../lib/foundation/options.js';
-import { assertInteger, assertTimerDuration } from '../lib/foundation/validate.js';
+import { assertTimerDuration } from '../lib/foundation/validate.js';
+import { resolveRunnerOptions, type ResolvedTaskQueueRunnerOptions, type TaskQueueRunnerOptions } from './task-queue-runner-options.js';
+import { QueueGate } from './queue-gate.js';
 import { RunnerLifecycle, failureBackoffMs } from './runner-lifecycle.js';
 import { Semaphore } from './semaphore.js';
 import { WakeSignal } from './wake-signal.js';
 
-export interface TaskQueueRunnerOptions {
-  /**
-   * The queue to work ('' means the default queue).
-   * @defaultValue 'default'
-   */
-  queueName?: string;
-  /**
-   * Poll interval when idle, in seconds; fractions allowed. Enqueues through the same store
-   * (and hints from other processes) wake it sooner.
-   * @defaultValue 10
-   */
-  intervalSeconds?: number;
-  /**
-   * A running item whose heartbeat is older than this many minutes is reclaimed by the
-   * sweep; fractions allowed.
-   * @defaultValue 1
-   */
-  unstuckMinutes?: number;
-  /**
-   * 1 = serial, in claim order; n = at most n handlers at once (up to 10,000).
-   * @defaultValue 1
-   */
-  maxConcurrency?: number;
-  /**
-   * Extra items to claim beyond the free slots, held locally until a slot frees (their
-   * claims heartbeat meanwhile, and a stop gives them back). Faster draining of many
-   * short tasks at the cost of claiming work before it can start. Up to 10,000.
-   * @defaultValue 0
-   */
-  prefetch?: number;
-  /**
-   * Where background failures go when no 'error' listener is attached.
-   * @defaultValue the store's logger
-   */
-  logger?: Logger;
-}
-
-export interface ResolvedTaskQueueRunnerOptions {
-  readonly queueName: string;
-  readonly pollIntervalMs: number;
-  readonly unstuckMinutes: number;
-  readonly maxConcurrency: number;
-  readonly prefetch: number;
-  readonly heartbeatIntervalMs: number;
-  readonly logger: Logger;
-}
-
-const DEFAULTS = Object.freeze({ queueName: '', intervalSeconds: 10, unstuckMinutes: 1, maxConcurrency: 1, prefetch: 0 });
-const KNOWN = {
-  queueName: true,
-  intervalSeconds: true,
-  unstuckMinutes: true,
-  maxConcurrency: true,
-  prefetch: true,
-  logger: true,
-} as const satisfies KnownKeys<TaskQueueRunnerOptions>;
-
-export function resolveRunnerOptions(options: TaskQueueRunnerOptions, fallbackLogger: Logger): ResolvedTaskQueueRunnerOptions {
-  const merged = withDefaults(options, KNOWN, DEFAULTS, 'TaskQueueRunner options');
-  assertTimerDuration(merged.intervalSeconds, 'intervalSeconds', 1000);
-  assertTimerDuration(merged.unstuckMinutes, 'unstuckMinutes', 60_000);
-  assertInteger(merged.maxConcurrency, 'maxConcurrency', 1, 10_000);
-  assertInteger(merged.prefetch, 'prefetch', 0, 10_000);
-  const unstuckMs = merged.unstuckMinutes * 60_000;
-  return Object.freeze({
-    queueName: resolveQueueName(merged.queueName),
-    pollIntervalMs: merged.intervalSeconds * 1000,
-    unstuckMinutes: merged.unstuckMinutes,
-    maxConcurrency: merged.maxConcurrency,
-    prefetch: merged.prefetch,
-    // Four heartbeats per unstuck window: a live task is never mistaken for a dead one.
-    heartbeatIntervalMs: Math.min(30_000, Math.max(25, unstuckMs / 4)),
-    logger: merged.logger ?? fallbackLogger,
-  });
-}
+export { resolveRunnerOptions, type ResolvedTaskQueueRunnerOptions, type TaskQueueRunnerOptions };
 
 /** Timers may fire a little early: wake this long after a due time. */
 const WAKE_MARGIN_MS = 2;
@@ -137,6 +63,8 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
   #waitingForWrites = false;
   readonly #parallelClaims: number;
   readonly #claimChunk: number;
+  /** The queue's settings: which claim, and how long to sleep when a limit holds work back. */
+  readonly #gate: QueueGate;
 
   constructor(store: TaskStore, options: TaskQueueRunnerOptions = {}) {
     super(store);
@@ -150,6 +78,11 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     const capacity = this.options.maxConcurrency + this.options.prefetch;
     this.#parallelClaims = store.capabilities.concurrentWriters && capacity >= 40 ? 2 : 1;
     this.#claimChunk = Math.min(MAX_CLAIM_BATCH, Math.max(1, Math.ceil(capacity / this.#parallelClaims)));
+    this.#gate = new QueueGate(store, this.options, {
+      wake: () => this.#wake.notify(),
+      releasePrefetch: () => void this.#store.taskQueueRelease(this.#buffer.splice(0)).catch((error: unknown) => this.emitError(error)),
+      onError: (error) => this.emitError(error),
+    });
   }
 
   get queueName(): string {
@@ -172,9 +105,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     this.#sweepTimer = setInterval(() => this.#sweepInBackground(), this.options.pollIntervalMs);
     this.#sweepTimer.unref();
     const unsubscribe = [
-      this.#store.onEnqueued((queue) => {
-        if (queue === this.options.queueName || queue === '*') this.#wake.notify();
-      }),
+      this.#gate.start(),
       // A prefetched item whose claim is gone (canceled, reclaimed) is never started.
       this.#store.onClaimLost(({ id, claimToken }) => {
         const index = this.#buffer.findIndex((item) => item.id === id && item.claimToken === claimToken);
@@ -282,8 +213,8 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
       }
       const wanted = Math.min(capacity, this.#claimChunk);
       this.#reserved += wanted;
-      const claim = this.#store
-        .taskQueueClaim(this.options.queueName, wanted)
+      const claim = this.#gate
+        .claim(wanted)
         .then(
           (items) => {
             for (const item of items) {
@@ -340,6 +271,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
       .catch((error: unknown) => this.emitError(error))
       .finally(() => {
         release();
+        this.#gate.finished();
         this.#inFlight.delete(item);
         this.#handlerDoneAt.delete(item);
         if (this.#waitingForWrites) this.#changed.notify();
@@ -357,8 +289,8 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
    */
   async #idleWaitMs(): Promise<number> {
     const next = await this.#store.taskQueueNextDueAt(this.options.queueName);
-    if (next === null) return this.options.pollIntervalMs;
-    return Math.min(this.options.pollIntervalMs, Math.max(MIN_IDLE_WAIT_MS, next.getTime() - Date.now() + WAKE_MARGIN_MS));
+    const dueMs = next === null ? Infinity : next.getTime() - Date.now() + WAKE_MARGIN_MS;
+    return this.#gate.idleWaitMs(next, Math.min(this.options.pollIntervalMs, Math.max(MIN_IDLE_WAIT_MS, dueMs)));
   }
 
   /**

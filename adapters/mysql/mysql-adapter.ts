@@ -11,6 +11,7 @@ import {
   finishWithKnex,
   isConnectionLost,
   retryTransient,
+  settingsGuard,
   type Adapter,
   type ChangeFeed,
   type ChangeListener,
@@ -20,6 +21,8 @@ import {
   type TableNames,
 } from '../adapter.js';
 import { appendDetailsLine } from '../../lib/foundation/details.js';
+import { queueSettingsTable } from '../../lib/foundation/table-names.js';
+import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
 import { pollingChangeFeed } from '../polling-change-feed.js';
 import { useNoPadCollation } from './mysql-collation.js';
 
@@ -31,6 +34,35 @@ const TRANSIENT_ERRNOS = new Set([1053, 1205, 1213, 2006, 2013, 4031]);
 // exception), which a trigger's SIGNAL may raise too.
 const REJECTED_VALUE_ERRNOS = new Set([1048, 1153, 1301, 1366, 1406, 3819, 4025]);
 
+/**
+ * Limited claims: READ COMMITTED, so every statement after the settings row's lock sees the
+ * claims and finishes committed before it (REPEATABLE READ's snapshot would not).
+ */
+const limitedClaimDialect: LimitedClaimDialect = {
+  transaction: (knex, request, work) => knex.transaction(work, request.preparedSession ? {} : { isolationLevel: 'read committed' }),
+  lockSettings: (trx, settingsTable, queueName) => trx(settingsTable).where('queue_name', queueName).forUpdate().first(),
+  async now(trx) {
+    const [rows] = (await trx.raw('SELECT UTC_TIMESTAMP(3) AS now')) as [{ now: Date }[]];
+    return (rows[0] as { now: Date }).now;
+  },
+  async claimRows(trx, table, ids, request, startedAt) {
+    const { token, startedLine } = request;
+    const marks = ids.map(() => '?').join(', ');
+    await trx.raw(
+      `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?, updated_at = ?,
+         completed_at = NULL, claim_token = ?, details = CASE WHEN details = '' THEN ? ELSE CONCAT(details, ?) END
+       WHERE id IN (${marks}) AND status = 'queued'`,
+      [table, startedAt, startedAt, request.now, token, startedLine, `\n${startedLine}`, ...ids],
+    );
+    const [rows] = (await trx.raw(`SELECT * FROM ?? WHERE id IN (${marks}) AND claim_token = ? ORDER BY ${CLAIM_ORDER_BY}`, [
+      table,
+      ...ids,
+      token,
+    ])) as [QueueRow[]];
+    return rows;
+  },
+};
+
 export const mysqlAdapter: Adapter = {
   dialect: 'mysql',
   capabilities: Object.freeze({
@@ -38,6 +70,7 @@ export const mysqlAdapter: Adapter = {
     concurrentWriters: true,
     asyncCommit: false,
     partialIndexes: false,
+    finishWakes: false,
   }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
@@ -49,8 +82,9 @@ export const mysqlAdapter: Adapter = {
           // of reading them back, one statement fewer per claim.
           // The server's clock comes along for heartbeat_at: a claim delayed in transit lands fresh.
           const [locked] = (await trx.raw(
-            `SELECT *, UTC_TIMESTAMP(3) AS taskstore_now FROM ?? WHERE ${CLAIMABLE_WHERE} ORDER BY ${CLAIM_ORDER_BY} LIMIT ? FOR UPDATE SKIP LOCKED`,
-            [table, queueName, now, limit],
+            `SELECT *, UTC_TIMESTAMP(3) AS taskstore_now FROM ?? WHERE ${CLAIMABLE_WHERE} AND ${settingsGuard(table, '`')}
+             ORDER BY ${CLAIM_ORDER_BY} LIMIT ? FOR UPDATE SKIP LOCKED`,
+            [table, queueName, now, queueName, limit],
           )) as [QueueRow[]];
           if (locked.length === 0) return [];
           const heartbeatAt = locked[0]?.['taskstore_now'] as Date;
@@ -81,6 +115,8 @@ export const mysqlAdapter: Adapter = {
     );
   },
 
+  claimLimited: (knex, table, request) => claimLimited(mysqlAdapter, limitedClaimDialect, knex, table, request),
+
   asyncCommitCondition: (): null => null,
 
   databaseNow: (knex: Knex): Knex.Raw => knex.raw('UTC_TIMESTAMP(3)'),
@@ -110,9 +146,20 @@ export const mysqlAdapter: Adapter = {
     });
   },
 
-  // New rows carry ever-larger UUIDv7 ids: MAX(id) off the primary key is a cheap high-water mark.
+  // New rows carry ever-larger UUIDv7 ids: MAX(id) off the primary key is a cheap high-water
+  // mark. The settings rows' versions, summed over a table of a few rows, move with every settings write.
   watchChanges: (knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed =>
-    pollingChangeFeed(async () => (await knex(tables.taskQueue).max({ id: 'id' }))[0]?.id ?? null, 25, listener),
+    pollingChangeFeed(
+      async () => {
+        const [rows] = (await knex.raw('SELECT (SELECT MAX(id) FROM ??) AS queue, (SELECT COALESCE(SUM(version), 0) FROM ??) AS settings', [
+          tables.taskQueue,
+          queueSettingsTable(tables.taskQueue),
+        ])) as [{ queue: unknown; settings: unknown }[]];
+        return [rows[0]?.queue ?? null, String(rows[0]?.settings ?? 0)];
+      },
+      25,
+      listener,
+    ),
   installExtras: async (): Promise<boolean> => false,
   dropExtras: async (): Promise<void> => {},
 

@@ -5,7 +5,6 @@
  * instead, chosen per server: MariaDB's `utf8mb4_nopad_bin`, MySQL 8's `utf8mb4_0900_bin`.
  */
 import type { Knex } from 'knex';
-import type { TableNames } from '../adapter.js';
 import { TaskStoreError } from '../../lib/foundation/errors.js';
 
 /** In order of preference: MariaDB has the first (10.2+), MySQL 8 the second. Both compare code points, with no padding. */
@@ -31,10 +30,10 @@ export async function noPadBinaryCollation(knex: Knex): Promise<string> {
  * Converts each table that still has a column (or a table default) in another collation: all
  * its text columns at once, which rebuilds the table. A converted table is left alone.
  */
-export async function useNoPadCollation(knex: Knex, tables: TableNames): Promise<boolean> {
+export async function useNoPadCollation(knex: Knex, tables: readonly string[]): Promise<boolean> {
   const collation = await noPadBinaryCollation(knex);
   let changed = false;
-  for (const table of [tables.taskDefinition, tables.taskQueue, tables.schedule]) {
+  for (const table of tables) {
     if (!(await hasOtherCollation(knex, table, collation))) continue;
     // The collation comes from the fixed list above, never from input.
     await knex.raw(`ALTER TABLE ?? CONVERT TO CHARACTER SET utf8mb4 COLLATE ${collation}`, [table]);

@@ -7,6 +7,7 @@ import {
   CLAIM_ORDER_BY,
   compareClaimOrder,
   isConnectionLost,
+  settingsGuard,
   type Adapter,
   type ChangeFeed,
   type ChangeListener,
@@ -15,7 +16,15 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
-import { dropNotifyTrigger, installNotifyTrigger, listenChangeFeed, notifyCanceled } from './postgres-change-feed.js';
+import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
+import {
+  dropNotifyTrigger,
+  installNotifyTrigger,
+  listenChangeFeed,
+  notifyCanceled,
+  notifyChannel,
+  settingsChannel,
+} from './postgres-change-feed.js';
 
 /**
  * Evaluated once per statement (an InitPlan): sets synchronous_commit off for this
@@ -30,7 +39,7 @@ const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::flo
  * timestamps) are filled in from the request, so fewer values cross the wire and get parsed.
  */
 const CLAIM_RETURNING = [
-  'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key, progress_percent, progress_data',
+  'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key, group_key, progress_percent, progress_data',
   ...['available_at', 'created_at', 'heartbeat_at', 'progress_updated_at'].map(epochMs),
 ].join(', ');
 
@@ -48,6 +57,7 @@ const QUEUE_COLUMN_TYPES: Readonly<Record<string, string>> = {
   priority: 'integer',
   unique_key: 'text',
   unique_key_active: 'text',
+  group_key: 'text',
   available_at: 'timestamptz',
   started_at: 'timestamptz',
   completed_at: 'timestamptz',
@@ -83,6 +93,31 @@ export function finishStatement(table: string, asyncCommit: boolean): string {
 }
 
 /**
+ * Limited claims: READ COMMITTED (each statement sees every commit before it), the settings
+ * row locked FOR UPDATE, and the server's clock after the lock (clock_timestamp, not the
+ * transaction's start) as the start the ledger records.
+ */
+const limitedClaimDialect: LimitedClaimDialect = {
+  transaction: (knex, _request, work) => knex.transaction(work),
+  lockSettings: (trx, settingsTable, queueName) => trx(settingsTable).where('queue_name', queueName).forUpdate().first(),
+  async now(trx) {
+    const result = (await trx.raw('SELECT clock_timestamp() AS now')) as { rows: { now: Date }[] };
+    return (result.rows[0] as { now: Date }).now;
+  },
+  async claimRows(trx, table, ids, request, startedAt) {
+    const { token, startedLine } = request;
+    const result = (await trx.raw(
+      `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = now(), updated_at = ?,
+         completed_at = NULL, claim_token = ?, details = CASE WHEN details = '' THEN ? ELSE details || ? END
+       WHERE id IN (${ids.map(() => '?').join(', ')}) AND status = 'queued'
+       RETURNING *`,
+      [table, startedAt, request.now, token, startedLine, `\n${startedLine}`, ...ids],
+    )) as { rows: QueueRow[] };
+    return result.rows.sort(compareClaimOrder);
+  },
+};
+
+/**
  * Serialization failure, deadlock, lock not available; the server shutting down, crashed or
  * starting up (57P01–57P03); connection failures (class 08).
  */
@@ -95,6 +130,7 @@ export const postgresAdapter: Adapter = {
     concurrentWriters: true,
     asyncCommit: true,
     partialIndexes: true,
+    finishWakes: true,
   }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
@@ -104,7 +140,7 @@ export const postgresAdapter: Adapter = {
          updated_at = $1, completed_at = NULL, claim_token = $2,
          details = CASE WHEN details = '' THEN $3 ELSE details || $4 END
        WHERE id IN (SELECT id FROM "${table}" WHERE queue_name = $5 AND status = 'queued' AND available_at <= $1
-           AND soft_deleted_at IS NULL ORDER BY ${CLAIM_ORDER_BY} LIMIT $6 FOR UPDATE SKIP LOCKED)
+           AND soft_deleted_at IS NULL AND ${settingsGuard(table, '"', '$5')} ORDER BY ${CLAIM_ORDER_BY} LIMIT $6 FOR UPDATE SKIP LOCKED)
          ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}
        RETURNING ${CLAIM_RETURNING}`;
     const values = [now, token, startedLine, `\n${startedLine}`, queueName, limit];
@@ -120,6 +156,12 @@ export const postgresAdapter: Adapter = {
     };
     for (const row of rows) Object.assign(row, known);
     return rows.sort(compareClaimOrder);
+  },
+
+  claimLimited: (knex, table, request) => claimLimited(postgresAdapter, limitedClaimDialect, knex, table, request),
+
+  async notify(knex: Knex, tables: TableNames, kind: 'queue' | 'settings', queueName: string): Promise<void> {
+    await knex.raw('SELECT pg_notify(?, ?)', [kind === 'queue' ? notifyChannel(tables) : settingsChannel(tables), queueName]);
   },
 
   async insertQueueRows(knex: Knex, table: string, rows: readonly QueueRow[], { skipConflicts }): Promise<number> {

@@ -19,6 +19,9 @@ export async function notifyCanceled(knex: Knex, tables: TableNames, id: string,
   await knex.raw('SELECT pg_notify(?, ?)', [cancelChannel(tables), `${id}:${token}`]);
 }
 
+/** Settings writes (pause, resume, limits) announce the queue here, inside their transaction. */
+export const settingsChannel = (tables: TableNames): string => `taskstore_${tables.taskQueue}_settings`;
+
 /**
  * Idempotent, and quiet when already installed: creating a trigger locks the table, so it
  * is done only when missing (TaskStore.open runs the migrations every time).
@@ -60,6 +63,7 @@ export function listenChangeFeed(knex: Knex, tables: TableNames, listener: Chang
   const client = (knex as unknown as { client: RawClient }).client;
   const channel = notifyChannel(tables);
   const cancels = cancelChannel(tables);
+  const settings = settingsChannel(tables);
   let connection: PgClient | null = null;
   let closed = false;
   let failures = 0;
@@ -74,7 +78,7 @@ export function listenChangeFeed(knex: Knex, tables: TableNames, listener: Chang
         else if (message.channel === cancels) {
           const [id, token] = (message.payload ?? '').split(':');
           if (id && token) listener.onCanceled?.(id, token);
-        }
+        } else if (message.channel === settings) listener.onSettingsChange(message.payload ?? '*');
       });
       const lost = (error?: Error) => {
         if (connection !== next) return;
@@ -91,11 +95,14 @@ export function listenChangeFeed(knex: Knex, tables: TableNames, listener: Chang
       };
       next.on('error', lost);
       next.on('end', lost);
-      await next.query(`LISTEN "${channel}"; LISTEN "${cancels}"`);
+      await next.query(`LISTEN "${channel}"; LISTEN "${cancels}"; LISTEN "${settings}"`);
       connection = next;
       if (closed) await client.destroyRawConnection(next).catch(() => {});
-      // Anything enqueued while we were not listening: let the runners look once.
-      if (failures > 0) listener.onChange('*');
+      // Anything enqueued or configured while we were not listening: let the runners look once.
+      if (failures > 0) {
+        listener.onSettingsChange('*');
+        listener.onChange('*');
+      }
       failures = 0;
     } catch (error) {
       if (closed) return;

@@ -4,12 +4,14 @@
  * the statement itself is the lock, across connections and processes alike.
  */
 import type { Knex } from 'knex';
+import { queueSettingsTable } from '../../lib/foundation/table-names.js';
 import {
   CLAIMABLE_WHERE,
   CLAIM_ORDER_BY,
   compareClaimOrder,
   finishWithKnex,
   retryTransient,
+  settingsGuard,
   type Adapter,
   type ChangeFeed,
   type ChangeListener,
@@ -18,7 +20,31 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
+import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
 import { sqliteChangeFeed } from './sqlite-change-feed.js';
+
+const CLAIM_SET = `status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?, updated_at = ?, completed_at = NULL,
+  claim_token = ?, details = CASE WHEN details = '' THEN ? ELSE details || ? END`;
+
+/** SQLite runs one writer at a time: taking the write lock first serialises the limited claims. */
+const limitedClaimDialect: LimitedClaimDialect = {
+  transaction: (knex, _request, work) => knex.transaction(work),
+  async lockSettings(trx, settingsTable, queueName) {
+    // A write that matches nothing: it takes the write lock (waiting out the busy timeout)
+    // without changing the file, so other processes' data_version does not move.
+    await trx.raw('UPDATE ?? SET version = version WHERE 0', [settingsTable]);
+    return trx(settingsTable).where('queue_name', queueName).first();
+  },
+  now: async () => new Date(),
+  async claimRows(trx, table, ids, request, startedAt) {
+    const { token, startedLine } = request;
+    const rows = (await trx.raw(
+      `UPDATE ?? SET ${CLAIM_SET} WHERE id IN (${ids.map(() => '?').join(', ')}) AND status = 'queued' RETURNING *`,
+      [table, startedAt, startedAt, request.now, token, startedLine, `\n${startedLine}`, ...ids],
+    )) as QueueRow[];
+    return rows.sort(compareClaimOrder);
+  },
+};
 
 export const sqliteAdapter: Adapter = {
   dialect: 'sqlite',
@@ -27,6 +53,7 @@ export const sqliteAdapter: Adapter = {
     concurrentWriters: false,
     asyncCommit: false,
     partialIndexes: true,
+    finishWakes: true,
   }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
@@ -36,14 +63,16 @@ export const sqliteAdapter: Adapter = {
         `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?,
            updated_at = ?, completed_at = NULL, claim_token = ?,
            details = CASE WHEN details = '' THEN ? ELSE details || ? END
-         WHERE id IN (SELECT id FROM ?? WHERE ${CLAIMABLE_WHERE} ORDER BY ${CLAIM_ORDER_BY} LIMIT ?)
+         WHERE id IN (SELECT id FROM ?? WHERE ${CLAIMABLE_WHERE} AND ${settingsGuard(table, '"')} ORDER BY ${CLAIM_ORDER_BY} LIMIT ?)
            AND status = 'queued'
          RETURNING *`,
-        [table, now, now, now, token, startedLine, `\n${startedLine}`, table, queueName, now, limit],
+        [table, now, now, now, token, startedLine, `\n${startedLine}`, table, queueName, now, queueName, limit],
       ),
     );
     return (rows as QueueRow[]).sort(compareClaimOrder);
   },
+
+  claimLimited: (knex, table, request) => claimLimited(sqliteAdapter, limitedClaimDialect, knex, table, request),
 
   asyncCommitCondition: (): null => null,
 
@@ -63,7 +92,8 @@ export const sqliteAdapter: Adapter = {
 
   // data_version moves whenever another connection (another process) commits; reading it
   // touches no table. Our own commits wake our runners directly.
-  watchChanges: (knex: Knex, _tables: TableNames, listener: ChangeListener): ChangeFeed => sqliteChangeFeed(knex, listener),
+  watchChanges: (knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed =>
+    sqliteChangeFeed(knex, queueSettingsTable(tables.taskQueue), listener),
   installExtras: async (): Promise<boolean> => false,
   dropExtras: async (): Promise<void> => {},
 

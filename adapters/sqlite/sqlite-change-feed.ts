@@ -8,7 +8,9 @@
  * Knex pool had, and without waiting behind a busy pool. The connection is the feed's own
  * because data_version ignores the reader's own commits; this one sees the store's too,
  * which only makes its runners look once more. An in-memory database is this process's
- * alone: there is nothing to watch, and no feed is opened.
+ * alone: there is nothing to watch, and no feed is opened. When data_version moves, the sum of
+ * the settings rows' versions is read too (a table of one row per configured queue), and a
+ * change there tells the runners to read their queue's settings again.
  */
 import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
@@ -17,11 +19,13 @@ import type { ChangeFeed, ChangeListener } from '../adapter.js';
 /** How often the feed reads data_version. */
 export const SQLITE_PROBE_MS = 4;
 
-export function sqliteChangeFeed(knex: Knex, listener: ChangeListener, intervalMs = SQLITE_PROBE_MS): ChangeFeed {
+export function sqliteChangeFeed(knex: Knex, settingsTable: string, listener: ChangeListener, intervalMs = SQLITE_PROBE_MS): ChangeFeed {
   const filename = (knex.client as { config: { connection?: { filename?: string } } }).config.connection?.filename ?? '';
   if (isInMemory(filename)) return { close: async () => {} };
   let db: Database.Database | null = null;
   let read: Database.Statement | null = null;
+  let readSettings: Database.Statement | null = null;
+  let lastSettings: unknown;
   let last: unknown;
   let closed = false;
   let failures = 0;
@@ -32,9 +36,16 @@ export function sqliteChangeFeed(knex: Knex, listener: ChangeListener, intervalM
       if (!db || !read) {
         db = new Database(filename, { fileMustExist: true, timeout: 100 });
         read = db.prepare('PRAGMA data_version').pluck(); // prepared once: db.pragma() prepares on every call
+        readSettings = db.prepare(`SELECT COALESCE(SUM(version), 0) FROM "${settingsTable}"`).pluck();
       }
       const value: unknown = read.get();
-      if (last !== undefined && value !== last) listener.onChange('*');
+      if (last !== undefined && value !== last) {
+        // Something committed: the settings too? Their table has a row per configured queue.
+        const settings: unknown = readSettings?.get();
+        if (lastSettings !== undefined && settings !== lastSettings) listener.onSettingsChange('*');
+        lastSettings = settings;
+        listener.onChange('*');
+      } else if (lastSettings === undefined) lastSettings = readSettings?.get();
       last = value;
       failures = 0;
     } catch (error) {
@@ -43,6 +54,7 @@ export function sqliteChangeFeed(knex: Knex, listener: ChangeListener, intervalM
       db?.close();
       db = null;
       read = null;
+      readSettings = null;
       failures += 1;
       quietUntil = Date.now() + Math.min(1000, intervalMs * 2 ** failures);
       listener.onError(error);
@@ -58,6 +70,7 @@ export function sqliteChangeFeed(knex: Knex, listener: ChangeListener, intervalM
       db?.close();
       db = null;
       read = null;
+      readSettings = null;
     },
   };
 }

@@ -11,6 +11,7 @@ import { dashboardCommand } from './commands/dashboard.js';
 import { definitionsCommand } from './commands/definitions.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { migrateCommand } from './commands/migrate.js';
+import { limitsCommand, pauseQueueCommand, queuesCommand, resumeQueueCommand } from './commands/queues.js';
 import { runCommand } from './commands/run.js';
 import { cancelCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand } from './commands/tasks.js';
 import { workCommand } from './commands/work.js';
@@ -29,6 +30,10 @@ export const COMMANDS: readonly Command[] = [
   retryCommand,
   cancelCommand,
   purgeCommand,
+  queuesCommand,
+  pauseQueueCommand,
+  resumeQueueCommand,
+  limitsCommand,
   runCommand,
   workCommand,
   dashboardCommand,

@@ -42,3 +42,10 @@ export function resolveTableNames(names: Readonly<Record<keyof TableNameOptions,
     schedule: names.scheduleTableName as string,
   });
 }
+
+/**
+ * The queue settings table (pause, limits) and the starts ledger of rate-limited queues are
+ * named after the task queue table, so two stores on different task queue tables never share them.
+ */
+export const queueSettingsTable = (taskQueue: string): string => `${taskQueue}_settings`;
+export const queueStartsTable = (taskQueue: string): string => `${taskQueue}_starts`;

@@ -9,6 +9,8 @@ import type { RecurrenceRule } from './recurrence-rule.js';
 export type { RecurrenceRule };
 export type { JsonCompatible, JsonObject, JsonPrimitive, JsonValue, NoInference } from './json.js';
 export type { Logger, TableNameOptions, TaskStoreOptions } from './store-options-types.js';
+export type { QueueConfigureInput, QueueSettings, RateLimit } from './queue-settings-types.js';
+import type { QueueSettings } from './queue-settings-types.js';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -87,6 +89,8 @@ export interface TaskQueueItem {
   priority: number;
   /** At most one queued/running item holds a given key. */
   uniqueKey: string | null;
+  /** The group the queue's group limits count it in (e.g. 'account:42'); null = none. */
+  group: string | null;
   availableAt: Date;
   startedAt: Date | null;
   completedAt: Date | null;
@@ -125,6 +129,8 @@ export interface TaskQueueCreateInput {
   maxAttempts?: number;
   availableAt?: Date;
   uniqueKey?: string;
+  /** The group the queue's group limits count it in. */
+  group?: string;
   output?: string;
   details?: string;
 }
@@ -186,6 +192,11 @@ export interface EnqueueOptions {
    * or started less than throttleMs ago. Not with debounceMs. See docs/live-control.md.
    */
   throttleMs?: number;
+  /**
+   * The group the queue's groupConcurrency and groupRateLimit count the task in, e.g.
+   * 'account:42' (non-empty, at most 255 characters). Default: none.
+   */
+  group?: string;
   /** Enqueue inside the caller's transaction: committed or rolled back with it. */
   transaction?: Knex.Transaction;
 }
@@ -219,6 +230,20 @@ export type DebouncedTaskEnqueueOptions = TaskEnqueueOptions & ({ debounceMs: nu
 export type TaskEnqueueManyOptions = Omit<TaskEnqueueOptions, 'uniqueKey' | 'debounceMs' | 'throttleMs'>;
 
 export type TaskQueueStats = Record<TaskStatus, number>;
+
+/** One queue in `queueList()`: its settings and its items by status. */
+export type QueueListEntry = QueueSettings & { stats: TaskQueueStats };
+
+/** What a runner's claim (`queueClaim`) learned besides the items. */
+export interface QueueClaim {
+  items: TaskQueueItem[];
+  /** The queue's settings as the claim read them; undefined when it did not read them (the fast claim took items). */
+  settings?: QueueSettings;
+  /** A rate limit held the claim back: the next start may be allowed in this many ms (a hint). */
+  waitMs: number | null;
+  /** A concurrency limit (the queue's or a group's) held the claim back: a finish frees a slot. */
+  full: boolean;
+}
 
 export interface TaskQueuePurgeOptions {
   /** Items last written before this instant are purged (a finished item's last write is its finish). */

@@ -31,7 +31,7 @@ import {
   assertStoredDate,
 } from '../foundation/validate.js';
 
-const KNOWN = ['delayMs', 'runAt', 'priority', 'maxAttempts', 'uniqueKey', 'debounceMs', 'throttleMs', 'transaction'];
+const KNOWN = ['delayMs', 'runAt', 'priority', 'maxAttempts', 'uniqueKey', 'debounceMs', 'throttleMs', 'group', 'transaction'];
 
 export function validateEnqueueOptions(options: EnqueueOptions | undefined, name: string): EnqueueOptions {
   if (options === undefined) return {};
@@ -44,6 +44,7 @@ export function validateEnqueueOptions(options: EnqueueOptions | undefined, name
   if (options.maxAttempts !== undefined) assertInteger(options.maxAttempts, `${name}.maxAttempts`, 1, MAX_ATTEMPTS_LIMIT);
   if (options.uniqueKey !== undefined) assertNonEmptyString(options.uniqueKey, `${name}.uniqueKey`, 255);
   validateKeyedOptions(options, name);
+  if (options.group !== undefined) assertNonEmptyString(options.group, `${name}.group`, 255);
   const trx = options.transaction as unknown;
   if (trx !== undefined && (typeof trx !== 'function' || typeof (trx as { commit?: unknown }).commit !== 'function')) {
     throw invalidArgument(`${name}.transaction must be a knex transaction`);
@@ -90,6 +91,7 @@ export function buildEnqueueRows(
       priority: options.priority ?? 0,
       availableAt,
       uniqueKey: options.uniqueKey ?? null,
+      group: options.group ?? null,
       now,
     });
   });

@@ -11,9 +11,9 @@ import type {
   ThroughputQuery,
   TimingsQuery,
 } from '../foundation/insight-types.js';
-import { ScheduleMethods } from '../schedules/schedule-methods.js';
+import { QueueSettingsMethods } from './queue-settings-methods.js';
 
-export abstract class InsightMethods extends ScheduleMethods {
+export abstract class InsightMethods extends QueueSettingsMethods {
   /** Every queue with live tasks, with its counts by status, in name order. */
   taskQueueCountsByQueue(): Promise<QueueCounts[]> {
     return this.run('taskQueueCountsByQueue', () => this.parts.insights.countsByQueue());

@@ -19,6 +19,7 @@ export interface NewQueueRow {
   priority: number;
   unique_key: string | null;
   unique_key_active: string | null;
+  group_key: string | null;
   available_at: Date;
   started_at: null;
   completed_at: null;
@@ -38,6 +39,7 @@ export function newQueueRow(fields: {
   priority: number;
   availableAt: Date;
   uniqueKey: string | null;
+  group?: string | null;
   now: Date;
   output?: string;
   details?: string;
@@ -56,6 +58,7 @@ export function newQueueRow(fields: {
     priority: fields.priority,
     unique_key: fields.uniqueKey,
     unique_key_active: fields.uniqueKey !== null && PENDING_STATUSES.includes(status) ? fields.uniqueKey : null,
+    group_key: fields.group ?? null,
     available_at: fields.availableAt,
     started_at: null,
     completed_at: null,
@@ -81,6 +84,7 @@ export function queueItemFromRow(row: NewQueueRow): TaskQueueItem {
     maxAttempts: row.max_attempts,
     priority: row.priority,
     uniqueKey: row.unique_key,
+    group: row.group_key,
     availableAt: row.available_at,
     startedAt: null,
     completedAt: null,

@@ -70,6 +70,7 @@ const CREATE_KEYS = [
   'maxAttempts',
   'availableAt',
   'uniqueKey',
+  'group',
   'output',
   'details',
 ];
@@ -79,6 +80,7 @@ const ENTITY_KEYS = [
   'taskId',
   'attempts',
   'uniqueKey',
+  'group',
   'startedAt',
   'completedAt',
   'heartbeatAt',
@@ -112,6 +114,7 @@ export class TaskQueue {
     this.#validateEditable(input, name);
     assertOptionalString(input.uniqueKey, `${name}.uniqueKey`, 255);
     if (input.uniqueKey !== undefined) assertStorableKey(input.uniqueKey, `${name}.uniqueKey`);
+    if (input.group !== undefined) assertNonEmptyString(input.group, `${name}.group`, 255);
     const text = this.#storableText(input, name);
     const now = this.#ctx.now();
     const row = newQueueRow({
@@ -123,6 +126,7 @@ export class TaskQueue {
       priority: input.priority ?? 0,
       availableAt: input.availableAt ?? now,
       uniqueKey: input.uniqueKey ?? null,
+      group: input.group ?? null,
       now,
       output: text.output ?? '',
       details: text.details ?? '',

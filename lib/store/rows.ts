@@ -62,6 +62,7 @@ export function toTaskQueueItem(row: Row): TaskQueueItem {
     maxAttempts: Number(row['max_attempts']),
     priority: Number(row['priority']),
     uniqueKey: strOrNull(row['unique_key']),
+    group: strOrNull(row['group_key']),
     availableAt: toDate(row['available_at']),
     startedAt: toDateOrNull(row['started_at']),
     completedAt: toDateOrNull(row['completed_at']),

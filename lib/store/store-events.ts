@@ -1,9 +1,10 @@
 /**
  * What a store announces to its runners: enqueues (so a runner wakes at once instead of at
- * its next poll), schedule changes, and claims this process may hold that were lost (a cancel,
- * a reclaim), so their handlers stop. Other processes' enqueues (and, on PostgreSQL, their
- * cancels) arrive through the adapter's change feed, which is open exactly while someone
- * listens for enqueues (a started runner does).
+ * its next poll), queue settings changes (pause, resume, limits), schedule changes, and claims
+ * this process may hold that were lost (a cancel, a reclaim), so their handlers stop. Other
+ * processes' enqueues and settings writes (and, on PostgreSQL, their cancels) arrive through
+ * the adapter's change feed, which is open exactly while someone listens for enqueues or
+ * settings (a started runner does).
  */
 import { EventEmitter } from 'node:events';
 import type { ChangeFeed } from '../../adapters/adapter.js';
@@ -51,18 +52,33 @@ export class StoreEvents {
     return () => this.#events.off('claim-lost', listener);
   }
 
+  /** The settings of this queue ('*': of some queue) changed. */
+  settingsChanged(queueName: string): void {
+    this.#events.emit('settings', queueName);
+  }
+
   schedulesChanged(): void {
     this.#events.emit('schedules-changed');
   }
 
   /** Subscribes to enqueues, here and (through the change feed) in other processes. Returns an unsubscribe function. */
   onEnqueued(listener: EnqueuedListener): () => void {
-    this.#events.on('enqueued', listener);
+    return this.#watch('enqueued', listener);
+  }
+
+  /** Subscribes to settings changes of queues, here and in other processes. Returns an unsubscribe function. */
+  onSettingsChanged(listener: EnqueuedListener): () => void {
+    return this.#watch('settings', listener);
+  }
+
+  #watch(event: 'enqueued' | 'settings', listener: EnqueuedListener): () => void {
+    this.#events.on(event, listener);
     if (!this.#changeFeed && !this.#closed) {
       const { adapter, knex, tables, logger } = this.#ctx;
       this.#changeFeed = adapter.watchChanges(knex, tables, {
         onChange: (queueName) => this.enqueued(queueName),
         onCanceled: (id, claimToken) => this.claimLost({ id, claimToken, reason: 'canceled' }),
+        onSettingsChange: (queueName) => this.settingsChanged(queueName),
         onError: (error) => logger.warn('change feed trouble (runners keep polling)', error),
       });
     }
@@ -70,8 +86,8 @@ export class StoreEvents {
     return () => {
       if (!subscribed) return;
       subscribed = false;
-      this.#events.off('enqueued', listener);
-      if (this.#events.listenerCount('enqueued') === 0) {
+      this.#events.off(event, listener);
+      if (this.#events.listenerCount('enqueued') + this.#events.listenerCount('settings') === 0) {
         this.#closeChangeFeed().catch((error: unknown) => this.#ctx.logger.warn('closing the change feed failed', error));
       }
     };

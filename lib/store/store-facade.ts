@@ -40,7 +40,7 @@ export abstract class StoreFacade {
     return this.run('migrateUp', () => this.parts.migrations.up());
   }
 
-  /** Drops the three tables (and everything in them). Safe to run twice. */
+  /** Drops taskstore's tables (and everything in them). Safe to run twice. */
   async migrateDown(): Promise<void> {
     await this.run('migrateDown', () => this.parts.migrations.down());
   }

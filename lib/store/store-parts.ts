@@ -12,9 +12,11 @@ import { HandlerRegistry } from '../definitions/handler-registry.js';
 import { TaskDefinitions } from '../definitions/task-definitions.js';
 import { Enqueuer } from '../queue/enqueue.js';
 import { KeyedEnqueue } from '../queue/keyed-enqueue.js';
+import { QueueClaims } from '../queue/queue-claims.js';
 import { QueueInsights } from '../queue/queue-insights.js';
 import { QueueLeases } from '../queue/queue-leases.js';
 import { QueueMetrics } from '../queue/queue-metrics.js';
+import { QueueSettingsStore } from '../queue/queue-settings.js';
 import { TaskProcessor } from '../queue/task-processor.js';
 import { TaskCancel } from '../queue/task-cancel.js';
 import { TaskQueueMaintenance } from '../queue/task-queue-maintenance.js';
@@ -39,6 +41,8 @@ export interface StoreParts {
   readonly handlers: HandlerRegistry;
   readonly queue: TaskQueue;
   readonly leases: QueueLeases;
+  readonly queueSettings: QueueSettingsStore;
+  readonly claims: QueueClaims;
   readonly enqueuer: Enqueuer;
   readonly maintenance: TaskQueueMaintenance;
   readonly cancel: TaskCancel;
@@ -81,6 +85,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     onClaimLost: (listener) => events.onClaimLost(listener),
   });
+  const queueSettings = new QueueSettingsStore(context, (queueName) => events.settingsChanged(queueName));
   const { tables, connection } = options;
   return {
     connect: async () => {
@@ -100,6 +105,8 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     handlers,
     queue,
     leases,
+    queueSettings,
+    claims: new QueueClaims(context, leases, queueSettings),
     enqueuer: new Enqueuer({
       definitions,
       queue,

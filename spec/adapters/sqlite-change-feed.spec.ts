@@ -24,6 +24,7 @@ describe('SQLite change feed', () => {
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.exec('CREATE TABLE t (x INTEGER)');
+    db.exec('CREATE TABLE settings (version INTEGER)');
     db.close();
     knex = knexFactory({ client: 'better-sqlite3', connection: { filename: file }, useNullAsDefault: true });
   });
@@ -35,8 +36,13 @@ describe('SQLite change feed', () => {
 
   it("hears another connection's commit within a few probes, and nothing while nothing commits", async () => {
     const changes: string[] = [];
+    const settingsChanges: string[] = [];
     const errors: unknown[] = [];
-    const feed = sqliteChangeFeed(knex, { onChange: (queue) => changes.push(queue), onError: (error) => errors.push(error) });
+    const feed = sqliteChangeFeed(knex, 'settings', {
+      onChange: (queue) => changes.push(queue),
+      onSettingsChange: () => settingsChanges.push('*'),
+      onError: (error) => errors.push(error),
+    });
     const writer = new Database(file);
     try {
       await new Promise((resolve) => setTimeout(resolve, SQLITE_PROBE_MS * 5));
@@ -44,6 +50,9 @@ describe('SQLite change feed', () => {
       writer.prepare('INSERT INTO t VALUES (1)').run();
       await waitFor(() => changes.length > 0, { timeoutMs: 2000, message: 'the commit was heard' });
       expect(changes[0]).to.equal('*');
+      expect(settingsChanges, 'the settings did not change').to.deep.equal([]);
+      writer.prepare('INSERT INTO settings VALUES (1)').run();
+      await waitFor(() => settingsChanges.length > 0, { timeoutMs: 2000, message: 'the settings change was heard' });
       expect(errors).to.deep.equal([]);
     } finally {
       writer.close();
@@ -53,7 +62,11 @@ describe('SQLite change feed', () => {
 
   it('stops reading once closed', async () => {
     const changes: string[] = [];
-    const feed = sqliteChangeFeed(knex, { onChange: (queue) => changes.push(queue), onError: () => {} });
+    const feed = sqliteChangeFeed(knex, 'settings', {
+      onChange: (queue) => changes.push(queue),
+      onSettingsChange: () => {},
+      onError: () => {},
+    });
     await feed.close();
     const writer = new Database(file);
     writer.prepare('INSERT INTO t VALUES (1)').run();
@@ -65,7 +78,11 @@ describe('SQLite change feed', () => {
   it('opens nothing for an in-memory database, which no other process can write', async () => {
     const memory = knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });
     const errors: unknown[] = [];
-    const feed = sqliteChangeFeed(memory, { onChange: () => {}, onError: (error) => errors.push(error) });
+    const feed = sqliteChangeFeed(memory, 'settings', {
+      onChange: () => {},
+      onSettingsChange: () => {},
+      onError: (error) => errors.push(error),
+    });
     await new Promise((resolve) => setTimeout(resolve, SQLITE_PROBE_MS * 5));
     await feed.close();
     await memory.destroy();
@@ -75,7 +92,11 @@ describe('SQLite change feed', () => {
   it('reports a file it cannot open, and keeps trying, less often each time', async () => {
     const missing = knexFactory({ client: 'better-sqlite3', connection: { filename: join(dir, 'missing.db') }, useNullAsDefault: true });
     const errors: unknown[] = [];
-    const feed = sqliteChangeFeed(missing, { onChange: () => {}, onError: (error) => errors.push(error) });
+    const feed = sqliteChangeFeed(missing, 'settings', {
+      onChange: () => {},
+      onSettingsChange: () => {},
+      onError: (error) => errors.push(error),
+    });
     try {
       await waitFor(() => errors.length >= 2, { timeoutMs: 2000, message: 'the missing file was reported again' });
       await new Promise((resolve) => setTimeout(resolve, 300));

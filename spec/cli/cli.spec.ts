@@ -251,7 +251,9 @@ forEachDialect('taskstore CLI', (t) => {
       const steps = `migrations ${freshMigrationSteps(t.dialect).join(', ')}`;
       const first = await run('migrate');
       expect(first.code, first.stderr).to.equal(0);
-      expect(first.stdout).to.equal(`created tables task_definition, task_queue, task_schedule (${t.dialect}; ${steps})\n`);
+      expect(first.stdout).to.equal(
+        `created tables task_definition, task_queue, task_schedule, task_queue_settings, task_queue_starts (${t.dialect}; ${steps})\n`,
+      );
       const again = await run('migrate', '--json');
       expect(JSON.parse(again.stdout)).to.deep.equal({ migrated: 'up', dialect: t.dialect, applied: [], createdTables: [] });
 

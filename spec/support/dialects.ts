@@ -33,6 +33,8 @@ export const TABLES = {
   queue: 'task_queue',
   schedule: 'task_schedule',
   metrics: 'task_queue_metrics',
+  queueSettings: 'task_queue_settings',
+  queueStarts: 'task_queue_starts',
 } as const;
 
 export function selectedDialects(env: NodeJS.ProcessEnv = process.env): Dialect[] {
@@ -176,7 +178,7 @@ export function forEachDialect(title: string, body: (t: DialectContext) => void)
       beforeEach(async function () {
         inTest = true;
         const knex = t.store.knex;
-        for (const table of [TABLES.schedule, TABLES.queue, TABLES.definition, TABLES.metrics]) {
+        for (const table of [TABLES.schedule, TABLES.queue, TABLES.definition, TABLES.metrics, TABLES.queueSettings, TABLES.queueStarts]) {
           if (await knex.schema.hasTable(table)) await knex(table).del();
         }
       });

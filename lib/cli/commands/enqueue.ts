@@ -6,7 +6,7 @@ import { helpRequested, parseCommand, required, withStore, type Command } from '
 import { formatDate, line, printJson } from '../output.js';
 
 const USAGE = `usage: taskstore enqueue <alias> [--queue name] [--param key=value]… [--json '{…}']
-                         [--delay 5m] [--priority n] [--max-attempts n] [--unique-key key]
+                         [--delay 5m] [--priority n] [--max-attempts n] [--unique-key key] [--group g]
 
   --queue         queue name (default: default)
   --param k=v     a string parameter; repeatable; the value keeps any further '='
@@ -15,7 +15,8 @@ const USAGE = `usage: taskstore enqueue <alias> [--queue name] [--param key=valu
   --delay         run no sooner than this from now: 30s, 5m, 2h, 7d (at most 3650d)
   --priority      higher runs first: -1000000 to 1000000 (default 0)
   --max-attempts  attempts including the first: 1 to 1000 (default: the definition's)
-  --unique-key    at most one queued or running task per key`;
+  --unique-key    at most one queued or running task per key
+  --group         the group the queue's group limits count the task in (e.g. account:42)`;
 
 /**
  * `--json` is both the global "print JSON" flag and enqueue's parameters object: followed
@@ -54,6 +55,7 @@ export const enqueueCommand: Command = {
         priority: { type: 'string' },
         'max-attempts': { type: 'string' },
         'unique-key': { type: 'string' },
+        group: { type: 'string' },
       },
       1,
     );
@@ -72,6 +74,7 @@ export const enqueueCommand: Command = {
       ...(priority === undefined ? {} : { priority: parseInteger(priority, '--priority', -PRIORITY_LIMIT, PRIORITY_LIMIT) }),
       ...(maxAttempts === undefined ? {} : { maxAttempts: parseInteger(maxAttempts, '--max-attempts', 1, MAX_ATTEMPTS_LIMIT) }),
       ...(parsed.string('unique-key') === undefined ? {} : { uniqueKey: parsed.string('unique-key') as string }),
+      ...(parsed.string('group') === undefined ? {} : { group: parsed.string('group') as string }),
     };
     const queue = parsed.string('queue') ?? '';
     await withStore(context, parsed.string('database'), async (store) => {

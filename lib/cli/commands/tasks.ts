@@ -132,6 +132,7 @@ export const showCommand: Command = {
         ['took', formatDuration(runTime(item))],
       ];
       if (item.uniqueKey) fields.push(['unique key', item.uniqueKey]);
+      if (item.group) fields.push(['group', item.group]);
       if (item.progress) {
         const { percent, data, updatedAt } = item.progress;
         fields.push(['progress', `${percent}% at ${formatDate(updatedAt)}${data === null ? '' : ` ${JSON.stringify(data)}`}`]);
