@@ -28,18 +28,59 @@ const PRUNE_EVERY_MS = 60 * MINUTE_MS;
 /** Minutes of counts kept in memory while the database refuses them; older ones are dropped. */
 const MAX_PENDING_MINUTES = 60;
 
-function bucketOf(ms: number): number {
-  for (const bound of HISTOGRAM_BOUNDS_MS) if (ms <= bound) return bound;
-  return HISTOGRAM_BOUNDS_MS[HISTOGRAM_BOUNDS_MS.length - 1] as number;
+function bucketIndex(ms: number): number {
+  for (let i = 0; i < HISTOGRAM_BOUNDS_MS.length - 1; i++) if (ms <= (HISTOGRAM_BOUNDS_MS[i] as number)) return i;
+  return HISTOGRAM_BOUNDS_MS.length - 1;
 }
+
+interface MetricRow {
+  minute_start: Date;
+  queue_name: string;
+  metric: string;
+  le_ms: number;
+  count: number;
+}
+
+/** The table's rows for one minute of one queue: only the counts that are not 0. */
+function rowsOf(entry: MinuteCounts): MetricRow[] {
+  const base = { minute_start: new Date(entry.minute), queue_name: entry.queueName };
+  const rows: MetricRow[] = [];
+  for (const metric of OUTCOME_METRICS)
+    if (entry.outcomes[metric] > 0) rows.push({ ...base, metric, le_ms: 0, count: entry.outcomes[metric] });
+  for (const metric of ['wait', 'run'] as const) {
+    entry[metric].forEach((count, i) => {
+      if (count > 0) rows.push({ ...base, metric, le_ms: HISTOGRAM_BOUNDS_MS[i] as number, count });
+    });
+  }
+  return rows;
+}
+
+/** One minute of one queue: counts by outcome, and the two histograms, by bucket index. */
+interface MinuteCounts {
+  readonly minute: number;
+  readonly queueName: string;
+  readonly outcomes: Record<OutcomeMetric, number>;
+  readonly wait: Uint32Array;
+  readonly run: Uint32Array;
+}
+
+const newMinute = (minute: number, queueName: string): MinuteCounts => ({
+  minute,
+  queueName,
+  outcomes: { success: 0, failed: 0, canceled: 0, retried: 0 },
+  wait: new Uint32Array(HISTOGRAM_BOUNDS_MS.length),
+  run: new Uint32Array(HISTOGRAM_BOUNDS_MS.length),
+});
 
 export class QueueMetrics {
   readonly #ctx: StoreContext;
   readonly #intervalMs: number;
-  /** `minute|queue|metric|le` → count since the last flush. */
-  #pending = new Map<string, number>();
-  /** `queue|outcome` → attempts this store ended since it opened (for Prometheus counters). */
-  readonly #ended = new Map<string, number>();
+  /** `minute|queue` → what was counted since the last flush. */
+  #pending = new Map<string, MinuteCounts>();
+  /** The entry the last record went to: a burst of one queue's tasks finds it without a lookup. */
+  #last: MinuteCounts | null = null;
+  /** queue → attempts this store ended since it opened, by outcome (for Prometheus counters). */
+  readonly #ended = new Map<string, Record<OutcomeMetric, number>>();
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> | null = null;
   #prunedAt = 0;
@@ -54,19 +95,26 @@ export class QueueMetrics {
     return metricsTable(this.#ctx.tables.taskQueue);
   }
 
-  /** Counts one attempt that ended (its final write recorded) at `endedAt`. */
+  /** Counts one attempt that ended (its final write recorded) at `endedAt`: no allocation for a burst of one queue. */
   record(item: TaskQueueItem, outcome: OutcomeMetric, endedAt = Date.now()): void {
     if (this.#intervalMs === 0) return;
     const minute = Math.floor(endedAt / MINUTE_MS) * MINUTE_MS;
-    const prefix = `${minute}|${item.queueName}|`;
-    this.#add(`${prefix}${outcome}|0`);
-    const ended = `${item.queueName}|${outcome}`;
-    this.#ended.set(ended, (this.#ended.get(ended) ?? 0) + 1);
+    let entry = this.#last;
+    if (!entry || entry.minute !== minute || entry.queueName !== item.queueName) {
+      const key = `${minute}|${item.queueName}`;
+      entry = this.#pending.get(key) ?? null;
+      if (!entry) this.#pending.set(key, (entry = newMinute(minute, item.queueName)));
+      this.#last = entry;
+    }
+    entry.outcomes[outcome] += 1;
     const started = item.startedAt?.getTime();
     if (started !== undefined) {
-      this.#add(`${prefix}wait|${bucketOf(Math.max(0, started - item.availableAt.getTime()))}`);
-      this.#add(`${prefix}run|${bucketOf(Math.max(0, endedAt - started))}`);
+      (entry.wait[bucketIndex(Math.max(0, started - item.availableAt.getTime()))] as number) += 1;
+      (entry.run[bucketIndex(Math.max(0, endedAt - started))] as number) += 1;
     }
+    let ended = this.#ended.get(item.queueName);
+    if (!ended) this.#ended.set(item.queueName, (ended = { success: 0, failed: 0, canceled: 0, retried: 0 }));
+    ended[outcome] += 1;
     if (!this.#timer) {
       this.#timer = setInterval(() => void this.flush(), this.#intervalMs);
       this.#timer.unref();
@@ -75,10 +123,9 @@ export class QueueMetrics {
 
   /** Attempts this store ended since it opened, by queue and outcome (not reset by flushes). */
   endedHere(): { queueName: string; outcome: OutcomeMetric; count: number }[] {
-    return [...this.#ended].map(([key, count]) => {
-      const at = key.lastIndexOf('|');
-      return { queueName: key.slice(0, at), outcome: key.slice(at + 1) as OutcomeMetric, count };
-    });
+    return [...this.#ended].flatMap(([queueName, counts]) =>
+      OUTCOME_METRICS.filter((outcome) => counts[outcome] > 0).map((outcome) => ({ queueName, outcome, count: counts[outcome] })),
+    );
   }
 
   /** Adds what was counted to the table; on failure the counts wait for the next flush. */
@@ -96,18 +143,12 @@ export class QueueMetrics {
     await this.flush();
   }
 
-  #add(key: string): void {
-    this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
-  }
-
   async #flush(): Promise<void> {
     if (this.#pending.size === 0) return;
     const batch = this.#pending;
     this.#pending = new Map();
-    const rows = [...batch].map(([key, count]) => {
-      const [minute, queueName, metric, le] = key.split('|');
-      return { minute_start: new Date(Number(minute)), queue_name: queueName, metric, le_ms: Number(le), count };
-    });
+    this.#last = null;
+    const rows = [...batch.values()].flatMap(rowsOf);
     const { knex, adapter, logger } = this.#ctx;
     const table = this.table;
     let written = 0;
@@ -123,8 +164,15 @@ export class QueueMetrics {
       // Keep the counts not yet written for the next flush (added to what came meanwhile),
       // but not for ever.
       const oldest = Date.now() - MAX_PENDING_MINUTES * MINUTE_MS;
-      for (const [key, count] of [...batch].slice(written)) {
-        if (Number(key.slice(0, key.indexOf('|'))) >= oldest) this.#pending.set(key, (this.#pending.get(key) ?? 0) + count);
+      for (const row of rows.slice(written)) {
+        const minute = row.minute_start.getTime();
+        if (minute < oldest) continue;
+        const key = `${minute}|${row.queue_name}`;
+        let entry = this.#pending.get(key);
+        if (!entry) this.#pending.set(key, (entry = newMinute(minute, row.queue_name)));
+        if (row.metric === 'wait' || row.metric === 'run') {
+          (entry[row.metric][HISTOGRAM_BOUNDS_MS.indexOf(row.le_ms)] as number) += row.count;
+        } else entry.outcomes[row.metric as OutcomeMetric] += row.count;
       }
       logger.warn('recording task metrics failed; the counts not written are kept for the next try', error);
     }
