@@ -34,6 +34,7 @@ const SYSTEM_IDS = [
   'taskstore',
   'taskstore:fast',
   'taskstore:durable',
+  'taskstore:limited',
   'graphile-worker',
   'graphile-worker:batched',
   'pg-boss',
@@ -75,7 +76,7 @@ function list(text: string | undefined): string[] | undefined {
         .filter(Boolean);
 }
 
-const TASKSTORE_VARIANTS: readonly TaskstoreVariant[] = ['default', 'fast', 'durable'];
+const TASKSTORE_VARIANTS: readonly TaskstoreVariant[] = ['default', 'fast', 'durable', 'limited'];
 
 /** The raw-SQL floor of a dialect: every one has the id `raw-sql`, told apart by its dialect. */
 function rawSqlSystem(dialect: Dialect, settings: BenchSettings): BenchSystem {

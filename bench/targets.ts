@@ -1,5 +1,5 @@
 /**
- * The targets of issue #13, evaluated on the medians of one run. A target whose systems (or
+ * The targets of issues #13 (and #14's limited drain), evaluated on the medians of one run. A target whose systems (or
  * metric) were not measured in the run is left out, so a partial run prints only what it can
  * decide. The list is stored in the results JSON (`targets`) and `--from` prints it again.
  */
@@ -14,6 +14,10 @@ const DRAIN_RATIOS: readonly { dialect: Dialect; ours: string; peer: string; thr
   { dialect: 'postgres', ours: 'taskstore', peer: 'graphile-worker', threshold: 3 },
   { dialect: 'sqlite', ours: 'taskstore:fast', peer: 'raw-sql', threshold: 0.75 },
   { dialect: 'mysql', ours: 'taskstore:fast', peer: 'raw-sql', threshold: 0.75 },
+  // Issue #14: a queue concurrency limit equal to the runner's slots costs at most 20%.
+  { dialect: 'sqlite', ours: 'taskstore:limited', peer: 'taskstore:fast', threshold: 0.8 },
+  { dialect: 'postgres', ours: 'taskstore:limited', peer: 'taskstore:fast', threshold: 0.8 },
+  { dialect: 'mysql', ours: 'taskstore:limited', peer: 'taskstore:fast', threshold: 0.8 },
 ];
 
 /** Drain with history rows ÷ drain, per taskstore system and dialect. */

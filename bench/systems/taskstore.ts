@@ -14,6 +14,10 @@
  *   (SQLite: WAL with synchronous = NORMAL; MySQL: the server's
  *   innodb_flush_log_at_trx_commit), so on those dialects it is the same workload as
  *   `taskstore:fast` and the difference between the two rows is run-to-run noise.
+ * - `taskstore:limited` (issue #14): the fast settings with the queue limited to as many
+ *   running tasks as the runner has slots (`queueConfigure(queue, { concurrency })`), so every
+ *   claim is a limited claim serialised on the queue's settings row. The other variants clear
+ *   the queue's settings first.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +30,7 @@ import { packageVersion } from '../environment.js';
 export const TASKSTORE_QUEUE = 'bench';
 export const TASKSTORE_ALIAS = 'noop';
 
-export type TaskstoreVariant = 'default' | 'fast' | 'durable';
+export type TaskstoreVariant = 'default' | 'fast' | 'durable' | 'limited';
 
 export class TaskstoreSystem implements BenchSystem {
   readonly id: string;
@@ -52,7 +56,13 @@ export class TaskstoreSystem implements BenchSystem {
       maxConcurrency: bench.concurrency,
       ...this.#runnerExtras(bench.concurrency),
       intervalSeconds: 10,
-      wakeUp: dialect === 'postgres' ? 'LISTEN/NOTIFY + in-process' : 'in-process + 25 ms change probe',
+      wakeUp:
+        dialect === 'postgres'
+          ? 'LISTEN/NOTIFY + in-process'
+          : dialect === 'sqlite'
+            ? 'in-process + 4 ms data_version probe'
+            : 'in-process + 25 ms change probe',
+      ...(variant === 'limited' ? { queueConcurrency: bench.concurrency } : {}),
       ...(variant === 'durable' ? { synchronousStateWrites: true } : {}),
       ...(variant === 'durable' && dialect !== 'postgres' ? { note: 'synchronousStateWrites changes nothing on this dialect' } : {}),
     };
@@ -109,6 +119,9 @@ export class TaskstoreSystem implements BenchSystem {
     await this.ensureDatabase();
     const store = await TaskStore.open({ database: this.database, synchronousStateWrites: this.#variant === 'durable' });
     this.#store = store;
+    if (this.#variant === 'limited') await store.queueConfigure(TASKSTORE_QUEUE, { concurrency: this.#bench.concurrency });
+    else await store.queueConfigure(TASKSTORE_QUEUE, { concurrency: null, groupConcurrency: null, rateLimit: null, groupRateLimit: null });
+    await store.queueResume(TASKSTORE_QUEUE);
     await store.taskHandlerAdd(
       defineTask({
         alias: TASKSTORE_ALIAS,
