@@ -1,6 +1,7 @@
 /**
  * The JSON API under <basePath>/api: stats, tasks (list with filters, detail, actions),
- * definitions (list, create, update, actions, enqueue) and schedules.
+ * definitions (list, create, update, actions, enqueue), schedules and queues (settings, pause,
+ * resume, limits).
  * Errors answer { error: { code, message } } with 400/403/404/409/500.
  */
 import {
@@ -19,6 +20,7 @@ import { parseTaskFilters } from './filters.js';
 import { HttpError, sendJson } from './http.js';
 import { pathSegments, requestBody, type AdminRequest } from './request.js';
 import { scheduleApiRoute } from './schedule-routes.js';
+import { queueApiRoute } from './queue-routes.js';
 
 export async function apiRoute(request: AdminRequest): Promise<void> {
   const { store, method, res, headers } = request;
@@ -29,6 +31,7 @@ export async function apiRoute(request: AdminRequest): Promise<void> {
 
   if (section === 'stats' && segments.length === 1 && get) return ok(await overview(store, request.queueNames));
   if (section === 'queues' && segments.length === 1 && get) return ok({ queues: await request.queueNames.list(store) });
+  if (section === 'queues' && segments.length > 1) return queueApiRoute(request, segments);
 
   if (section === 'tasks') {
     if (segments.length === 1 && get) {

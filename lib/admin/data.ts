@@ -6,11 +6,13 @@
  */
 import type { TaskStore } from '../task-store.js';
 import type { QueueTimings } from '../foundation/insight-types.js';
-import { TASK_STATUSES, type TaskDefinition, type TaskQueueItem, type TaskQueueStats } from '../foundation/types.js';
+import { TASK_STATUSES, type QueueListEntry, type TaskDefinition, type TaskQueueItem, type TaskQueueStats } from '../foundation/types.js';
 import { taskQueryFor, type TaskFilters } from './filters.js';
 
 export interface QueueStats {
   queueName: string;
+  /** Paused by queuePause: no runner claims from it. */
+  paused: boolean;
   stats: TaskQueueStats;
   total: number;
 }
@@ -82,15 +84,33 @@ export async function throughput(store: TaskStore, now = new Date()): Promise<Ov
   };
 }
 
-/** Four reads whatever the size of the queue table: counts by queue, throughput, timings, definitions. */
+/** A queue that has neither settings nor tasks yet (a configured name): nothing limited, nothing counted. */
+function unconfigured(queueName: string): QueueListEntry {
+  const settings = { paused: false, concurrency: null, groupConcurrency: null, rateLimit: null, groupRateLimit: null, updatedAt: null };
+  return { queueName, ...settings, stats: emptyStats() };
+}
+
+/**
+ * Every queue with its settings and its tasks by status: those of `queueList` (one read of the
+ * settings table and one grouped count, whatever the number of queues) plus the configured
+ * names, by name.
+ */
+export async function queueEntries(store: TaskStore, queueNames: QueueNames): Promise<QueueListEntry[]> {
+  const entries = await store.queueList();
+  queueNames.saw(entries.map((entry) => entry.queueName));
+  const byName = new Map(entries.map((entry) => [entry.queueName, entry]));
+  return (await queueNames.list(store)).map((queueName) => byName.get(queueName) ?? unconfigured(queueName));
+}
+
+/** Five reads whatever the size of the queue table: queues (settings, counts), throughput, timings, definitions. */
 export async function overview(store: TaskStore, queueNames: QueueNames): Promise<Overview> {
   const now = new Date();
-  const counts = await store.taskQueueCountsByQueue();
-  queueNames.saw(counts.map((row) => row.queueName));
-  const byName = new Map(counts.map((row) => [row.queueName, row]));
-  const queues = (await queueNames.list(store)).map((queueName) => byName.get(queueName) ?? { queueName, stats: emptyStats(), total: 0 });
+  const queues = (await queueEntries(store, queueNames)).map(({ queueName, paused, stats }) => {
+    const total = TASK_STATUSES.reduce((sum, status) => sum + stats[status], 0);
+    return { queueName, paused, stats, total };
+  });
   const totals = emptyStats();
-  for (const queue of counts) for (const status of TASK_STATUSES) totals[status] += queue.stats[status];
+  for (const queue of queues) for (const status of TASK_STATUSES) totals[status] += queue.stats[status];
   const chart = await throughput(store, now);
   return {
     totals,

@@ -22,6 +22,7 @@ import { overviewPage } from './pages/overview.js';
 import { taskDetailPage, taskListPage } from './pages/tasks.js';
 import { pathSegments, requestBody, type AdminRequest } from './request.js';
 import { schedulePageRoute } from './schedule-routes.js';
+import { queuePageRoute } from './queue-routes.js';
 
 const NOTICE_OF: Record<string, string> = {
   retry: 'retried',
@@ -103,6 +104,7 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
       return redirect(request.res, location, request.headers);
     }
     if (section === 'schedules') return schedulePageRoute(request, segments, body);
+    if (section === 'queues') return queuePageRoute(request, segments, body);
     return html(request, 404, notFoundPage(page));
   }
 
@@ -127,5 +129,6 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
     return html(request, 200, definitionDetailPage(page, definition, await request.queueNames.list(store)));
   }
   if (section === 'schedules') return schedulePageRoute(request, segments, null);
+  if (section === 'queues') return queuePageRoute(request, segments, null);
   return html(request, 404, notFoundPage(page));
 }

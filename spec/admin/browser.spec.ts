@@ -1,8 +1,9 @@
 /**
  * End to end in headless Chromium (Debian's chromium driven by playwright-core) on SQLite:
  * open the overview, filter the tasks, open a failed task, retry it and watch it succeed (a
- * runner in this process), a CSRF-less POST is refused, a <script> in params is text, and a
- * name rebound to 127.0.0.1 (DNS rebinding) gets nothing.
+ * runner in this process), a CSRF-less POST is refused, a <script> in params is text, a
+ * name rebound to 127.0.0.1 (DNS rebinding) gets nothing, a queue is paused from the queues
+ * page, and a running task's page follows its progress and cancels it.
  *
  * Chromium missing: on CI (CI=true) the spec fails; elsewhere it is skipped with a note.
  * TASKSTORE_SCREENSHOTS=docs/img writes the screenshots used by docs/dashboard.md.
@@ -14,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { defineTask, TaskQueueRunner, TaskStore, type TaskQueueItem } from '../../lib/index.js';
-import { createTestDatabase, waitFor, type TestDatabase } from '../support/index.js';
+import { createTestDatabase, deferred, waitFor, type TestDatabase } from '../support/index.js';
 import { serveDashboard, type TestDashboard } from './admin-helpers.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -205,5 +206,92 @@ describe('dashboard in a browser [sqlite]', function () {
     expect(status).to.equal(421);
     expect(body).to.not.include(failedReport.id);
     expect(body).to.include('MISDIRECTED');
+  });
+
+  it('the queues page lists each queue; Pause (after its confirm prompt) pauses it and shows the badge', async () => {
+    await page.goto(`${dashboard.url}/queues`);
+    const row = page.locator('tr[data-queue="billing"]');
+    expect(await row.locator('[data-limit="concurrency"]').textContent()).to.equal('—');
+    expect(await row.locator('[data-paused]').isVisible()).to.equal(false);
+    let question = '';
+    page.once('dialog', (dialog) => {
+      question = dialog.message();
+      void dialog.accept();
+    });
+    await Promise.all([page.waitForURL(/notice=paused/), row.locator('button[data-action=pause]').click()]);
+    expect(question).to.match(/^Pause billing\?/);
+    expect(await page.locator('.notice').textContent()).to.equal('Paused.');
+    expect(await page.locator('tr[data-queue="billing"] [data-paused]').isVisible()).to.equal(true);
+    expect(await page.locator('tr[data-queue="billing"] button[data-action=resume]').count()).to.equal(1);
+    expect(await store.queueSettings('billing')).to.include({ paused: true });
+    await store.queueConfigure('billing', { concurrency: 2, rateLimit: { count: 100, periodMs: 60_000 } });
+    await page.goto(`${dashboard.url}/queues`);
+    await page.click('details[data-queue="billing"] summary');
+    expect(await page.locator('details[data-queue="billing"] input[name=ratePeriod]').inputValue()).to.equal('1m');
+    await shoot('queues.png');
+    await store.queueResume('billing');
+  });
+
+  it("a running task's page follows its progress and its Cancel stops the handler", async () => {
+    const reported = deferred();
+    const next = deferred();
+    const stopped = deferred<unknown>();
+    await store.taskHandlerAdd(
+      defineTask({
+        alias: 'ResizeImages',
+        async handle(ctx) {
+          ctx.setProgress(10, { step: 'fetch' });
+          reported.resolve();
+          await next.promise;
+          ctx.setProgress(60, { step: 'resize', done: 6, of: 10 });
+          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+          stopped.resolve((ctx.signal.reason as { reason?: unknown }).reason);
+        },
+      }),
+      true,
+    );
+    const item = await store.taskDefinitionEnqueueByAlias('media', 'ResizeImages', {}, { group: 'album:7' });
+    const done = store.taskQueueProcessNext('media');
+    try {
+      await reported.promise;
+      await waitFor(async () => (await store.taskQueueFindById(item.id))?.progress, { message: 'the first report is written' });
+      await page.goto(`${dashboard.url}/tasks/${item.id}`);
+      expect(await page.locator('h1 [data-field=status]').textContent()).to.equal('running');
+      expect(await page.locator('#task-progress').isVisible()).to.equal(true);
+      expect(await page.locator('[data-field=progress-percent]').textContent()).to.equal('10%');
+      expect(await page.locator('[data-field=group]').textContent()).to.equal('album:7');
+      next.resolve();
+      // The live refresh (every second) moves the bar without a reload.
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as { document: PageDocument }).document.querySelector('[data-field=progress-percent]')?.textContent ===
+          '60%',
+        undefined,
+        { timeout: 20_000 },
+      );
+      expect(
+        await page.locator('progress[data-field=progress-bar]').evaluate((bar) => (bar as unknown as { value: number }).value),
+      ).to.equal(60);
+      expect(JSON.parse((await page.locator('pre[data-field=progress-data]').textContent()) ?? '')).to.deep.equal({
+        step: 'resize',
+        done: 6,
+        of: 10,
+      });
+      await shoot('task-progress.png');
+      let question = '';
+      page.once('dialog', (dialog) => {
+        question = dialog.message();
+        void dialog.accept();
+      });
+      await Promise.all([page.waitForURL(/notice=canceled/), page.click('button[data-action=cancel]')]);
+      expect(question).to.match(/handler will be stopped/);
+      expect(await page.locator('h1 [data-field=status]').textContent()).to.equal('canceled');
+      expect(await stopped.promise).to.equal('canceled');
+    } finally {
+      next.resolve();
+      if ((await store.taskQueueFindById(item.id))?.status === 'running') await store.taskQueueCancelById(item.id);
+      await done;
+    }
+    expect(await store.taskQueueFindById(item.id)).to.include({ status: 'canceled' });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The dashboard's only script, served from <basePath>/assets/dashboard.js (no CDN, no
- * framework): confirm prompts on destructive forms, the live details of a running task, and
- * live counts on the overview. Every value goes into the page as text, never as HTML.
+ * framework): confirm prompts on destructive forms, the live details and progress of a
+ * running task, and live counts and paused badges on the overview. Every value goes into the
+ * page as text, never as HTML.
  */
 export const DASHBOARD_JS = String.raw`
 (function () {
@@ -40,6 +41,30 @@ export const DASHBOARD_JS = String.raw`
     return Math.floor(ms / 3600000) + ' h ' + Math.floor((ms % 3600000) / 60000) + ' min';
   }
 
+  function percentText(percent) {
+    return Math.round(percent * 10) / 10 + '%';
+  }
+
+  // The progress section is on the page (hidden until the first report) while the task may run.
+  function showProgress(progress) {
+    var section = document.getElementById('task-progress');
+    if (!section || !progress) return;
+    section.hidden = false;
+    var bar = document.querySelector('progress[data-field=progress-bar]');
+    if (bar) {
+      bar.value = progress.percent;
+      bar.textContent = percentText(progress.percent);
+    }
+    setText('[data-field=progress-percent]', percentText(progress.percent));
+    setText('[data-field=progress-updated]', formatDate(progress.updatedAt));
+    var data = document.querySelector('pre[data-field=progress-data]');
+    if (data) {
+      data.hidden = progress.data === null;
+      var text = progress.data === null ? '' : JSON.stringify(progress.data, null, 2);
+      if (data.textContent !== text) data.textContent = text;
+    }
+  }
+
   function followTask(id, status) {
     var unfinished = { queued: true, running: true, paused: true };
     if (!unfinished[status]) return;
@@ -56,6 +81,7 @@ export const DASHBOARD_JS = String.raw`
         setText('[data-field=startedAt]', formatDate(task.startedAt));
         setText('[data-field=completedAt]', formatDate(task.completedAt));
         setText('[data-field=heartbeatAt]', formatDate(task.heartbeatAt));
+        showProgress(task.progress);
         if (task.startedAt && task.completedAt) setText('[data-field=took]', formatMs(Date.parse(task.completedAt) - Date.parse(task.startedAt)));
         if (!unfinished[task.status]) {
           clearInterval(timer);
@@ -74,6 +100,8 @@ export const DASHBOARD_JS = String.raw`
           setText('[data-total="' + status + '"]', String(data.totals[status]));
         });
         data.queues.forEach(function (queue) {
+          var paused = document.querySelector('[data-paused="' + CSS.escape(queue.queueName) + '"]');
+          if (paused) paused.hidden = !queue.paused;
           Object.keys(queue.stats).forEach(function (status) {
             var cell = document.querySelector('[data-count="' + CSS.escape(queue.queueName + '|' + status) + '"]');
             if (!cell) return;

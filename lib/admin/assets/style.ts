@@ -3,6 +3,7 @@ export const DASHBOARD_CSS = String.raw`
 :root { --fg: #1d2430; --muted: #6b7280; --line: #e3e6ea; --bg: #f7f8fa; --card: #fff; --accent: #2f5bd3;
   --queued: #6b7280; --running: #2f5bd3; --success: #1f8a4c; --failed: #c62f2f; --canceled: #8a6d1f; --paused: #7a4fb3; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
 a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
 header.top { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 24px; padding: 10px 24px; background: #1d2430; color: #fff; }
@@ -56,6 +57,12 @@ svg.chart { display: block; width: 100%; height: auto; background: var(--card); 
 .bar-success { fill: var(--success); } .bar-failed { fill: var(--failed); }
 .axis { stroke: var(--line); } .axis-label { fill: var(--muted); font-size: 10px; }
 .live-note { color: var(--running); font-weight: 400; }
+progress { width: 100%; max-width: 360px; height: 12px; accent-color: var(--running); vertical-align: middle; }
+td.progress-cell, td[data-limit] { white-space: nowrap; } td.progress-cell progress { width: 80px; }
+.progress-line { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; margin-bottom: 8px; }
+pre.small-block { max-height: 200px; }
+details.limits { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; margin-bottom: 8px; }
+details.limits summary { cursor: pointer; } details.limits .form-grid { border: 0; padding: 12px 0 4px; }
 @media (max-width: 800px) { .cards { grid-template-columns: repeat(3, 1fr); } .columns, .form-grid { grid-template-columns: 1fr; } }
 @media (max-width: 600px) {
   header.top { padding: 8px 12px; gap: 6px 12px; }

@@ -25,6 +25,8 @@ const NOTICES: Record<string, string> = {
   enqueued: 'Task enqueued.',
   activated: 'Activated.',
   paused: 'Paused.',
+  resumed: 'Resumed.',
+  limits: 'Limits saved.',
 };
 
 /** Only known notice keys are shown: nothing from the URL reaches the page as text. */
@@ -55,6 +57,11 @@ export function statusBadge(status: TaskStatus | string, deleted = false): SafeH
   return html`<span class="status status-${status}" data-field="status">${status}</span>${deleted ? html` <span class="status status-deleted">deleted</span>` : ''}`;
 }
 
+/** A paused queue's badge; present but hidden while it runs, so the live refresh can show it. */
+export function pausedBadge(queueName: string, paused: boolean): SafeHtml {
+  return html`<span class="status status-paused" data-paused="${queueName}" title="paused: no runner claims from this queue"${paused ? '' : html` hidden`}>paused</span>`;
+}
+
 /** A one-button POST form with the CSRF token; nothing at all when read-only. */
 export function actionForm(
   context: PageContext,
@@ -82,6 +89,7 @@ export function layout(
     ['tasks', '/tasks', 'Tasks'],
     ['definitions', '/definitions', 'Definitions'],
     ['schedules', '/schedules', 'Schedules'],
+    ['queues', '/queues', 'Queues'],
   ];
   const notice = noticeText(context.notice);
   const data = Object.entries(page.data ?? {}).map(([key, value]) => html` data-${key}="${value}"`);

@@ -3,7 +3,7 @@ import { TASK_STATUSES } from '../../foundation/types.js';
 import { throughputChart } from '../chart.js';
 import type { Overview } from '../data.js';
 import { html, type SafeHtml } from '../html.js';
-import { href, layout, type PageContext } from './layout.js';
+import { href, layout, pausedBadge, type PageContext } from './layout.js';
 
 export function overviewPage(context: PageContext, data: Overview): string {
   const countCell = (queue: string, status: string, count: number) => {
@@ -31,7 +31,9 @@ ${
 <thead><tr><th>Queue</th>${TASK_STATUSES.map((status) => html`<th class="num">${status}</th>`)}<th class="num">total</th></tr></thead>
 <tbody>
 ${data.queues.map(
-  (queue) => html`<tr><th scope="row"><a href="${href(context, '/tasks', { queue: queue.queueName })}">${queue.queueName}</a></th>
+  (
+    queue,
+  ) => html`<tr><th scope="row"><a href="${href(context, '/tasks', { queue: queue.queueName })}">${queue.queueName}</a> ${pausedBadge(queue.queueName, queue.paused)}</th>
 ${TASK_STATUSES.map((status) => countCell(queue.queueName, status, queue.stats[status]))}<td class="num">${queue.total}</td></tr>`,
 )}
 </tbody></table>`

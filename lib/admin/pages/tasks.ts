@@ -1,5 +1,5 @@
 /** The task list (filters, sort, pages) and the task detail page. */
-import { TASK_STATUSES, type TaskDefinition, type TaskQueueItem } from '../../foundation/types.js';
+import { TASK_STATUSES, type TaskDefinition, type TaskProgress, type TaskQueueItem } from '../../foundation/types.js';
 import type { TaskPage } from '../data.js';
 import { filtersToParams, PAGE_SIZES, TASK_SORT_KEYS, type TaskFilters } from '../filters.js';
 import { html, type SafeHtml } from '../html.js';
@@ -59,14 +59,15 @@ ${
   page.items.length === 0
     ? ''
     : html`<table class="grid" id="task-table">
-<thead><tr><th>Task</th><th>Alias</th><th>Queue</th><th>Status</th><th class="num">Attempts</th><th class="num">Priority</th><th>Created</th><th>Completed</th><th class="num">Took</th></tr></thead>
+<thead><tr><th>Task</th><th>Alias</th><th>Queue</th><th>Status</th><th class="num">Attempts</th><th class="num">Priority</th><th>Created</th><th>Completed</th><th class="num">Took</th><th>Progress</th></tr></thead>
 <tbody>
 ${page.items.map(
   (item) => html`<tr data-task-id="${item.id}" data-status="${item.status}">
 <td><a class="mono" href="${href(context, `/tasks/${encodeURIComponent(item.id)}`)}">${item.id.slice(-12)}</a></td>
 <td>${page.aliases[item.id] ?? ''}</td><td>${item.queueName}</td><td>${statusBadge(item.status, item.softDeletedAt !== null)}</td>
 <td class="num">${item.attempts}/${item.maxAttempts}</td><td class="num">${item.priority}</td>
-<td>${formatDate(item.createdAt)}</td><td>${formatDate(item.completedAt)}</td><td class="num">${formatMs(runTime(item))}</td></tr>`,
+<td>${formatDate(item.createdAt)}</td><td>${formatDate(item.completedAt)}</td><td class="num">${formatMs(runTime(item))}</td>
+<td class="progress-cell">${item.progress ? progressBar(item.progress) : ''}</td></tr>`,
 )}
 </tbody></table>`
 }
@@ -82,6 +83,31 @@ ${page.page < page.pages ? html`<a href="${pageLink(page.page + 1)}" rel="next">
   return layout(context, { title: 'Tasks', active: 'tasks', body, data: { page: 'tasks' } });
 }
 
+/** A percent as shown: at most one decimal. */
+function percentText(percent: number): string {
+  return `${Math.round(percent * 10) / 10}%`;
+}
+
+/** A progress bar (a <progress>: the CSP allows no inline styles) and its percent. */
+function progressBar(progress: Pick<TaskProgress, 'percent'>): SafeHtml {
+  return html`<progress max="100" value="${progress.percent}" data-field="progress-bar">${percentText(progress.percent)}</progress> <span data-field="progress-percent">${percentText(progress.percent)}</span>`;
+}
+
+/**
+ * The task's progress as its handler reported it. Present (hidden) while none was reported
+ * and the task may still run, so the live refresh can show it when the first report comes.
+ */
+function progressSection(item: TaskQueueItem): SafeHtml {
+  const progress = item.progress;
+  const live = item.status === 'queued' || item.status === 'running' || item.status === 'paused';
+  if (!progress && !live) return html``;
+  const shown = progress ?? { percent: 0, data: null, updatedAt: null };
+  return html`<section id="task-progress"${progress ? '' : html` hidden`}><h2>Progress</h2>
+<div class="progress-line">${progressBar(shown)} <span class="muted small">updated <span data-field="progress-updated">${formatDate(shown.updatedAt)}</span></span></div>
+<pre class="block small-block" data-field="progress-data"${shown.data === null ? html` hidden` : ''}>${shown.data === null ? '' : JSON.stringify(shown.data, null, 2)}</pre>
+</section>`;
+}
+
 function pre(text: string, field: string, empty: string): SafeHtml {
   return html`<pre class="block" data-field="${field}">${text === '' ? empty : text}</pre>`;
 }
@@ -94,8 +120,13 @@ export function taskDetailPage(context: PageContext, item: TaskQueueItem, defini
   const back = { return: context.here };
   if (!deleted && (item.status === 'failed' || item.status === 'canceled'))
     actions.push(actionForm(context, `${path}/retry`, 'Retry', { fields: back }));
-  if (!deleted && (item.status === 'queued' || item.status === 'paused'))
-    actions.push(actionForm(context, `${path}/cancel`, 'Cancel', { confirm: 'Cancel this task?', fields: back }));
+  if (!deleted && (item.status === 'queued' || item.status === 'paused' || item.status === 'running')) {
+    const confirm =
+      item.status === 'running'
+        ? 'Cancel this running task? Its handler will be stopped (its ctx.signal aborts, in whichever process it runs) and the task ends canceled.'
+        : 'Cancel this task?';
+    actions.push(actionForm(context, `${path}/cancel`, 'Cancel', { confirm, fields: back }));
+  }
   if (!deleted)
     actions.push(
       actionForm(context, `${path}/delete`, 'Delete', {
@@ -117,6 +148,7 @@ export function taskDetailPage(context: PageContext, item: TaskQueueItem, defini
 <dt>Attempts</dt><dd data-field="attempts">${item.attempts} of ${item.maxAttempts}</dd>
 <dt>Priority</dt><dd>${item.priority}</dd>
 ${item.uniqueKey ? html`<dt>Unique key</dt><dd>${item.uniqueKey}</dd>` : ''}
+${item.group !== null ? html`<dt>Group</dt><dd data-field="group">${item.group}</dd>` : ''}
 </dl>
 <dl class="fields" id="task-timings">
 <dt>Created</dt><dd>${formatDate(item.createdAt)}</dd>
@@ -129,6 +161,7 @@ ${item.uniqueKey ? html`<dt>Unique key</dt><dd>${item.uniqueKey}</dd>` : ''}
 ${deleted ? html`<dt>Deleted</dt><dd>${formatDate(item.softDeletedAt)}</dd>` : ''}
 </dl>
 </section>
+${progressSection(item)}
 <section><h2>Parameters</h2>${pre(JSON.stringify(item.parameters, null, 2), 'parameters', '{}')}</section>
 <section><h2>Output</h2>${pre(item.output, 'output', '(none)')}</section>
 <section><h2>Details <small class="muted live-note" data-field="live">${item.status === 'running' || item.status === 'queued' ? 'live' : ''}</small></h2>${pre(item.details, 'details', '(none yet)')}</section>`;
