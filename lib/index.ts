@@ -33,6 +33,7 @@ export type { DueCursor } from './schedules/schedule-firing.js';
 export type { AdapterCapabilities } from '../adapters/adapter.js';
 export { DEFAULT_QUEUE } from './queue/task-queue.js';
 export * from './foundation/types.js';
+export * from './foundation/flow-types.js';
 export {
   nextRunAt,
   nextScheduleRunAt,

@@ -30,11 +30,11 @@ import type {
 } from './foundation/types.js';
 import type { ExecutionResult } from './queue/task-executor.js';
 import type { ProcessOptions } from './queue/task-processor.js';
-import { ScheduleMethods } from './schedules/schedule-methods.js';
+import { FlowMethods } from './flows/flow-methods.js';
 import type { EnqueuedListener } from './store/store-events.js';
 import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './store/store-options.js';
 
-export class TaskStore extends ScheduleMethods {
+export class TaskStore extends FlowMethods {
   private constructor(options: ResolvedTaskStoreOptions) {
     super(options);
   }

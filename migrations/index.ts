@@ -7,11 +7,12 @@ import type { Adapter, TableNames } from '../adapters/adapter.js';
 import { createTables } from './001-create-tables.js';
 import { changeNotifications } from './002-change-notifications.js';
 import { exactComparison } from './003-exact-comparison.js';
+import { flows } from './006-flows.js';
 import type { Migration } from './migration.js';
 
 export type { Migration, MigrationContext } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = Object.freeze([createTables, changeNotifications, exactComparison]);
+export const MIGRATIONS: readonly Migration[] = Object.freeze([createTables, changeNotifications, exactComparison, flows]);
 
 const lockName = (tables: TableNames): string => `taskstore_migrate_${tables.taskQueue}`;
 
@@ -27,7 +28,7 @@ export async function migrateUp(knex: Knex, adapter: Adapter, tables: TableNames
   });
 }
 
-/** Reverts every step in reverse order: drops the three tables. Idempotent. */
+/** Reverts every step in reverse order: drops taskstore's tables. Idempotent. */
 export async function migrateDown(knex: Knex, adapter: Adapter, tables: TableNames): Promise<void> {
   await adapter.withMigrationLock(knex, lockName(tables), async (trx) => {
     for (const migration of [...MIGRATIONS].reverse()) await migration.down(trx, { tables, adapter });

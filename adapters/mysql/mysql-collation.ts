@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import type { TableNames } from '../adapter.js';
 import { TaskStoreError } from '../../lib/foundation/errors.js';
+import { dependencyTable, flowTable } from '../../lib/foundation/flow-types.js';
 
 /** In order of preference: MariaDB has the first (10.2+), MySQL 8 the second. Both compare code points, with no padding. */
 export const NO_PAD_BINARY_COLLATIONS = ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin'] as const;
@@ -34,7 +35,9 @@ export async function noPadBinaryCollation(knex: Knex): Promise<string> {
 export async function useNoPadCollation(knex: Knex, tables: TableNames): Promise<boolean> {
   const collation = await noPadBinaryCollation(knex);
   let changed = false;
-  for (const table of [tables.taskDefinition, tables.taskQueue, tables.schedule]) {
+  // The flow tables (migration 006) once they exist: a table that does not is skipped.
+  const flowTables = [flowTable(tables.taskQueue), dependencyTable(tables.taskQueue)];
+  for (const table of [tables.taskDefinition, tables.taskQueue, tables.schedule, ...flowTables]) {
     if (!(await hasOtherCollation(knex, table, collation))) continue;
     // The collation comes from the fixed list above, never from input.
     await knex.raw(`ALTER TABLE ?? CONVERT TO CHARACTER SET utf8mb4 COLLATE ${collation}`, [table]);

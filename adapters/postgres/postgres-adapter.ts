@@ -15,7 +15,7 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
-import { dropNotifyTrigger, installNotifyTrigger, listenChangeFeed } from './postgres-change-feed.js';
+import { dropNotifyTrigger, installNotifyTrigger, listenChangeFeed, notifyChannel } from './postgres-change-feed.js';
 
 /**
  * Evaluated once per statement (an InitPlan): sets synchronous_commit off for this
@@ -31,6 +31,7 @@ const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::flo
  */
 const CLAIM_RETURNING = [
   'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key',
+  'flow_id, flow_key',
   ...['available_at', 'created_at', 'heartbeat_at'].map(epochMs),
 ].join(', ');
 
@@ -48,6 +49,11 @@ const QUEUE_COLUMN_TYPES: Readonly<Record<string, string>> = {
   priority: 'integer',
   unique_key: 'text',
   unique_key_active: 'text',
+  flow_id: 'text',
+  flow_key: 'text',
+  waiting_parents: 'integer',
+  failed_parents: 'integer',
+  on_parent_failure: 'text',
   available_at: 'timestamptz',
   started_at: 'timestamptz',
   completed_at: 'timestamptz',
@@ -170,6 +176,9 @@ export const postgresAdapter: Adapter = {
   },
 
   watchChanges: (knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed => listenChangeFeed(knex, tables, listener),
+  async notifyQueued(knex: Knex, tables: TableNames, queueName: string): Promise<void> {
+    await knex.raw('SELECT pg_notify(?, ?)', [notifyChannel(tables), queueName]);
+  },
   installExtras: installNotifyTrigger,
   dropExtras: dropNotifyTrigger,
 

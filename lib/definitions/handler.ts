@@ -4,6 +4,7 @@
 import { invalidArgument } from '../foundation/errors.js';
 import { MAX_ATTEMPTS_LIMIT, assertInteger, assertNonEmptyString, assertTimerDuration } from '../foundation/validate.js';
 import type { JsonCompatible, JsonObject, TaskQueueItem } from '../foundation/types.js';
+import type { ParentOutput } from '../foundation/flow-types.js';
 
 export type BackoffType = 'fixed' | 'linear' | 'exponential';
 
@@ -42,6 +43,11 @@ export interface TaskContext<P extends JsonCompatible<P> = JsonObject> {
   readonly task: TaskQueueItem | null;
   /** True when running from the queue, false when run directly (CLI, taskHandlerExecute). */
   hasQueuedTask(): boolean;
+  /**
+   * For a flow step: how each of its parent steps ended, by step key (status and output).
+   * `{}` for a task outside any flow, a step without parents, and when run directly.
+   */
+  readonly parentOutputs: Readonly<Record<string, ParentOutput>>;
 }
 
 /** What a handler returns: true or nothing = success; false = failure (retried while attempts remain). */

@@ -11,6 +11,7 @@ import { DEFAULT_BACKOFF, backoffDelayMs, type TaskContext, type TaskHandler, ty
 import { paramAsString, withTaskAlias } from '../foundation/params.js';
 import type { Finish, QueueLeases } from './queue-leases.js';
 import type { Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
+import type { ParentOutput } from '../foundation/flow-types.js';
 
 export type ExecutionOutcome =
   | { status: 'success' }
@@ -31,6 +32,8 @@ export interface ExecutorDependencies {
   findDefinition(id: string): Promise<TaskDefinition | null>;
   findHandler(alias: string): TaskHandler | undefined;
   now(): Date;
+  /** A flow step's parents as ctx.parentOutputs shows them (read only for items with a flowId). */
+  parentOutputs?(item: TaskQueueItem): Promise<Readonly<Record<string, ParentOutput>>>;
 }
 
 export interface ExecuteOptions {
@@ -44,6 +47,9 @@ export interface ExecuteOptions {
   readonly finish?: (item: TaskQueueItem, finish: Finish) => Promise<boolean>;
 }
 
+/** Outside flows: no parents, and no query to find that out. */
+const NO_PARENTS: Readonly<Record<string, ParentOutput>> = Object.freeze({});
+
 class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
@@ -52,8 +58,10 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
   const write = options.finish ?? ((target: TaskQueueItem, finish: Finish) => deps.leases.finish(target, finish));
   const conclude = (output: string, outcome: ExecutionOutcome, lines: string[]) => writeOutcome(deps, write, item, output, outcome, lines);
   let definition: TaskDefinition | null;
+  let parentOutputs: Readonly<Record<string, ParentOutput>> = NO_PARENTS;
   try {
     definition = await deps.findDefinition(item.taskId);
+    if (item.flowId !== null && deps.parentOutputs) parentOutputs = await deps.parentOutputs(item);
   } catch (error) {
     options.onHandlerDone?.();
     throw error;
@@ -73,7 +81,7 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
     return failure(deps, item, conclude, '', new Error(message), [message, 'Task failed'], DEFAULT_BACKOFF);
   }
 
-  const run = new ExecutionContext(deps, item, definition.alias, options.signal);
+  const run = new ExecutionContext(deps, item, definition.alias, options.signal, parentOutputs);
   const heartbeat =
     options.heartbeatIntervalMs > 0
       ? setInterval(() => {
@@ -192,6 +200,7 @@ class ExecutionContext {
     private readonly item: TaskQueueItem,
     alias: string,
     private readonly outer: AbortSignal | undefined,
+    parentOutputs: Readonly<Record<string, ParentOutput>>,
   ) {
     this.output = item.output;
     const params = withTaskAlias(item.parameters, alias);
@@ -212,6 +221,7 @@ class ExecutionContext {
       attempt: item.attempts,
       task: item,
       hasQueuedTask: () => true,
+      parentOutputs,
     });
   }
 

@@ -11,7 +11,8 @@ import type { TaskContext } from '../definitions/handler.js';
 import type { PayloadLimits } from '../foundation/limits.js';
 import { paramAsString, withTaskAlias } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
-import type { QueueLeases } from './queue-leases.js';
+import type { Finish, QueueLeases } from './queue-leases.js';
+import type { ParentOutput } from '../foundation/flow-types.js';
 import type { JsonObject, Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 import { assertNonEmptyString, assertPlainObject, assertTimerDuration } from '../foundation/validate.js';
 
@@ -38,6 +39,14 @@ export interface TaskProcessorParts {
   readonly logger: Logger;
   readonly limits: PayloadLimits;
   readonly heartbeatIntervalMs: number;
+  /** Flow steps (lib/flows/flow-steps.ts): their final write releases their children; they read their parents' outputs. */
+  readonly flowSteps?: FlowStepFinish;
+}
+
+/** What the processor needs of flows: items with a flowId finish through `finish`, never the batched write of plain tasks. */
+export interface FlowStepFinish {
+  finish(item: TaskQueueItem, finish: Finish): Promise<boolean>;
+  parentOutputs(item: TaskQueueItem): Promise<Readonly<Record<string, ParentOutput>>>;
 }
 
 export class TaskProcessor {
@@ -58,6 +67,7 @@ export class TaskProcessor {
       findDefinition: (id) => this.#cachedDefinition(id),
       findHandler: (alias) => parts.handlers.find(alias),
       now: () => new Date(),
+      parentOutputs: parts.flowSteps ? (item) => (parts.flowSteps as FlowStepFinish).parentOutputs(item) : undefined,
     };
   }
 
@@ -96,7 +106,12 @@ export class TaskProcessor {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? this.#parts.heartbeatIntervalMs,
       signal: options.signal,
       onHandlerDone: options.onHandlerDone,
-      finish: options.batchFinish ? this.#batcher.write : undefined,
+      finish:
+        claimed.flowId !== null && this.#parts.flowSteps
+          ? this.#parts.flowSteps.finish
+          : options.batchFinish
+            ? this.#batcher.write
+            : undefined,
     });
   }
 
@@ -122,6 +137,7 @@ export class TaskProcessor {
       attempt: 1,
       task: null,
       hasQueuedTask: () => false,
+      parentOutputs: {},
     });
     try {
       const result = await handler.handle(context);

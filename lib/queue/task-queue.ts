@@ -83,6 +83,8 @@ const ENTITY_KEYS = [
   'completedAt',
   'heartbeatAt',
   'claimToken',
+  'flowId',
+  'flowKey',
   'createdAt',
   'updatedAt',
   'softDeletedAt',

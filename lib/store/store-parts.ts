@@ -15,6 +15,9 @@ import { QueueLeases } from '../queue/queue-leases.js';
 import { TaskProcessor } from '../queue/task-processor.js';
 import { TaskQueueMaintenance } from '../queue/task-queue-maintenance.js';
 import { TaskQueue } from '../queue/task-queue.js';
+import { FlowEnqueuer } from '../flows/flow-enqueue.js';
+import { FlowSteps } from '../flows/flow-steps.js';
+import { Flows } from '../flows/flows.js';
 import { ScheduleFiring } from '../schedules/schedule-firing.js';
 import { Schedules } from '../schedules/schedules.js';
 import type { StoreContext } from './store-context.js';
@@ -40,6 +43,8 @@ export interface StoreParts {
   readonly processor: TaskProcessor;
   readonly schedules: Schedules;
   readonly firing: ScheduleFiring;
+  /** Flows (lib/flows/): enqueueing them, reading and canceling them, and their steps' finishing writes. */
+  readonly flows: { readonly enqueuer: FlowEnqueuer; readonly reader: Flows; readonly steps: FlowSteps };
 }
 
 export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
@@ -61,6 +66,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
   const handlers = new HandlerRegistry();
   const queue = new TaskQueue(context, announce);
   const leases = new QueueLeases(context, queue, announce);
+  const flowSteps = new FlowSteps(context, leases, announce);
   const processor = new TaskProcessor({
     leases,
     definitions,
@@ -68,6 +74,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     logger: options.logger,
     limits: context.limits,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    flowSteps,
   });
   const { tables, connection } = options;
   return {
@@ -89,9 +96,10 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     queue,
     leases,
     enqueuer: new Enqueuer({ definitions, queue, events, limits: context.limits, now: context.now }),
-    maintenance: new TaskQueueMaintenance(context, queue, announce),
+    maintenance: new TaskQueueMaintenance(context, queue, announce, flowSteps),
     processor,
     schedules: new Schedules(context, definitions, () => events.schedulesChanged()),
     firing: new ScheduleFiring(context, definitions),
+    flows: { enqueuer: new FlowEnqueuer(context, definitions, queue, announce), reader: new Flows(context), steps: flowSteps },
   };
 }

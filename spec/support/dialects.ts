@@ -32,6 +32,8 @@ export const TABLES = {
   definition: 'task_definition',
   queue: 'task_queue',
   schedule: 'task_schedule',
+  flow: 'task_queue_flow',
+  dependency: 'task_queue_dependency',
 } as const;
 
 export function selectedDialects(env: NodeJS.ProcessEnv = process.env): Dialect[] {
@@ -175,7 +177,7 @@ export function forEachDialect(title: string, body: (t: DialectContext) => void)
       beforeEach(async function () {
         inTest = true;
         const knex = t.store.knex;
-        for (const table of [TABLES.schedule, TABLES.queue, TABLES.definition]) {
+        for (const table of [TABLES.dependency, TABLES.flow, TABLES.schedule, TABLES.queue, TABLES.definition]) {
           if (await knex.schema.hasTable(table)) await knex(table).del();
         }
       });
