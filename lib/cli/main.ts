@@ -10,6 +10,7 @@ import { GLOBAL_OPTIONS, type Command } from './command.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { definitionsCommand } from './commands/definitions.js';
 import { enqueueCommand } from './commands/enqueue.js';
+import { flowCommand } from './commands/flow.js';
 import { migrateCommand } from './commands/migrate.js';
 import { runCommand } from './commands/run.js';
 import { cancelCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand } from './commands/tasks.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   retryCommand,
   cancelCommand,
   purgeCommand,
+  flowCommand,
   runCommand,
   workCommand,
   dashboardCommand,

@@ -172,10 +172,10 @@ forEachDialect('the knex CLI with taskstore/migrations, from the installed packa
     expect(await tablesExist()).to.deep.equal([false, false, false]);
     const latest = await knex('migrate:latest');
     expect(latest.code, latest.stdout + latest.stderr).to.equal(0);
-    expect(latest.stdout).to.match(/Batch 1 run: 3 migrations/);
+    expect(latest.stdout).to.match(/Batch 1 run: 4 migrations/);
     expect(await tablesExist()).to.deep.equal([true, true, true]);
     const recorded = await t.store.knex('app_task_queue_knex_migrations').orderBy('id').pluck('name');
-    expect(recorded).to.deep.equal(['001-create-tables', '002-change-notifications', '003-exact-comparison']);
+    expect(recorded).to.deep.equal(['001-create-tables', '002-change-notifications', '003-exact-comparison', '006-flows']);
 
     // The same schema as TaskStore.open makes: nothing left for migrateUp, and the store works on it.
     const store = await t.openStore({

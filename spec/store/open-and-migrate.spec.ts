@@ -51,9 +51,9 @@ forEachDialect('TaskStore.open and migrations', (t) => {
     const tables = freshTables();
     const store = await t.openStore({ ...tables, automigrate: false });
     const fresh = {
-      sqlite: ['001-create-tables'],
-      postgres: ['001-create-tables', '002-change-notifications'], // the notify trigger
-      mysql: ['001-create-tables', '003-exact-comparison'], // the NO PAD collation
+      sqlite: ['001-create-tables', '006-flows'],
+      postgres: ['001-create-tables', '002-change-notifications', '006-flows'], // the notify trigger
+      mysql: ['001-create-tables', '003-exact-comparison', '006-flows'], // the NO PAD collation
     }[t.dialect];
     expect(await store.migrateUp()).to.deep.equal(fresh);
     expect(await store.migrateUp()).to.deep.equal([]);

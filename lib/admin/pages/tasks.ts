@@ -94,7 +94,7 @@ export function taskDetailPage(context: PageContext, item: TaskQueueItem, defini
   const back = { return: context.here };
   if (!deleted && (item.status === 'failed' || item.status === 'canceled'))
     actions.push(actionForm(context, `${path}/retry`, 'Retry', { fields: back }));
-  if (!deleted && (item.status === 'queued' || item.status === 'paused'))
+  if (!deleted && (item.status === 'queued' || item.status === 'paused' || item.status === 'waiting'))
     actions.push(actionForm(context, `${path}/cancel`, 'Cancel', { confirm: 'Cancel this task?', fields: back }));
   if (!deleted)
     actions.push(
@@ -117,6 +117,7 @@ export function taskDetailPage(context: PageContext, item: TaskQueueItem, defini
 <dt>Attempts</dt><dd data-field="attempts">${item.attempts} of ${item.maxAttempts}</dd>
 <dt>Priority</dt><dd>${item.priority}</dd>
 ${item.uniqueKey ? html`<dt>Unique key</dt><dd>${item.uniqueKey}</dd>` : ''}
+${item.flowId ? html`<dt>Flow</dt><dd><a id="task-flow" href="${href(context, `/flows/${encodeURIComponent(item.flowId)}`)}">step ${item.flowKey ?? '?'}</a> <span class="muted mono">${item.flowId.slice(-12)}</span></dd>` : ''}
 </dl>
 <dl class="fields" id="task-timings">
 <dt>Created</dt><dd>${formatDate(item.createdAt)}</dd>
@@ -131,7 +132,7 @@ ${deleted ? html`<dt>Deleted</dt><dd>${formatDate(item.softDeletedAt)}</dd>` : '
 </section>
 <section><h2>Parameters</h2>${pre(JSON.stringify(item.parameters, null, 2), 'parameters', '{}')}</section>
 <section><h2>Output</h2>${pre(item.output, 'output', '(none)')}</section>
-<section><h2>Details <small class="muted live-note" data-field="live">${item.status === 'running' || item.status === 'queued' ? 'live' : ''}</small></h2>${pre(item.details, 'details', '(none yet)')}</section>`;
+<section><h2>Details <small class="muted live-note" data-field="live">${item.status === 'running' || item.status === 'queued' || item.status === 'waiting' ? 'live' : ''}</small></h2>${pre(item.details, 'details', '(none yet)')}</section>`;
   return layout(context, {
     title: `${alias} ${item.id.slice(-12)}`,
     active: 'tasks',

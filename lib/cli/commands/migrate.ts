@@ -1,4 +1,5 @@
 /** `taskstore migrate [up|down]`: create the tables, or drop them (down needs --yes). */
+import { dependencyTable, flowTable } from '../../foundation/flow-types.js';
 import type { TaskStore } from '../../task-store.js';
 import { UsageError } from '../args.js';
 import { helpRequested, parseCommand, withStore, type Command } from '../command.js';
@@ -7,11 +8,12 @@ import { line, printJson } from '../output.js';
 const USAGE = `usage: taskstore migrate [up|down] [--yes]
 
   up     create the tables and indexes that are missing (the default; safe to repeat)
-  down   drop the three tables and everything in them (needs --yes)`;
+  down   drop taskstore's tables and everything in them (needs --yes)`;
 
 /** Runs migrateUp and tells what it did: the tables it created and the steps that changed the schema. */
 async function migrateUp(store: TaskStore): Promise<{ applied: string[]; createdTables: string[] }> {
-  const names = [store.tableNames.taskDefinition, store.tableNames.taskQueue, store.tableNames.schedule];
+  const { taskDefinition, taskQueue, schedule } = store.tableNames;
+  const names = [taskDefinition, taskQueue, schedule, flowTable(taskQueue), dependencyTable(taskQueue)];
   const existed = await Promise.all(names.map((name) => store.knex.schema.hasTable(name)));
   const applied = await store.migrateUp();
   return { applied, createdTables: names.filter((_, index) => !existed[index]) };

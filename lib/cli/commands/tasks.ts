@@ -132,6 +132,7 @@ export const showCommand: Command = {
         ['took', formatDuration(runTime(item))],
       ];
       if (item.uniqueKey) fields.push(['unique key', item.uniqueKey]);
+      if (item.flowId) fields.push(['flow', `${item.flowId} (step ${item.flowKey ?? '?'}; taskstore flow ${item.flowId})`]);
       const out = context.out.stdout;
       line(out, formatFields(fields));
       line(out, `\nparameters:\n${JSON.stringify(item.parameters, null, 2)}`);
@@ -192,8 +193,8 @@ export const retryCommand = transitionCommand(
 );
 export const cancelCommand = transitionCommand(
   'cancel',
-  'cancel a queued or paused task',
-  'a queued or paused task becomes canceled (a running task cannot be canceled)',
+  'cancel a queued, paused or waiting task',
+  'a queued, paused or waiting (flow step) task becomes canceled (a running task cannot be canceled)',
 );
 
 const PURGE_USAGE = `usage: taskstore purge --older-than 7d [--status s[,s…]] [--queue name]
