@@ -1,9 +1,9 @@
 /**
  * The TaskStore facade: the public API of API.md. It opens the database and delegates to the
  * parts built once over one store context: definitions (lib/definitions/), the queue and its
- * leases, enqueueing, maintenance and processing (lib/queue/). The schedule methods and the
- * ground floor (closing, the schema, `run`) are inherited: lib/schedules/schedule-methods.ts,
- * lib/store/store-facade.ts. Every call goes through `run`, which refuses a closed store and
+ * leases, enqueueing, maintenance and processing (lib/queue/). The flow methods, the schedule
+ * methods and the ground floor (closing, the schema, `run`) are inherited:
+ * lib/flows/flow-methods.ts, lib/schedules/schedule-methods.ts, lib/store/store-facade.ts. Every call goes through `run`, which refuses a closed store and
  * wraps driver errors as TaskStoreError('DATABASE') naming the method.
  */
 import { registerHandler } from './definitions/handler-sync.js';
