@@ -141,7 +141,8 @@ forEachDialect('flowEnqueue: validation and atomicity', (t) => {
         ).to.deep.equal([]);
       });
       await new Promise((resolve) => setImmediate(resolve));
-      expect(heard.filter((name) => name === queue)).to.deep.equal([queue]);
+      // This process's own announcement (PostgreSQL's notification from the insert may follow).
+      expect(heard).to.include(queue);
       const flow = await t.store.flowFindById(id);
       expect(flow!.status).to.equal('running');
       expect(Object.keys(flow!.items)).to.deep.equal(['a', 'b']);
