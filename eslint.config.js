@@ -21,7 +21,7 @@ export const LAYERS = [
   { name: 'foundation', paths: ['lib/foundation'] },
   { name: 'adapters', paths: ['adapters'] },
   { name: 'migrations', paths: ['migrations'] },
-  { name: 'core', paths: ['lib/store', 'lib/definitions', 'lib/queue', 'lib/schedules', 'lib/task-store.ts'] },
+  { name: 'core', paths: ['lib/store', 'lib/definitions', 'lib/queue', 'lib/schedules', 'lib/flows', 'lib/task-store.ts'] },
   { name: 'runners', paths: ['runners'] },
   { name: 'testing', paths: ['lib/testing'] },
   { name: 'admin', paths: ['lib/admin'] },

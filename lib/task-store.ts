@@ -1,9 +1,11 @@
 /**
  * The TaskStore facade: the public API of API.md. It opens the database and delegates to the
  * parts built once over one store context: definitions (lib/definitions/), the queue and its
- * leases, enqueueing, maintenance and processing (lib/queue/). The grouped reads, the schedule
- * methods and the ground floor (closing, the schema, `run`) are inherited:
- * lib/queue/insight-methods.ts, lib/schedules/schedule-methods.ts, lib/store/store-facade.ts. Every call goes through `run`, which refuses a closed store and
+ * leases, enqueueing, maintenance and processing (lib/queue/). The flow methods, grouped reads,
+ * queue settings methods, schedule methods and the ground floor (closing, the schema, `run`)
+ * are inherited: lib/flows/flow-methods.ts, lib/queue/insight-methods.ts,
+ * lib/queue/queue-settings-methods.ts, lib/schedules/schedule-methods.ts,
+ * lib/store/store-facade.ts. Every call goes through `run`, which refuses a closed store and
  * wraps driver errors as TaskStoreError('DATABASE') naming the method.
  */
 import { registerHandler } from './definitions/handler-sync.js';
@@ -33,11 +35,11 @@ import type {
 } from './foundation/types.js';
 import type { ExecutionResult } from './queue/task-executor.js';
 import type { ProcessOptions } from './queue/task-processor.js';
-import { InsightMethods } from './queue/insight-methods.js';
+import { FlowMethods } from './flows/flow-methods.js';
 import type { ClaimLostListener, EnqueuedListener } from './store/store-events.js';
 import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './store/store-options.js';
 
-export class TaskStore extends InsightMethods {
+export class TaskStore extends FlowMethods {
   private constructor(options: ResolvedTaskStoreOptions) {
     super(options);
   }

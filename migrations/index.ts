@@ -9,6 +9,7 @@ import { changeNotifications } from './002-change-notifications.js';
 import { exactComparison } from './003-exact-comparison.js';
 import { queueSettings } from './004-queue-settings.js';
 import { liveControl } from './005-live-control.js';
+import { flows } from './006-flows.js';
 import { queueMetrics } from './007-queue-metrics.js';
 import type { Migration } from './migration.js';
 
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   exactComparison,
   queueSettings,
   liveControl,
+  flows,
   queueMetrics,
 ]);
 

@@ -40,6 +40,7 @@ const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::flo
  */
 const CLAIM_RETURNING = [
   'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key, group_key, progress_percent, progress_data',
+  'flow_id, flow_key',
   ...['available_at', 'created_at', 'heartbeat_at', 'progress_updated_at'].map(epochMs),
 ].join(', ');
 
@@ -58,6 +59,11 @@ const QUEUE_COLUMN_TYPES: Readonly<Record<string, string>> = {
   unique_key: 'text',
   unique_key_active: 'text',
   group_key: 'text',
+  flow_id: 'text',
+  flow_key: 'text',
+  waiting_parents: 'integer',
+  failed_parents: 'integer',
+  on_parent_failure: 'text',
   available_at: 'timestamptz',
   started_at: 'timestamptz',
   completed_at: 'timestamptz',
@@ -215,6 +221,9 @@ export const postgresAdapter: Adapter = {
 
   watchChanges: (knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed => listenChangeFeed(knex, tables, listener),
   notifyCanceled,
+  async notifyQueued(knex: Knex, tables: TableNames, queueName: string): Promise<void> {
+    await knex.raw('SELECT pg_notify(?, ?)', [notifyChannel(tables), queueName]);
+  },
   installExtras: installNotifyTrigger,
   dropExtras: dropNotifyTrigger,
 

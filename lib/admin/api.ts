@@ -1,7 +1,7 @@
 /**
  * The JSON API under <basePath>/api: stats, tasks (list with filters, detail, actions),
- * definitions (list, create, update, actions, enqueue), schedules and queues (settings, pause,
- * resume, limits).
+ * definitions (list, create, update, actions, enqueue), flows (detail, cancel), schedules and
+ * queues (settings, pause, resume, limits).
  * Errors answer { error: { code, message } } with 400/403/404/409/500.
  */
 import {
@@ -76,6 +76,15 @@ export async function apiRoute(request: AdminRequest): Promise<void> {
     if (id && action && segments.length === 3 && method === 'POST' && (DEFINITION_ACTIONS as readonly string[]).includes(action)) {
       return ok({ definition: await applyDefinitionAction(store, id, action as DefinitionAction) });
     }
+  }
+
+  if (section === 'flows' && id) {
+    if (segments.length === 2 && get) {
+      const flow = await store.flowFindById(id);
+      if (!flow) throw new HttpError(404, `no flow with id '${id}'`, 'NOT_FOUND');
+      return ok({ flow });
+    }
+    if (action === 'cancel' && segments.length === 3 && method === 'POST') return ok({ flow: await store.flowCancelById(id) });
   }
 
   if (section === 'schedules') return scheduleApiRoute(request, segments);

@@ -18,6 +18,7 @@ import { redirect, send } from './http.js';
 import { definitionDetailPage, definitionListPage, ENQUEUE_FORM_FIELDS } from './pages/definitions.js';
 import { formErrorOf } from './form-errors.js';
 import { href } from './pages/layout.js';
+import { flowPage } from './pages/flows.js';
 import { overviewPage } from './pages/overview.js';
 import { taskDetailPage, taskListPage } from './pages/tasks.js';
 import { pathSegments, requestBody, type AdminRequest } from './request.js';
@@ -103,6 +104,11 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
       await applyDefinitionAction(store, id, action as DefinitionAction);
       return redirect(request.res, location, request.headers);
     }
+    if (section === 'flows' && id && action === 'cancel' && segments.length === 3) {
+      const location = returnTo(request, body, `/flows/${encodeURIComponent(id)}`, 'flow-canceled');
+      await store.flowCancelById(id);
+      return redirect(request.res, location, request.headers);
+    }
     if (section === 'schedules') return schedulePageRoute(request, segments, body);
     if (section === 'queues') return queuePageRoute(request, segments, body);
     return html(request, 404, notFoundPage(page));
@@ -127,6 +133,11 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
     const definition = await definitionById(store, id);
     if (!definition) return html(request, 404, notFoundPage(page, `No task definition with id ${id}.`, href(page, '/definitions')));
     return html(request, 200, definitionDetailPage(page, definition, await request.queueNames.list(store)));
+  }
+  if (section === 'flows' && id && segments.length === 2) {
+    const flow = await store.flowFindById(id);
+    if (!flow) return html(request, 404, notFoundPage(page, `No flow with id ${id}.`, href(page, '/tasks')));
+    return html(request, 200, flowPage(page, flow));
   }
   if (section === 'schedules') return schedulePageRoute(request, segments, null);
   if (section === 'queues') return queuePageRoute(request, segments, null);

@@ -10,6 +10,7 @@ import { GLOBAL_OPTIONS, type Command } from './command.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { definitionsCommand } from './commands/definitions.js';
 import { enqueueCommand } from './commands/enqueue.js';
+import { flowCommand } from './commands/flow.js';
 import { migrateCommand } from './commands/migrate.js';
 import { limitsCommand, pauseQueueCommand, queuesCommand, resumeQueueCommand } from './commands/queues.js';
 import { runCommand } from './commands/run.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   pauseQueueCommand,
   resumeQueueCommand,
   limitsCommand,
+  flowCommand,
   runCommand,
   workCommand,
   dashboardCommand,

@@ -11,6 +11,7 @@ import {
   assertTimerDuration,
 } from '../foundation/validate.js';
 import type { JsonCompatible, JsonObject, JsonValue, TaskQueueItem } from '../foundation/types.js';
+import type { ParentOutput } from '../foundation/flow-types.js';
 
 export type BackoffType = 'fixed' | 'linear' | 'exponential';
 
@@ -66,6 +67,11 @@ export interface TaskContext<P extends JsonCompatible<P> = JsonObject> {
   readonly task: TaskQueueItem | null;
   /** True when running from the queue, false when run directly (CLI, taskHandlerExecute). */
   hasQueuedTask(): boolean;
+  /**
+   * For a flow step: how each of its parent steps ended, by step key (status and output).
+   * `{}` for a task outside any flow, a step without parents, and when run directly.
+   */
+  readonly parentOutputs: Readonly<Record<string, ParentOutput>>;
 }
 
 /** What `ctx.snooze(ms)` returns; a handler returns it to snooze its task. */

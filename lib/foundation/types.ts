@@ -73,7 +73,8 @@ export interface TaskDefinitionQuery {
 // ---------------------------------------------------------------------------
 // Task queue
 
-export const TASK_STATUSES = ['queued', 'running', 'success', 'failed', 'canceled', 'paused'] as const;
+/** 'waiting': a flow step whose parent steps have not all finished yet (docs/flows.md). */
+export const TASK_STATUSES = ['queued', 'running', 'success', 'failed', 'canceled', 'paused', 'waiting'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export interface TaskQueueItem {
@@ -100,6 +101,10 @@ export interface TaskQueueItem {
    * presents it, so a worker whose task was reclaimed cannot overwrite the newer state.
    */
   claimToken: string | null;
+  /** The flow this item is a step of (docs/flows.md), or null. */
+  flowId: string | null;
+  /** Its step key within that flow, or null. */
+  flowKey: string | null;
   createdAt: Date;
   updatedAt: Date;
   softDeletedAt: Date | null;

@@ -247,13 +247,13 @@ export class QueueLeases {
 }
 
 /** How much of the output and of each line the fallback final write keeps. */
-const FALLBACK_CHARACTERS = 1024;
+export const FALLBACK_CHARACTERS = 1024;
 
 /**
  * Text any database stores in any encoding: at most `max` characters of printable ASCII
  * (other characters become '?'; newlines too, unless kept).
  */
-function plainText(text: string, max: number, keepNewlines = false): string {
+export function plainText(text: string, max: number, keepNewlines = false): string {
   const head = text.length > max ? `${text.slice(0, max - 4)} ...` : text;
   return head.replace(keepNewlines ? /[^\x20-\x7E\n]/g : /[^\x20-\x7E]/g, '?');
 }

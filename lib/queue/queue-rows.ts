@@ -90,6 +90,8 @@ export function queueItemFromRow(row: NewQueueRow): TaskQueueItem {
     completedAt: null,
     heartbeatAt: null,
     claimToken: null,
+    flowId: null,
+    flowKey: null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     softDeletedAt: null,

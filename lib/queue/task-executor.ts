@@ -21,6 +21,7 @@ import { ProgressWriter, checkProgress } from './progress-writer.js';
 import { paramAsString, withTaskAlias } from '../foundation/params.js';
 import type { Finish, QueueLeases } from './queue-leases.js';
 import type { Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
+import type { ParentOutput } from '../foundation/flow-types.js';
 
 export type ExecutionOutcome =
   | { status: 'success' }
@@ -47,6 +48,8 @@ export interface ExecutorDependencies {
   now(): Date;
   /** Registers a run so a lost claim aborts it (see TaskProcessor); returns the unregister function. */
   track?(item: TaskQueueItem, abort: (reason: ClaimLostError) => void): () => void;
+  /** A flow step's parents as ctx.parentOutputs shows them (read only for items with a flowId). */
+  parentOutputs?(item: TaskQueueItem): Promise<Readonly<Record<string, ParentOutput>>>;
 }
 
 export interface ExecuteOptions {
@@ -60,6 +63,9 @@ export interface ExecuteOptions {
   readonly finish?: (item: TaskQueueItem, finish: Finish) => Promise<boolean>;
 }
 
+/** Outside flows: no parents, and no query to find that out. */
+const NO_PARENTS: Readonly<Record<string, ParentOutput>> = Object.freeze({});
+
 class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
@@ -68,8 +74,10 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
   const write = options.finish ?? ((target: TaskQueueItem, finish: Finish) => deps.leases.finish(target, finish));
   const conclude = (output: string, outcome: ExecutionOutcome, lines: string[]) => writeOutcome(deps, write, item, output, outcome, lines);
   let definition: TaskDefinition | null;
+  let parentOutputs: Readonly<Record<string, ParentOutput>> = NO_PARENTS;
   try {
     definition = await deps.findDefinition(item.taskId);
+    if (item.flowId !== null && deps.parentOutputs) parentOutputs = await deps.parentOutputs(item);
   } catch (error) {
     options.onHandlerDone?.();
     throw error;
@@ -89,7 +97,7 @@ export async function executeTask(deps: ExecutorDependencies, item: TaskQueueIte
     return failure(deps, item, conclude, '', new Error(message), [message, 'Task failed'], DEFAULT_BACKOFF);
   }
 
-  const run = new ExecutionContext(deps, item, definition.alias, options.signal);
+  const run = new ExecutionContext(deps, item, definition.alias, options.signal, parentOutputs);
   const untrack = deps.track?.(item, (reason) => run.abort(reason));
   const heartbeat =
     options.heartbeatIntervalMs > 0
@@ -232,6 +240,7 @@ class ExecutionContext {
     private readonly item: TaskQueueItem,
     alias: string,
     private readonly outer: AbortSignal | undefined,
+    parentOutputs: Readonly<Record<string, ParentOutput>>,
   ) {
     this.output = item.output;
     const params = withTaskAlias(item.parameters, alias);
@@ -254,6 +263,7 @@ class ExecutionContext {
       attempt: item.attempts,
       task: item,
       hasQueuedTask: () => true,
+      parentOutputs,
     });
   }
 

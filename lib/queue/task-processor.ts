@@ -13,8 +13,9 @@ import { checkProgress } from './progress-writer.js';
 import type { PayloadLimits } from '../foundation/limits.js';
 import { paramAsString, withTaskAlias } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
-import type { QueueLeases } from './queue-leases.js';
+import type { Finish, QueueLeases } from './queue-leases.js';
 import type { OutcomeMetric, QueueMetrics } from './queue-metrics.js';
+import type { ParentOutput } from '../foundation/flow-types.js';
 import type { JsonObject, Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 import { assertNonEmptyString, assertPlainObject, assertTimerDuration } from '../foundation/validate.js';
 
@@ -54,6 +55,14 @@ export interface TaskProcessorParts {
   readonly heartbeatIntervalMs: number;
   /** Subscribes to lost claims (StoreEvents.onClaimLost): the runs they belong to are aborted. */
   onClaimLost(listener: (lost: LostClaim) => void): () => void;
+  /** Flow steps (lib/flows/flow-steps.ts): their final write releases their children; they read their parents' outputs. */
+  readonly flowSteps?: FlowStepFinish;
+}
+
+/** What the processor needs of flows: items with a flowId finish through `finish`, never the batched write of plain tasks. */
+export interface FlowStepFinish {
+  finish(item: TaskQueueItem, finish: Finish): Promise<boolean>;
+  parentOutputs(item: TaskQueueItem): Promise<Readonly<Record<string, ParentOutput>>>;
 }
 
 export class TaskProcessor {
@@ -87,6 +96,7 @@ export class TaskProcessor {
           if (this.#running.get(item.id) === run) this.#running.delete(item.id);
         };
       },
+      parentOutputs: parts.flowSteps ? (item) => (parts.flowSteps as FlowStepFinish).parentOutputs(item) : undefined,
     };
   }
 
@@ -125,7 +135,12 @@ export class TaskProcessor {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? this.#parts.heartbeatIntervalMs,
       signal: options.signal,
       onHandlerDone: options.onHandlerDone,
-      finish: options.batchFinish ? this.#batcher.write : undefined,
+      finish:
+        claimed.flowId !== null && this.#parts.flowSteps
+          ? this.#parts.flowSteps.finish
+          : options.batchFinish
+            ? this.#batcher.write
+            : undefined,
     });
     const metric = METRIC_OF[result.outcome.status];
     if (result.recorded && metric) this.#parts.metrics.record(claimed, metric);
@@ -160,6 +175,7 @@ export class TaskProcessor {
       attempt: 1,
       task: null,
       hasQueuedTask: () => false,
+      parentOutputs: {},
     });
     try {
       const result = await handler.handle(context);

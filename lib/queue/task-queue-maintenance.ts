@@ -31,16 +31,38 @@ const FINISHED_STATUSES: TaskStatus[] = ['success', 'failed', 'canceled'];
 /** The longest silence `taskQueueUnstuck` may wait for: 3,650 days, so the cutoff stays a storable instant. */
 const MAX_UNSTUCK_MINUTES = MAX_DELAY_MS / 60_000;
 
+/** A running flow step the sweep found stale with no attempt left. */
+export interface StaleStep {
+  readonly id: string;
+  readonly claimToken: string;
+  readonly output: string;
+}
+
+/** What flows add to maintenance (lib/flows/flow-steps.ts): a step that ends releases its dependents in the same transaction. */
+export interface FlowStepHooks {
+  /** In `trx`, right after these flow steps ended canceled: their dependents move on. Resolves the queues that got due steps. */
+  stepsEnded(trx: Knex.Transaction, ids: readonly string[]): Promise<Set<string>>;
+  /** Fails these stale flow steps, each fenced by its claim token, releasing their dependents; resolves how many it failed. */
+  failStale(steps: readonly StaleStep[], line: string): Promise<number>;
+}
+
 export class TaskQueueMaintenance {
   readonly #ctx: StoreContext;
   readonly #queue: TaskQueue;
   readonly #announce: (queueName: string) => void;
+  readonly #flows: FlowStepHooks | null;
 
-  /** `announce` tells runners that a queue ('*': some queue) has items due again. */
-  constructor(context: StoreContext, queue: TaskQueue, announce: (queueName: string) => void = () => {}) {
+  /** `announce` tells runners that a queue ('*': some queue) has items due again; `flows` handles flow steps that end here. */
+  constructor(
+    context: StoreContext,
+    queue: TaskQueue,
+    announce: (queueName: string) => void = () => {},
+    flows: FlowStepHooks | null = null,
+  ) {
     this.#ctx = context;
     this.#queue = queue;
     this.#announce = announce;
+    this.#flows = flows;
   }
 
   /**
@@ -64,12 +86,14 @@ export class TaskQueueMaintenance {
         );
       return queueName === null ? builder : builder.where('queue_name', queueName);
     };
+    // A flow step out of attempts must release its dependents as it fails: done one by one below.
+    const plain = () => (this.#flows ? stale().where((w) => w.whereNull('flow_id').orWhereRaw('attempts < max_attempts')) : stale());
     const shown = Number.isInteger(minutes) ? String(minutes) : String(Math.round(minutes * 1000) / 1000);
     // One statement for both outcomes: back to queued while attempts remain, else failed.
     const retries = 'attempts < max_attempts';
     const either = (requeued: Knex.Value, failed: Knex.Value) => knex.raw(`CASE WHEN ${retries} THEN ? ELSE ? END`, [requeued, failed]);
-    const reclaimed = await retryTransient(this.#ctx.adapter, () =>
-      stale().update({
+    let reclaimed = await retryTransient(this.#ctx.adapter, () =>
+      plain().update({
         status: either('queued', 'failed'),
         claim_token: null,
         available_at: either(now, knex.ref('available_at')),
@@ -82,13 +106,24 @@ export class TaskQueueMaintenance {
         ),
       }),
     );
+    if (this.#flows) {
+      const steps = (await stale().whereNotNull('flow_id').whereRaw('attempts >= max_attempts').select('id', 'claim_token', 'output')) as {
+        id: string;
+        claim_token: string;
+        output: string | null;
+      }[];
+      const line = `Failed forcefully after ${shown} minutes timeout`;
+      const stuck = steps.map((row) => ({ id: row.id, claimToken: row.claim_token, output: row.output ?? '' }));
+      if (stuck.length > 0) reclaimed += await this.#flows.failStale(stuck, line);
+    }
     if (reclaimed > 0) this.#announce(queueName ?? '*');
     return reclaimed;
   }
   /** failed/canceled → queued now, with a fresh set of attempts. */
   async requeueById(id: string): Promise<TaskQueueItem> {
     const item = await this.#transition(id, ['failed', 'canceled'], 'requeue', (current, now) => ({
-      status: 'queued',
+      // A flow step canceled while it waited waits again for the parents it still has.
+      status: current.flowId === null ? 'queued' : this.#ctx.knex.raw(`CASE WHEN waiting_parents > 0 THEN 'waiting' ELSE 'queued' END`),
       attempts: 0,
       available_at: now,
       completed_at: null,
@@ -100,9 +135,9 @@ export class TaskQueueMaintenance {
     return item;
   }
 
-  /** queued/paused → canceled. A running task is canceled by TaskCancel (task-cancel.ts), which calls this for the others. */
+  /** queued/paused (and a waiting flow step) → canceled. A running task is canceled by TaskCancel (task-cancel.ts), which calls this for the others. */
   async cancelById(id: string): Promise<TaskQueueItem> {
-    return this.#transition(id, ['queued', 'paused'], 'cancel', (_current, now) => ({
+    return this.#transition(id, ['queued', 'paused', 'waiting'], 'cancel', (_current, now) => ({
       status: 'canceled',
       completed_at: now,
       unique_key_active: null,
@@ -121,13 +156,27 @@ export class TaskQueueMaintenance {
     if (!current) throw notFound(`task queue item '${id}' not found`);
     // The real clock for the transition itself; updated_at only ever moves forward.
     const now = this.#ctx.now();
-    const changed = await guardUnique(this.#ctx, () =>
-      this.#queue
-        .table()
-        .where({ id, status: current.status })
-        .whereIn('status', from)
-        .update({ ...changes(current, now), updated_at: laterThan(current.updatedAt, now) }),
-    );
+    const write = (knex: Knex) =>
+      guardUnique(this.#ctx, () =>
+        this.#queue
+          .table(knex)
+          .where({ id, status: current.status })
+          .whereIn('status', from)
+          .update({ ...changes(current, now), updated_at: laterThan(current.updatedAt, now) }),
+      );
+    const flows = this.#flows;
+    let changed: number;
+    if (flows && current.flowId !== null && verb === 'cancel') {
+      // A canceled flow step counts as ended for its children, in the same transaction.
+      const { count, queues } = await this.#ctx.knex.transaction(async (trx) => {
+        const written = await write(trx);
+        return { count: written, queues: written > 0 ? await flows.stepsEnded(trx, [id]) : new Set<string>() };
+      });
+      changed = count;
+      for (const queue of queues) this.#announce(queue);
+    } else {
+      changed = await write(this.#ctx.knex);
+    }
     if (changed === 0) {
       throw new TaskStoreError(
         'INVALID_STATE',

@@ -85,6 +85,8 @@ const ENTITY_KEYS = [
   'completedAt',
   'heartbeatAt',
   'claimToken',
+  'flowId',
+  'flowKey',
   'createdAt',
   'updatedAt',
   'softDeletedAt',

@@ -68,6 +68,8 @@ export function toTaskQueueItem(row: Row): TaskQueueItem {
     completedAt: toDateOrNull(row['completed_at']),
     heartbeatAt: toDateOrNull(row['heartbeat_at']),
     claimToken: strOrNull(row['claim_token']),
+    flowId: strOrNull(row['flow_id']),
+    flowKey: strOrNull(row['flow_key']),
     createdAt: toDate(row['created_at']),
     updatedAt: toDate(row['updated_at']),
     softDeletedAt: toDateOrNull(row['soft_deleted_at']),

@@ -21,6 +21,9 @@ import { TaskProcessor } from '../queue/task-processor.js';
 import { TaskCancel } from '../queue/task-cancel.js';
 import { TaskQueueMaintenance } from '../queue/task-queue-maintenance.js';
 import { TaskQueue } from '../queue/task-queue.js';
+import { FlowEnqueuer } from '../flows/flow-enqueue.js';
+import { FlowSteps } from '../flows/flow-steps.js';
+import { Flows } from '../flows/flows.js';
 import { ScheduleFiring } from '../schedules/schedule-firing.js';
 import { Schedules } from '../schedules/schedules.js';
 import type { StoreContext } from './store-context.js';
@@ -51,6 +54,8 @@ export interface StoreParts {
   readonly insights: QueueInsights;
   readonly schedules: Schedules;
   readonly firing: ScheduleFiring;
+  /** Flows (lib/flows/): enqueueing them, reading and canceling them, and their steps' finishing writes. */
+  readonly flows: { readonly enqueuer: FlowEnqueuer; readonly reader: Flows; readonly steps: FlowSteps };
 }
 
 export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
@@ -73,7 +78,8 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
   const handlers = new HandlerRegistry();
   const queue = new TaskQueue(context, announce);
   const leases = new QueueLeases(context, queue, announce, claimLost);
-  const maintenance = new TaskQueueMaintenance(context, queue, announce);
+  const flowSteps = new FlowSteps(context, leases, announce);
+  const maintenance = new TaskQueueMaintenance(context, queue, announce, flowSteps);
   const metrics = new QueueMetrics(context, options.metricsIntervalMs);
   const processor = new TaskProcessor({
     metrics,
@@ -84,6 +90,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     limits: context.limits,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     onClaimLost: (listener) => events.onClaimLost(listener),
+    flowSteps,
   });
   const queueSettings = new QueueSettingsStore(context, (queueName) => events.settingsChanged(queueName));
   const { tables, connection } = options;
@@ -122,5 +129,6 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     insights: new QueueInsights(context, queue, metrics),
     schedules: new Schedules(context, definitions, () => events.schedulesChanged()),
     firing: new ScheduleFiring(context, definitions),
+    flows: { enqueuer: new FlowEnqueuer(context, definitions, queue, announce), reader: new Flows(context), steps: flowSteps },
   };
 }

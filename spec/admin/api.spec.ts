@@ -34,6 +34,31 @@ forEachDialect('dashboard JSON API', (t) => {
     await t.store.taskDefinitionCreate({ alias: 'ApiEcho', title: 'Echo' });
   });
 
+  it('flows: a flow with its steps by key (404 when unknown), and cancel', async () => {
+    const flow = await t.store.flowEnqueue({
+      queueName: 'q1',
+      steps: [
+        { key: 'a', alias: 'ApiEcho' },
+        { key: 'b', alias: 'ApiEcho', dependsOn: ['a'] },
+      ],
+    });
+    const found = await client.json(`/api/flows/${flow.id}`);
+    expect(found.status).to.equal(200);
+    expect(found.body.flow).to.include({ id: flow.id, status: 'running', queueName: 'q1' });
+    expect(found.body.flow.items.b).to.include({ status: 'waiting', flowId: flow.id, flowKey: 'b' });
+    expect(found.body.flow.dependsOn).to.deep.equal({ a: [], b: ['a'] });
+    expect((await client.json('/api/flows/nope')).status).to.equal(404);
+    expect((await client.send('POST', `/api/flows/${flow.id}/cancel`, undefined, { csrf: false })).status).to.equal(403);
+    const canceled = await client.send('POST', `/api/flows/${flow.id}/cancel`);
+    expect(canceled.status).to.equal(200);
+    expect(canceled.body.flow.status).to.equal('canceled');
+    const page = await (await client.get(`/flows/${flow.id}`)).text();
+    expect(page).to.include('id="flow-steps"');
+    expect(page).to.include(`data-step="b"`);
+    const task = await (await client.get(`/tasks/${flow.items['b']!.id}`)).text();
+    expect(task).to.include(`/admin/flows/${flow.id}`);
+  });
+
   it('stats: counts by status per queue (configured queues too), totals and the hourly throughput', async () => {
     await t.store.taskDefinitionEnqueueByAlias('q1', 'ApiEcho', {});
     await t.store.taskDefinitionEnqueueByAlias('q2', 'ApiEcho', {});

@@ -294,4 +294,55 @@ describe('dashboard in a browser [sqlite]', function () {
     }
     expect(await store.taskQueueFindById(item.id)).to.include({ status: 'canceled' });
   });
+
+  it('links a flow step to its flow page: the steps as an indented tree with their statuses; cancel', async () => {
+    const flow = await store.flowEnqueue({
+      queueName: 'media',
+      steps: [
+        { key: 'fetch', alias: 'EchoParams' },
+        { key: 'thumb', alias: 'EchoParams', dependsOn: ['fetch'] },
+        { key: 'large', alias: 'EchoParams', dependsOn: ['fetch'] },
+        { key: 'notify', alias: 'EchoParams', dependsOn: ['thumb', 'large'] },
+      ],
+    });
+    await store.taskQueueProcessNext('media');
+    await page.goto(`${dashboard.url}/tasks/${flow.items['thumb']!.id}`);
+    expect(await page.locator('h1 [data-field=status]').textContent()).to.equal('queued');
+    await Promise.all([page.waitForURL(new RegExp(`/flows/${flow.id}$`)), page.click('#task-flow')]);
+    expect(await page.locator('h1 [data-field=status]').textContent()).to.equal('running');
+    const rows = page.locator('#flow-steps tbody tr');
+    expect(
+      await rows.evaluateAll((elements) =>
+        elements.map((row) => [row.getAttribute('data-step'), row.getAttribute('data-depth'), row.getAttribute('data-status')]),
+      ),
+    ).to.deep.equal([
+      ['fetch', '0', 'success'],
+      ['thumb', '1', 'queued'],
+      ['large', '1', 'queued'],
+      ['notify', '2', 'waiting'],
+    ]);
+    // Indented by the stylesheet (inline styles are refused by the CSP).
+    type Styled = { ownerDocument: { defaultView: { getComputedStyle(element: unknown): { paddingLeft: string } } } };
+    const indents = await page
+      .locator('#flow-steps .tree')
+      .evaluateAll((elements) =>
+        elements.map((element) =>
+          parseFloat((element as unknown as Styled).ownerDocument.defaultView.getComputedStyle(element).paddingLeft),
+        ),
+      );
+    expect(indents[0]).to.equal(0);
+    expect(indents[1]).to.be.greaterThan(0);
+    expect(indents[3]).to.be.greaterThan(indents[1]!);
+    await shoot('flow.png');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await Promise.all([page.waitForURL(/notice=flow-canceled/), page.click('button[data-action=cancel]')]);
+    expect(await page.locator('.notice').textContent()).to.include('had not started were canceled');
+    expect(await page.locator('h1 [data-field=status]').textContent()).to.equal('canceled');
+    expect(await rows.evaluateAll((elements) => elements.map((row) => row.getAttribute('data-status')))).to.deep.equal([
+      'success',
+      'canceled',
+      'canceled',
+      'canceled',
+    ]);
+  });
 });

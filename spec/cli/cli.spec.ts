@@ -168,6 +168,42 @@ forEachDialect('taskstore CLI', (t) => {
     expect((await cli('retry', 'missing-id')).code).to.equal(3);
   });
 
+  it('flow prints the flow and its steps as an indented tree (or JSON); --cancel cancels; an unknown id exits 3', async () => {
+    await definition('Echo');
+    const flow = await t.store.flowEnqueue({
+      queueName: 'cli-flow',
+      steps: [
+        { key: 'fetch', alias: 'Echo' },
+        { key: 'thumb', alias: 'Echo', dependsOn: ['fetch'] },
+        { key: 'large', alias: 'Echo', dependsOn: ['fetch'] },
+        { key: 'notify', alias: 'Echo', dependsOn: ['thumb', 'large'] },
+      ],
+    });
+    const shown = await cli('flow', flow.id);
+    expect(shown.code, shown.stderr).to.equal(0);
+    const lines = shown.stdout.trim().split('\n');
+    expect(lines[0]).to.match(new RegExp(`^flow ${flow.id}: running \\(4 steps, queue cli-flow, created `));
+    expect(lines[2]).to.match(/^STEP\s+ALIAS\s+STATUS\s+ATTEMPTS\s+TASK\s+AFTER$/);
+    expect(lines.slice(3).map((row) => row.match(/^(\s*\S+)\s+Echo\s+(\S+)/)?.slice(1))).to.deep.equal([
+      ['fetch', 'queued'],
+      ['  thumb', 'waiting'],
+      ['  large', 'waiting'],
+      ['    notify', 'waiting'],
+    ]);
+    expect(lines.at(-1)).to.match(/thumb, large$/);
+    const json = await cli('flow', flow.id, '--json');
+    expect(JSON.parse(json.stdout)).to.deep.include({ id: flow.id, status: 'running' });
+    const canceled = await cli('flow', flow.id, '--cancel', '--json');
+    expect(canceled.code, canceled.stderr).to.equal(0);
+    expect(JSON.parse(canceled.stdout).status).to.equal('canceled');
+    const show = await cli('show', flow.items['notify']!.id);
+    expect(show.stdout).to.include(`flow:`);
+    expect(show.stdout).to.include(`(step notify; taskstore flow ${flow.id})`);
+    const missing = await cli('flow', 'no-such-flow');
+    expect(missing.code).to.equal(3);
+    expect(missing.stderr.trim().split('\n')).to.have.length(1);
+  });
+
   it('purge deletes finished tasks older than --older-than', async () => {
     await definition('Echo');
     const done = await t.store.taskDefinitionEnqueueByAlias('', 'Echo', {});
@@ -252,7 +288,7 @@ forEachDialect('taskstore CLI', (t) => {
       const first = await run('migrate');
       expect(first.code, first.stderr).to.equal(0);
       expect(first.stdout).to.equal(
-        `created tables task_definition, task_queue, task_schedule, task_queue_settings, task_queue_starts (${t.dialect}; ${steps})\n`,
+        `created tables task_definition, task_queue, task_schedule, task_queue_settings, task_queue_starts, task_queue_flow, task_queue_dependency (${t.dialect}; ${steps})\n`,
       );
       const again = await run('migrate', '--json');
       expect(JSON.parse(again.stdout)).to.deep.equal({ migrated: 'up', dialect: t.dialect, applied: [], createdTables: [] });

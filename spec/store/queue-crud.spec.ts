@@ -305,7 +305,15 @@ forEachDialect('task queue CRUD', (t) => {
       const hidden = await t.store.taskQueueCreate({ taskId, status: 'canceled', queueName: 'one' });
       await t.store.taskQueueSoftDeleteById(hidden.id);
 
-      expect(await t.store.taskQueueStats({})).to.deep.equal({ queued: 2, running: 1, success: 3, failed: 1, canceled: 0, paused: 1 });
+      expect(await t.store.taskQueueStats({})).to.deep.equal({
+        queued: 2,
+        running: 1,
+        success: 3,
+        failed: 1,
+        canceled: 0,
+        paused: 1,
+        waiting: 0,
+      });
       expect(await t.store.taskQueueStats({ queueName: 'one' })).to.deep.equal({
         queued: 2,
         running: 1,
@@ -313,6 +321,7 @@ forEachDialect('task queue CRUD', (t) => {
         failed: 1,
         canceled: 0,
         paused: 0,
+        waiting: 0,
       });
       expect(await t.store.taskQueueStats({ queueName: 'nobody' })).to.deep.equal(
         Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])),
@@ -323,12 +332,12 @@ forEachDialect('task queue CRUD', (t) => {
       const made: Record<string, string> = {};
       for (const status of TASK_STATUSES) made[status] = (await t.store.taskQueueCreate({ taskId, status, queueName: 'p' })).id;
       expect(await t.store.taskQueuePurge({ olderThan: new Date(Date.now() - 60_000) })).to.equal(0);
-      expect(await t.store.taskQueueCount()).to.equal(6);
+      expect(await t.store.taskQueueCount()).to.equal(TASK_STATUSES.length);
 
       const purged = await t.store.taskQueuePurge({ olderThan: new Date(Date.now() + 60_000) });
       expect(purged).to.equal(3);
       const left = (await t.store.taskQueueList({ includeSoftDeleted: true })).map((item) => item.status).sort();
-      expect(left).to.deep.equal(['paused', 'queued', 'running']);
+      expect(left).to.deep.equal(['paused', 'queued', 'running', 'waiting']);
     });
 
     it('purges only the given statuses and queue', async function () {

@@ -35,6 +35,8 @@ export const TABLES = {
   metrics: 'task_queue_metrics',
   queueSettings: 'task_queue_settings',
   queueStarts: 'task_queue_starts',
+  flow: 'task_queue_flow',
+  dependency: 'task_queue_dependency',
 } as const;
 
 export function selectedDialects(env: NodeJS.ProcessEnv = process.env): Dialect[] {
@@ -178,7 +180,16 @@ export function forEachDialect(title: string, body: (t: DialectContext) => void)
       beforeEach(async function () {
         inTest = true;
         const knex = t.store.knex;
-        for (const table of [TABLES.schedule, TABLES.queue, TABLES.definition, TABLES.metrics, TABLES.queueSettings, TABLES.queueStarts]) {
+        for (const table of [
+          TABLES.dependency,
+          TABLES.flow,
+          TABLES.schedule,
+          TABLES.queue,
+          TABLES.definition,
+          TABLES.metrics,
+          TABLES.queueSettings,
+          TABLES.queueStarts,
+        ]) {
           if (await knex.schema.hasTable(table)) await knex(table).del();
         }
       });

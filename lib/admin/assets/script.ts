@@ -66,7 +66,7 @@ export const DASHBOARD_JS = String.raw`
   }
 
   function followTask(id, status) {
-    var unfinished = { queued: true, running: true, paused: true };
+    var unfinished = { queued: true, running: true, paused: true, waiting: true };
     if (!unfinished[status]) return;
     var timer = setInterval(function () {
       getJson('/api/tasks/' + encodeURIComponent(id)).then(function (data) {

@@ -1,7 +1,7 @@
 /** The dashboard's stylesheet and icon, served from <basePath>/assets/dashboard.css and <basePath>/favicon.svg (no CDN). */
 export const DASHBOARD_CSS = String.raw`
 :root { --fg: #1d2430; --muted: #6b7280; --line: #e3e6ea; --bg: #f7f8fa; --card: #fff; --accent: #2f5bd3;
-  --queued: #6b7280; --running: #2f5bd3; --success: #1f8a4c; --failed: #c62f2f; --canceled: #8a6d1f; --paused: #7a4fb3; }
+  --queued: #6b7280; --running: #2f5bd3; --success: #1f8a4c; --failed: #c62f2f; --canceled: #8a6d1f; --paused: #7a4fb3; --waiting: #94a3b8; }
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
@@ -30,7 +30,8 @@ table.grid tbody tr:hover { background: #f2f5fb; }
 .status { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; background: var(--queued); }
 .status-running, .status-active { background: var(--running); } .status-success { background: var(--success); } .status-failed { background: var(--failed); }
 .status-canceled { background: var(--canceled); } .status-paused, .status-inactive, .status-draft { background: var(--paused); } .status-deleted { background: #444; }
-.status-completed { background: var(--success); }
+.status-completed { background: var(--success); } .status-waiting { background: var(--waiting); }
+${Array.from({ length: 13 }, (_, depth) => `#flow-steps .tree.depth-${depth} { padding-left: ${depth * 1.5}em; }`).join('\n')}
 form.filters { display: flex; flex-wrap: wrap; gap: 10px 14px; align-items: end; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px; margin-bottom: 12px; }
 form.filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 2px; }
 form.filters label.check { flex-direction: row; align-items: center; gap: 6px; }

@@ -18,6 +18,7 @@ export interface PageContext {
 const NOTICES: Record<string, string> = {
   retried: 'The task was queued again.',
   canceled: 'The task was canceled.',
+  'flow-canceled': 'The steps of the flow that had not started were canceled.',
   deleted: 'Deleted (soft): restore it any time.',
   restored: 'Restored.',
   created: 'Created.',

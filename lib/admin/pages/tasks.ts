@@ -120,7 +120,7 @@ export function taskDetailPage(context: PageContext, item: TaskQueueItem, defini
   const back = { return: context.here };
   if (!deleted && (item.status === 'failed' || item.status === 'canceled'))
     actions.push(actionForm(context, `${path}/retry`, 'Retry', { fields: back }));
-  if (!deleted && (item.status === 'queued' || item.status === 'paused' || item.status === 'running')) {
+  if (!deleted && (item.status === 'queued' || item.status === 'paused' || item.status === 'waiting' || item.status === 'running')) {
     const confirm =
       item.status === 'running'
         ? 'Cancel this running task? Its handler will be stopped (its ctx.signal aborts, in whichever process it runs) and the task ends canceled.'
@@ -149,6 +149,7 @@ export function taskDetailPage(context: PageContext, item: TaskQueueItem, defini
 <dt>Priority</dt><dd>${item.priority}</dd>
 ${item.uniqueKey ? html`<dt>Unique key</dt><dd>${item.uniqueKey}</dd>` : ''}
 ${item.group !== null ? html`<dt>Group</dt><dd data-field="group">${item.group}</dd>` : ''}
+${item.flowId ? html`<dt>Flow</dt><dd><a id="task-flow" href="${href(context, `/flows/${encodeURIComponent(item.flowId)}`)}">step ${item.flowKey ?? '?'}</a> <span class="muted mono">${item.flowId.slice(-12)}</span></dd>` : ''}
 </dl>
 <dl class="fields" id="task-timings">
 <dt>Created</dt><dd>${formatDate(item.createdAt)}</dd>
@@ -164,7 +165,7 @@ ${deleted ? html`<dt>Deleted</dt><dd>${formatDate(item.softDeletedAt)}</dd>` : '
 ${progressSection(item)}
 <section><h2>Parameters</h2>${pre(JSON.stringify(item.parameters, null, 2), 'parameters', '{}')}</section>
 <section><h2>Output</h2>${pre(item.output, 'output', '(none)')}</section>
-<section><h2>Details <small class="muted live-note" data-field="live">${item.status === 'running' || item.status === 'queued' ? 'live' : ''}</small></h2>${pre(item.details, 'details', '(none yet)')}</section>`;
+<section><h2>Details <small class="muted live-note" data-field="live">${item.status === 'running' || item.status === 'queued' || item.status === 'waiting' ? 'live' : ''}</small></h2>${pre(item.details, 'details', '(none yet)')}</section>`;
   return layout(context, {
     title: `${alias} ${item.id.slice(-12)}`,
     active: 'tasks',

@@ -1,5 +1,6 @@
 /** `taskstore migrate [up|down]`: create the tables, or drop them (down needs --yes). */
 import { queueSettingsTable, queueStartsTable } from '../../foundation/table-names.js';
+import { dependencyTable, flowTable } from '../../foundation/flow-types.js';
 import type { TaskStore } from '../../task-store.js';
 import { UsageError } from '../args.js';
 import { helpRequested, parseCommand, withStore, type Command } from '../command.js';
@@ -13,7 +14,15 @@ const USAGE = `usage: taskstore migrate [up|down] [--yes]
 /** Runs migrateUp and tells what it did: the tables it created and the steps that changed the schema. */
 async function migrateUp(store: TaskStore): Promise<{ applied: string[]; createdTables: string[] }> {
   const { taskDefinition, taskQueue, schedule } = store.tableNames;
-  const names = [taskDefinition, taskQueue, schedule, queueSettingsTable(taskQueue), queueStartsTable(taskQueue)];
+  const names = [
+    taskDefinition,
+    taskQueue,
+    schedule,
+    queueSettingsTable(taskQueue),
+    queueStartsTable(taskQueue),
+    flowTable(taskQueue),
+    dependencyTable(taskQueue),
+  ];
   const existed = await Promise.all(names.map((name) => store.knex.schema.hasTable(name)));
   const applied = await store.migrateUp();
   return { applied, createdTables: names.filter((_, index) => !existed[index]) };

@@ -137,6 +137,7 @@ export const showCommand: Command = {
         const { percent, data, updatedAt } = item.progress;
         fields.push(['progress', `${percent}% at ${formatDate(updatedAt)}${data === null ? '' : ` ${JSON.stringify(data)}`}`]);
       }
+      if (item.flowId) fields.push(['flow', `${item.flowId} (step ${item.flowKey ?? '?'}; taskstore flow ${item.flowId})`]);
       const out = context.out.stdout;
       line(out, formatFields(fields));
       line(out, `\nparameters:\n${JSON.stringify(item.parameters, null, 2)}`);
@@ -200,8 +201,8 @@ export const retryCommand = transitionCommand(
 );
 export const cancelCommand = transitionCommand(
   'cancel',
-  'cancel a queued, paused or running task',
-  "a queued, paused or running task becomes canceled; a running one's handler sees ctx.signal abort (in any process) and its result is not recorded",
+  'cancel a queued, paused, waiting or running task',
+  "a queued, paused, waiting (flow step) or running task becomes canceled; a running one's handler sees ctx.signal abort (in any process) and its result is not recorded",
 );
 
 const PURGE_USAGE = `usage: taskstore purge --older-than 7d [--status s[,s…]] [--queue name]
