@@ -83,6 +83,19 @@ export class FlowSteps implements FlowStepHooks {
     return recorded;
   }
 
+  /**
+   * Ends a step by `write` (a guarded write, such as a cancel of the running step) and, when it
+   * changed the row, counts the end against its children as not succeeded: one transaction.
+   */
+  async endWith(id: string, write: (trx: Knex.Transaction) => Promise<boolean>): Promise<boolean> {
+    const { ended, queues } = await this.#ctx.knex.transaction(async (trx) => {
+      if (!(await write(trx))) return { ended: false, queues: new Set<string>() };
+      return { ended: true, queues: await this.#release.stepsEnded(trx, [{ id, succeeded: false }]) };
+    });
+    for (const queue of queues) this.#announce(queue);
+    return ended;
+  }
+
   /** `ctx.parentOutputs` of a flow step: each parent's key, status and output, in one read. */
   async parentOutputs(item: TaskQueueItem): Promise<Record<string, ParentOutput>> {
     if (item.flowId === null) return NO_PARENTS;

@@ -6,6 +6,7 @@
  * database notifies (PostgreSQL) and else at their next heartbeat. The handler's own finish
  * comes too late: it is fenced by the token the cancel cleared.
  */
+import type { Knex } from 'knex';
 import { formatDetailsLine } from '../foundation/details.js';
 import { TaskStoreError, isTaskStoreError, notFound } from '../foundation/errors.js';
 import { laterThan } from '../foundation/time.js';
@@ -21,18 +22,36 @@ const CANCEL_ROUNDS = 5;
 
 export const CANCELED_WHILE_RUNNING = 'Task canceled while running';
 
+const CANCELABLE: ReadonlySet<string> = new Set(['queued', 'paused', 'waiting', 'running']);
+
+/** How a flow step's end reaches its children: `write` ends the step; when it did, they count the end (one transaction). */
+export interface StepEnd {
+  endWith(id: string, write: (trx: Knex.Transaction) => Promise<boolean>): Promise<boolean>;
+}
+
 export class TaskCancel {
   readonly #ctx: StoreContext;
   readonly #queue: TaskQueue;
   readonly #maintenance: TaskQueueMaintenance;
   readonly #lost: (lost: LostClaim) => void;
+  readonly #steps: StepEnd | undefined;
 
-  /** `lost` tells this process's executions and runners that the claim is gone. */
-  constructor(context: StoreContext, queue: TaskQueue, maintenance: TaskQueueMaintenance, lost: (lost: LostClaim) => void) {
+  /**
+   * `lost` tells this process's executions and runners that the claim is gone; `steps` lets a
+   * running flow step's children meet its cancel as a failure, in the same transaction.
+   */
+  constructor(
+    context: StoreContext,
+    queue: TaskQueue,
+    maintenance: TaskQueueMaintenance,
+    lost: (lost: LostClaim) => void,
+    steps?: StepEnd,
+  ) {
     this.#ctx = context;
     this.#queue = queue;
     this.#maintenance = maintenance;
     this.#lost = lost;
+    this.#steps = steps;
   }
 
   /** queued/paused → canceled; running → canceled, and its handler's ctx.signal aborts. */
@@ -41,10 +60,10 @@ export class TaskCancel {
     for (let round = 1; ; round++) {
       const current = await this.#queue.findById(id);
       if (!current) throw notFound(`task queue item '${id}' not found`);
-      if (current.status !== 'running' && current.status !== 'queued' && current.status !== 'paused') {
+      if (!CANCELABLE.has(current.status)) {
         throw new TaskStoreError(
           'INVALID_STATE',
-          `cannot cancel task queue item '${id}': it is ${current.status} (only queued, paused or running tasks can be canceled)`,
+          `cannot cancel task queue item '${id}': it is ${current.status} (only queued, paused, waiting or running tasks can be canceled)`,
         );
       }
       const canceled = await this.#cancel(current, round < CANCEL_ROUNDS);
@@ -72,18 +91,20 @@ export class TaskCancel {
     const { knex, adapter, tables } = this.#ctx;
     const token = current.claimToken as string;
     const now = this.#ctx.now();
-    const changed = await this.#queue
-      .table()
-      .where({ id: current.id, claim_token: token })
-      .update({
-        status: 'canceled',
-        completed_at: now,
-        claim_token: null,
-        unique_key_active: null,
-        updated_at: laterThan(current.updatedAt, now),
-        details: adapter.appendLine(knex, 'details', formatDetailsLine(CANCELED_WHILE_RUNNING, now)),
-      });
-    if (changed === 0) return null;
+    const write = async (db: Knex): Promise<boolean> =>
+      (await db(tables.taskQueue)
+        .where({ id: current.id, claim_token: token })
+        .update({
+          status: 'canceled',
+          completed_at: now,
+          claim_token: null,
+          unique_key_active: null,
+          updated_at: laterThan(current.updatedAt, now),
+          details: adapter.appendLine(knex, 'details', formatDetailsLine(CANCELED_WHILE_RUNNING, now)),
+        })) > 0;
+    const steps = this.#steps;
+    const changed = current.flowId !== null && steps ? await steps.endWith(current.id, write) : await write(knex);
+    if (!changed) return null;
     this.#lost({ id: current.id, claimToken: token, reason: 'canceled' });
     if (adapter.notifyCanceled) {
       // The cancel stands either way: a holder that misses the notification learns at its next heartbeat.

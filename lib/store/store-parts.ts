@@ -123,7 +123,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
       now: context.now,
     }),
     maintenance,
-    cancel: new TaskCancel(context, queue, maintenance, claimLost),
+    cancel: new TaskCancel(context, queue, maintenance, claimLost, flowSteps),
     processor,
     metrics,
     insights: new QueueInsights(context, queue, metrics),

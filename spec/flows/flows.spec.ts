@@ -294,6 +294,25 @@ forEachDialect('flows', (t) => {
     expect(ran[0]!.parents).to.deep.equal({ b: { status: 'canceled', output: '' } });
   });
 
+  it('taskQueueCancelById of a running step ends it and lets its children meet it as a failure, in one write', async function () {
+    const flow = await t.store.flowEnqueue({
+      queueName: queue,
+      steps: [step('a', aliases.ok), step('b', aliases.ok, ['a']), step('c', aliases.ok, ['a'], { onParentFailure: 'run' })],
+    });
+    const [claimed] = await t.store.taskQueueClaim(queue, 1);
+    expect(claimed!.flowKey).to.equal('a');
+    expect((await t.store.taskQueueCancelById(claimed!.id)).status).to.equal('canceled');
+    expect(await statuses(flow.id)).to.deep.equal({ a: 'canceled', b: 'failed', c: 'queued' });
+    const late = await t.store.taskQueueExecute(claimed!); // the canceled holder's late run records nothing
+    expect(late === null || late.recorded === false).to.equal(true);
+    expect((await t.store.taskQueueFindById(claimed!.id))!.status).to.equal('canceled');
+    await drain();
+    const joins = ran.filter((run) => run.key === 'c');
+    expect(joins).to.have.length(1);
+    expect(joins[0]!.parents).to.deep.equal({ a: { status: 'canceled', output: '' } });
+    expect((await t.store.flowFindById(flow.id))!.status).to.not.equal('running');
+  });
+
   it('a requeued step that was canceled while waiting waits again; a finished parent is counted once', async function () {
     const flow = await t.store.flowEnqueue({ queueName: queue, steps: [step('a', aliases.ok), step('b', aliases.ok, ['a'])] });
     await t.store.taskQueueCancelById(flow.items['b']!.id);
