@@ -148,15 +148,6 @@ export interface Adapter {
    */
   insertQueueRows?(knex: Knex, table: string, rows: readonly QueueRow[], options: { skipConflicts: boolean }): Promise<number>;
 
-  /**
-   * Optional, where the change feed is a notification channel (PostgreSQL): tells other
-   * processes' runners that tasks of a queue became due by an UPDATE (a flow step released by
-   * its last parent), which the insert trigger does not see. Inside a transaction, delivered
-   * at its commit. Elsewhere other processes find such tasks at their next poll (MySQL) or
-   * through the change feed (SQLite's data_version sees every write).
-   */
-  notifyQueued?(knex: Knex, tables: TableNames, queueName: string): Promise<void>;
-
   /** Ends the attempts of claimed items that still hold their claim; returns the ids it wrote. */
   finish(knex: Knex, table: string, request: FinishRequest): Promise<Set<string>>;
 

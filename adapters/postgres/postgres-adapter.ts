@@ -221,9 +221,6 @@ export const postgresAdapter: Adapter = {
 
   watchChanges: (knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed => listenChangeFeed(knex, tables, listener),
   notifyCanceled,
-  async notifyQueued(knex: Knex, tables: TableNames, queueName: string): Promise<void> {
-    await knex.raw('SELECT pg_notify(?, ?)', [notifyChannel(tables), queueName]);
-  },
   installExtras: installNotifyTrigger,
   dropExtras: dropNotifyTrigger,
 

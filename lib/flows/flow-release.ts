@@ -52,8 +52,8 @@ export class FlowRelease {
       const children = await this.#countEnds(trx, frontier);
       frontier = children.length === 0 ? [] : await this.#moveReady(trx, children, queues);
     }
-    if (queues.size > 0 && this.#ctx.adapter.notifyQueued) {
-      for (const queue of queues) await this.#ctx.adapter.notifyQueued(trx, this.#ctx.tables, queue);
+    if (queues.size > 0 && this.#ctx.adapter.notify) {
+      for (const queue of queues) await this.#ctx.adapter.notify(trx, this.#ctx.tables, 'queue', queue);
     }
     return queues;
   }
