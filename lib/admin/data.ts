@@ -6,7 +6,14 @@
  */
 import type { TaskStore } from '../task-store.js';
 import type { QueueTimings } from '../foundation/insight-types.js';
-import { TASK_STATUSES, type QueueListEntry, type TaskDefinition, type TaskQueueItem, type TaskQueueStats } from '../foundation/types.js';
+import {
+  TASK_STATUSES,
+  emptyTaskStats,
+  type QueueListEntry,
+  type TaskDefinition,
+  type TaskQueueItem,
+  type TaskQueueStats,
+} from '../foundation/types.js';
 import { taskQueryFor, type TaskFilters } from './filters.js';
 
 export interface QueueStats {
@@ -37,10 +44,6 @@ export interface Overview {
 const QUEUE_SCAN_MS = 30_000;
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
-
-function emptyStats(): TaskQueueStats {
-  return Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
-}
 
 /**
  * Queue names for the filters: the configured ones plus every queue with live tasks (one
@@ -87,7 +90,7 @@ export async function throughput(store: TaskStore, now = new Date()): Promise<Ov
 /** A queue that has neither settings nor tasks yet (a configured name): nothing limited, nothing counted. */
 function unconfigured(queueName: string): QueueListEntry {
   const settings = { paused: false, concurrency: null, groupConcurrency: null, rateLimit: null, groupRateLimit: null, updatedAt: null };
-  return { queueName, ...settings, stats: emptyStats() };
+  return { queueName, ...settings, stats: emptyTaskStats() };
 }
 
 /**
@@ -109,7 +112,7 @@ export async function overview(store: TaskStore, queueNames: QueueNames): Promis
     const total = TASK_STATUSES.reduce((sum, status) => sum + stats[status], 0);
     return { queueName, paused, stats, total };
   });
-  const totals = emptyStats();
+  const totals = emptyTaskStats();
   for (const queue of queues) for (const status of TASK_STATUSES) totals[status] += queue.stats[status];
   const chart = await throughput(store, now);
   return {

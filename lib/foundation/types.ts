@@ -236,6 +236,9 @@ export type TaskEnqueueManyOptions = Omit<TaskEnqueueOptions, 'uniqueKey' | 'deb
 
 export type TaskQueueStats = Record<TaskStatus, number>;
 
+/** Stats with every status at 0, to count into. */
+export const emptyTaskStats = (): TaskQueueStats => Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
+
 /** One queue in `queueList()`: its settings and its items by status. */
 export type QueueListEntry = QueueSettings & { stats: TaskQueueStats };
 

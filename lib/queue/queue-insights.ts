@@ -4,7 +4,7 @@
  * period from the metrics workers record (queue-metrics.ts).
  */
 import { invalidArgument } from '../foundation/errors.js';
-import { TASK_STATUSES, type TaskQueueStats, type TaskStatus } from '../foundation/types.js';
+import { TASK_STATUSES, emptyTaskStats, type TaskQueueStats, type TaskStatus } from '../foundation/types.js';
 import type {
   DefinitionCounts,
   Percentiles,
@@ -25,8 +25,6 @@ import { resolveQueueName, type TaskQueue } from './task-queue.js';
 const MINUTE_MS = 60_000;
 /** The most buckets one throughput read returns (a day of minutes). */
 const MAX_BUCKETS = 1440;
-
-const emptyStats = (): TaskQueueStats => Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
 
 export class QueueInsights {
   readonly #ctx: StoreContext;
@@ -170,7 +168,7 @@ function grouped<R extends { status: TaskStatus; count: unknown }>(
   for (const row of rows) {
     const key = keyOf(row);
     let stats = map.get(key);
-    if (!stats) map.set(key, (stats = emptyStats()));
+    if (!stats) map.set(key, (stats = emptyTaskStats()));
     if (row.status in stats) stats[row.status] += Number(row.count);
   }
   return [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

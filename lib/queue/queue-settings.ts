@@ -9,15 +9,8 @@ import type { Knex } from 'knex';
 import { retryTransient, type SettingsRow } from '../../adapters/adapter.js';
 import { queueSettingsTable, queueStartsTable } from '../foundation/table-names.js';
 import { laterThan } from '../foundation/time.js';
-import {
-  TASK_STATUSES,
-  type QueueConfigureInput,
-  type QueueListEntry,
-  type QueueSettings,
-  type RateLimit,
-  type TaskQueueStats,
-  type TaskStatus,
-} from '../foundation/types.js';
+import type { QueueCounts } from '../foundation/insight-types.js';
+import { emptyTaskStats, type QueueConfigureInput, type QueueListEntry, type QueueSettings, type RateLimit } from '../foundation/types.js';
 import { MAX_TIMER_MS, assertInteger, assertKnownKeys, assertPlainObject } from '../foundation/validate.js';
 import { toDate } from '../store/rows.js';
 import type { StoreContext } from '../store/store-context.js';
@@ -79,10 +72,15 @@ export function validateConfigureInput(input: unknown, name: string): QueueConfi
 export class QueueSettingsStore {
   readonly #ctx: StoreContext;
   readonly #announce: (queueName: string) => void;
+  readonly #counts: () => Promise<QueueCounts[]>;
 
-  /** `announce` tells this process's runners that a queue's settings changed. */
-  constructor(context: StoreContext, announce: (queueName: string) => void = () => {}) {
+  /**
+   * `announce` tells this process's runners that a queue's settings changed; `counts` reads the
+   * live tasks by queue and status (QueueInsights.countsByQueue), for queueList.
+   */
+  constructor(context: StoreContext, counts: () => Promise<QueueCounts[]>, announce: (queueName: string) => void = () => {}) {
     this.#ctx = context;
+    this.#counts = counts;
     this.#announce = announce;
   }
 
@@ -111,29 +109,14 @@ export class QueueSettingsStore {
 
   /** Every queue that has settings or live tasks, by name, with its settings and its tasks by status. */
   async list(): Promise<QueueListEntry[]> {
-    const { knex, tables } = this.#ctx;
-    const [settingsRows, counts] = await Promise.all([
-      knex(this.table).select('*') as Promise<SettingsRow[]>,
-      knex(tables.taskQueue)
-        .select('queue_name', 'status')
-        .count({ count: '*' })
-        .whereNull('soft_deleted_at')
-        .groupBy('queue_name', 'status') as Promise<{ queue_name: string; status: TaskStatus; count: unknown }[]>,
-    ]);
+    const [settingsRows, counts] = await Promise.all([this.#ctx.knex(this.table).select('*') as Promise<SettingsRow[]>, this.#counts()]);
     const entries = new Map<string, QueueListEntry>();
-    const entry = (queue: string, row?: SettingsRow) => {
-      let found = entries.get(queue);
-      if (!found) {
-        const stats = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
-        found = { ...toQueueSettings(queue, row), stats };
-        entries.set(queue, found);
-      }
-      return found;
-    };
-    for (const row of settingsRows) entry(String(row['queue_name']), row);
-    for (const row of counts) {
-      const stats = entry(String(row.queue_name)).stats;
-      if (row.status in stats) stats[row.status] = Number(row.count);
+    for (const row of settingsRows) {
+      const queue = String(row['queue_name']);
+      entries.set(queue, { ...toQueueSettings(queue, row), stats: emptyTaskStats() });
+    }
+    for (const { queueName, stats } of counts) {
+      entries.set(queueName, { ...(entries.get(queueName) ?? toQueueSettings(queueName, undefined)), stats });
     }
     return [...entries.values()].sort((a, b) => (a.queueName < b.queueName ? -1 : a.queueName > b.queueName ? 1 : 0));
   }

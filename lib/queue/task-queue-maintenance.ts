@@ -12,6 +12,7 @@ import { stateWrite } from './queue-leases.js';
 import { guardUnique, resolveQueueName, type TaskQueue } from './task-queue.js';
 import {
   TASK_STATUSES,
+  emptyTaskStats,
   type TaskQueueItem,
   type TaskQueuePurgeOptions,
   type TaskQueueStats,
@@ -192,7 +193,7 @@ export class TaskQueueMaintenance {
     const builder = this.#queue.table().select('status').count({ count: '*' }).whereNull('soft_deleted_at').groupBy('status');
     if (options.queueName !== undefined)
       builder.where('queue_name', resolveQueueName(options.queueName, 'taskQueueStats: options.queueName'));
-    const stats = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
+    const stats = emptyTaskStats();
     for (const row of (await builder) as { status: TaskStatus; count: unknown }[]) {
       if (row.status in stats) stats[row.status] = Number(row.count);
     }

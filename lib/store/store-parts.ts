@@ -92,7 +92,12 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     onClaimLost: (listener) => events.onClaimLost(listener),
     flowSteps,
   });
-  const queueSettings = new QueueSettingsStore(context, (queueName) => events.settingsChanged(queueName));
+  const insights = new QueueInsights(context, queue, metrics);
+  const queueSettings = new QueueSettingsStore(
+    context,
+    () => insights.countsByQueue(),
+    (queueName) => events.settingsChanged(queueName),
+  );
   const { tables, connection } = options;
   return {
     connect: async () => {
@@ -126,7 +131,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     cancel: new TaskCancel(context, queue, maintenance, claimLost, flowSteps),
     processor,
     metrics,
-    insights: new QueueInsights(context, queue, metrics),
+    insights,
     schedules: new Schedules(context, definitions, () => events.schedulesChanged()),
     firing: new ScheduleFiring(context, definitions),
     flows: { enqueuer: new FlowEnqueuer(context, definitions, queue, announce), reader: new Flows(context), steps: flowSteps },
