@@ -1,10 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { TaskQueueRunner, defineTask } from '../../lib/index.js';
 import { TABLES, detailMessages, forEachDialect, uniqueAlias, waitFor, within } from '../support/index.js';
-import { recordEvents, useFreshQueue } from '../support/runner-helpers.js';
+import { recordEvents, startHangingWorker, useFreshQueue } from '../support/runner-helpers.js';
 
 const RUNNER_WORKER = fileURLToPath(new URL('../support/runner-worker.js', import.meta.url));
 
@@ -82,25 +81,12 @@ forEachDialect('TaskQueueRunner across processes', (t) => {
     await t.store.taskHandlerAdd(defineTask({ alias, maxAttempts: 2, handle: (ctx) => void attempts.push(ctx.attempt) }), true);
     const item = await t.store.taskDefinitionEnqueueByAlias(queue, alias, {}, { maxAttempts: 2 });
 
-    const child = spawn(process.execPath, [RUNNER_WORKER, t.url, queue, alias, 'hang', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = once(child, 'exit');
+    const { started, kill } = startHangingWorker(t.url, queue, alias);
     try {
-      const started = new Promise<string>((resolve, reject) => {
-        let stdout = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          const match = /^started (\S+)$/m.exec(stdout);
-          if (match) resolve(match[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`runner-worker exited (${code}) before its handler started\n${stderr}`)));
-      });
       expect(await within(started, 30_000, 'the child starting its handler')).to.equal(item.id);
       expect(await t.store.taskQueueFindById(item.id)).to.include({ status: 'running', attempts: 1 });
     } finally {
-      child.kill('SIGKILL');
-      await within(exited, 10_000, 'the killed child exiting');
+      await kill();
     }
 
     const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: 0.02 });

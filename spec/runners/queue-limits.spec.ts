@@ -5,16 +5,14 @@
  * starts recorded by the claims never exceed the rate limits in any window, and every task
  * runs exactly once. A crashed worker's slot comes back with its task's reclaim.
  */
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { TaskQueueRunner, defineTask } from '../../lib/index.js';
 import { TABLES, forEachDialect, uniqueAlias, waitFor, within } from '../support/index.js';
-import { recordEvents, useFreshQueue } from '../support/runner-helpers.js';
+import { recordEvents, startHangingWorker, useFreshQueue } from '../support/runner-helpers.js';
 
 const LIMITS_WORKER = fileURLToPath(new URL('../support/limits-worker.js', import.meta.url));
-const RUNNER_WORKER = fileURLToPath(new URL('../support/runner-worker.js', import.meta.url));
 
 interface Run {
   id: string;
@@ -145,26 +143,13 @@ forEachDialect('flow control across processes', (t) => {
     await t.store.taskHandlerAdd(defineTask({ alias: hangAlias, maxAttempts: 2, handle: (ctx) => void done.push(ctx.task!.id) }), true);
     const items = await t.store.taskDefinitionEnqueueManyByAlias(queue, hangAlias, [{}, {}, {}], { maxAttempts: 2 });
 
-    const child = spawn(process.execPath, [RUNNER_WORKER, t.url, queue, hangAlias, 'hang', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = once(child, 'exit');
+    const { started, kill } = startHangingWorker(t.url, queue, hangAlias);
     try {
-      const started = new Promise<string>((resolve, reject) => {
-        let stdout = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          const match = /^started (\S+)$/m.exec(stdout);
-          if (match) resolve(match[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`runner-worker exited (${code}) before its handler started\n${stderr}`)));
-      });
       await within(started, 30_000, 'the child starting its handler');
       // The hung task holds the only slot: no claim gets anything.
       expect(await t.store.taskQueueClaim(queue, 5)).to.deep.equal([]);
     } finally {
-      child.kill('SIGKILL');
-      await within(exited, 10_000, 'the killed child exiting');
+      await kill();
     }
 
     const runner = new TaskQueueRunner(t.store, { queueName: queue, intervalSeconds: 0.1, unstuckMinutes: 0.01, maxConcurrency: 5 });

@@ -5,10 +5,14 @@
  * something must be. Runners need no registering: the root hooks (spec/support/hooks.ts) fail
  * a test that leaves one running.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { defineTask } from '../../lib/index.js';
 import type { Logger, TaskHandlerDefinition, TaskQueueItem, TaskQueueRunner } from '../../lib/index.js';
 import type { DialectContext } from './dialects.js';
 import { uniqueAlias, uniqueQueue } from './fixtures.js';
+import { within } from './wait.js';
 
 /** A fresh queue name before every test of the block, handed to `setQueue`. */
 export function useFreshQueue(setQueue: (queue: string) => void): void {
@@ -77,4 +81,31 @@ export function recordingLogger(): RecordingLogger {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const RUNNER_WORKER = fileURLToPath(new URL('./runner-worker.js', import.meta.url));
+
+/** A runner-worker process whose handler hangs: `started` resolves the id it took; `kill` SIGKILLs it and waits for the exit. */
+export function startHangingWorker(url: string, queue: string, alias: string): { started: Promise<string>; kill(): Promise<void> } {
+  const child = spawn(process.execPath, [RUNNER_WORKER, url, queue, alias, 'hang', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, 'exit');
+  const started = new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /^started (\S+)$/m.exec(stdout);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`runner-worker exited (${code}) before its handler started\n${stderr}`)));
+  });
+  started.catch(() => {}); // a kill before the start is the caller's choice, not an unhandled rejection
+  return {
+    started,
+    async kill() {
+      child.kill('SIGKILL');
+      await within(exited, 10_000, 'the killed child exiting');
+    },
+  };
 }
