@@ -35,6 +35,8 @@ export class QueueGate {
   #full = false;
   #announcing: Promise<void> | null = null;
   #announceAgain = false;
+  /** An announcement waits for the end of this turn: finishes until then need no other. */
+  #announceScheduled = false;
 
   constructor(store: TaskStore, options: { queueName: string; pollIntervalMs: number }, hooks: QueueGateHooks) {
     this.#store = store;
@@ -63,6 +65,36 @@ export class QueueGate {
     return this.#settings?.paused === true;
   }
 
+  /**
+   * A concurrency limit (the queue's or a group's) counts a task as running until its final
+   * write lands, not until its handler settles: the runner tells the loop about each landed
+   * write, since that is what frees a slot for the next claim.
+   */
+  get limitsConcurrency(): boolean {
+    return this.#settings !== null && (this.#settings.concurrency !== null || this.#settings.groupConcurrency !== null);
+  }
+
+  /**
+   * How many more items a claim of this runner can usefully ask for, with `held` of the queue's
+   * running slots taken by this runner (claimed and not yet finished, prefetched, or being
+   * claimed): the queue's concurrency limit less those. Other runners may hold the rest, so a
+   * claim can still come back short; but one never asks for slots this runner itself fills.
+   */
+  room(held: number): number {
+    const limit = this.#settings?.concurrency ?? null;
+    return limit === null || this.paused ? Infinity : Math.max(0, limit - held);
+  }
+
+  /**
+   * Whether the idle runner must read when the queue's next item is due. Not while the last
+   * claim found the concurrency limit full: due work is waiting, and a finish (here, or in
+   * another process through the change feed) or the poll wakes the runner, so reading the
+   * queue's earliest due time on every idle turn would only scan its queued rows.
+   */
+  get needsDueRead(): boolean {
+    return !this.#full || this.paused;
+  }
+
   /** Claims up to `limit` items: the fast claim, or the limited one when the queue has settings. */
   async claim(limit: number): Promise<TaskQueueItem[]> {
     const limited = this.#settings !== null && isGated(this.#settings);
@@ -80,14 +112,17 @@ export class QueueGate {
    */
   idleWaitMs(nextDueAt: Date | null, dueWaitMs: number): number {
     if (this.paused) return this.#pollIntervalMs;
+    if (this.#full && nextDueAt === null) return this.#slotWaitMs();
     if (nextDueAt === null || nextDueAt.getTime() > Date.now()) return dueWaitMs;
     let waitMs = dueWaitMs;
     if (this.#nextStartAt !== null) waitMs = Math.max(MIN_WAIT_MS, this.#nextStartAt - Date.now() + WAKE_MARGIN_MS);
-    if (this.#full) {
-      const slotWaitMs = this.#store.capabilities.finishWakes ? this.#pollIntervalMs : Math.min(this.#pollIntervalMs, FULL_POLL_MS);
-      waitMs = this.#nextStartAt === null ? slotWaitMs : Math.min(waitMs, slotWaitMs);
-    }
+    if (this.#full) waitMs = this.#nextStartAt === null ? this.#slotWaitMs() : Math.min(waitMs, this.#slotWaitMs());
     return Math.min(this.#pollIntervalMs, waitMs);
+  }
+
+  /** Waiting for a free slot: a finish wakes the runner where it reaches the change feed; elsewhere a short poll. */
+  #slotWaitMs(): number {
+    return this.#store.capabilities.finishWakes ? this.#pollIntervalMs : Math.min(this.#pollIntervalMs, FULL_POLL_MS);
   }
 
   /**
@@ -96,14 +131,19 @@ export class QueueGate {
    * notifications (one announcement in flight at a time; finishes meanwhile make one more).
    */
   finished(): void {
-    const settings = this.#settings;
-    if (!settings || (settings.concurrency === null && settings.groupConcurrency === null)) return;
+    if (!this.limitsConcurrency || this.#announceScheduled) return;
     if (this.#announcing) {
       this.#announceAgain = true;
       return;
     }
-    this.#announcing = this.#store
-      .queueAnnounceFinished(this.#queueName)
+    // The tasks of one finishing write all end in the same turn: one announcement, sent after
+    // that turn, tells of them all.
+    this.#announceScheduled = true;
+    this.#announcing = new Promise<void>((next) => setImmediate(next))
+      .then(() => {
+        this.#announceScheduled = false;
+        return this.#store.queueAnnounceFinished(this.#queueName);
+      })
       .catch((error: unknown) => this.#hooks.onError(error))
       .finally(() => {
         this.#announcing = null;

@@ -196,7 +196,10 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     let failure: unknown;
     while (!signal.aborted && !exhausted && failure === undefined) {
       this.#startBuffered();
-      const capacity = this.#slots.available + this.options.prefetch - this.#buffer.length - this.#reserved;
+      const capacity = Math.min(
+        this.#slots.available + this.options.prefetch - this.#buffer.length - this.#reserved,
+        this.#gate.room(this.#inFlight.size + this.#buffer.length + this.#reserved),
+      );
       // A full chunk at a time; a smaller claim only when nothing else will feed a free slot
       // (no claim in flight, nothing prefetched): fewer, larger statements.
       const idle = claims.size === 0 && this.#buffer.length === 0;
@@ -274,7 +277,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
         this.#gate.finished();
         this.#inFlight.delete(item);
         this.#handlerDoneAt.delete(item);
-        if (this.#waitingForWrites) this.#changed.notify();
+        if (this.#waitingForWrites || this.#gate.limitsConcurrency) this.#changed.notify();
         this.#executions.delete(execution);
         for (const tracker of this.#trackers) tracker.delete(execution);
       });
@@ -288,7 +291,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
    * every wake-up (an enqueue here or in another process, a retry of ours) asks again.
    */
   async #idleWaitMs(): Promise<number> {
-    const next = await this.#store.taskQueueNextDueAt(this.options.queueName);
+    const next = this.#gate.needsDueRead ? await this.#store.taskQueueNextDueAt(this.options.queueName) : null;
     const dueMs = next === null ? Infinity : next.getTime() - Date.now() + WAKE_MARGIN_MS;
     return this.#gate.idleWaitMs(next, Math.min(this.options.pollIntervalMs, Math.max(MIN_IDLE_WAIT_MS, dueMs)));
   }

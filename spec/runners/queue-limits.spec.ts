@@ -97,6 +97,49 @@ forEachDialect('flow control across processes', (t) => {
     }
   });
 
+  it('3 processes × 10 slots never run more than a queue limit alone (3) at once', async function () {
+    this.timeout(120_000);
+    await t.store.queueConfigure(queue, { concurrency: 3 });
+    const items = await enqueue(45);
+    const runs = await runThreeWorkers(15);
+    expectExactlyOnce(
+      runs,
+      items.map((item) => item.id),
+    );
+    expect(maxOverlap(runs), 'tasks running at once').to.be.at.most(3);
+    // Some overlap there was: the limit was used, not only respected by running one at a time.
+    expect(maxOverlap(runs), 'tasks running at once').to.be.at.least(2);
+  });
+
+  it('a runner with prefetch claims no more than the queue limit leaves it, counting its unfinished tasks: no claim finds the limit full', async function () {
+    this.timeout(60_000);
+    await t.store.queueConfigure(queue, { concurrency: 5 });
+    await t.store.taskHandlerAdd(defineTask({ alias, handle: () => {} }), true);
+    await enqueue(60);
+    const claims: { items: number; full: boolean }[] = [];
+    const claim = t.store.queueClaim.bind(t.store);
+    t.store.queueClaim = async (...args: Parameters<typeof claim>) => {
+      const result = await claim(...args);
+      claims.push({ items: result.items.length, full: result.full });
+      return result;
+    };
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, maxConcurrency: 5, prefetch: 20, intervalSeconds: 5 });
+    const events = recordEvents(runner);
+    try {
+      runner.start();
+      await waitFor(() => events.succeeded.length === 60, { timeoutMs: 45_000, message: 'all 60 tasks done' });
+    } finally {
+      await runner.stop();
+      delete (t.store as { queueClaim?: unknown }).queueClaim;
+    }
+    expect(events.errors).to.deep.equal([]);
+    expect(
+      claims.filter((entry) => entry.items === 0 && entry.full),
+      'claims that found the limit full',
+    ).to.deep.equal([]);
+    expect(claims.reduce((sum, entry) => sum + entry.items, 0)).to.equal(60);
+  });
+
   it('3 processes never start more than the rate limit allows in any window', async function () {
     this.timeout(120_000);
     await t.store.queueConfigure(queue, { rateLimit: { count: 4, periodMs: 400 } });
