@@ -27,11 +27,18 @@ export interface LimitedClaimDialect {
   transaction<T>(knex: Knex, request: ClaimRequest, work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
   /** Locks the queue's settings row until the transaction ends (whether or not it exists, where it must) and reads it. */
   lockSettings(trx: Knex.Transaction, settingsTable: string, queueName: string): Promise<SettingsRow | undefined>;
-  /** The database's clock, read after the lock: the start every claimed row and ledger entry records. */
+  /**
+   * The database's clock, read after the lock: the start every claimed row and ledger entry
+   * of a rate-limited queue records. (Without a rate limit, the request's clock; heartbeat_at
+   * takes the database's clock in `claimRows` either way.)
+   */
   now(trx: Knex.Transaction): Promise<Date>;
   /** Moves these rows, if still queued, to running with the request's token; returns the rows moved. */
   claimRows(trx: Knex.Transaction, table: string, ids: readonly string[], request: ClaimRequest, startedAt: Date): Promise<QueueRow[]>;
 }
+
+/** The column that carries the queue's running count beside each candidate row. */
+const RUNNING_COLUMN = 'taskstore_running';
 
 /** The most candidate rows one grouped claim looks at. */
 const MAX_CANDIDATES = 1000;
@@ -88,8 +95,14 @@ export async function claimLimited(
         full,
       });
       if (limits.paused) return result([], null, false);
-      const now = await dialect.now(trx);
+      // The database's clock after the lock orders the rate ledger's starts; without a rate
+      // limit nothing compares starts, and the claim's own clock does, as in the fast claim.
+      const now = limits.rate || limits.groupRate ? await dialect.now(trx) : request.now;
       const queueRows = () => trx(table).where('queue_name', queueName);
+      const grouped = limits.groupConcurrency !== null || limits.groupRate !== null;
+      // Without groups, the queue's running rows are counted in the statement that picks the
+      // candidates (one statement fewer while the settings row is locked).
+      const countWithCandidates = limits.concurrency !== null && !grouped;
       const window = (periodMs: number) =>
         trx(starts)
           .where('queue_name', queueName)
@@ -97,7 +110,7 @@ export async function claimLimited(
 
       let allowance = limit;
       let concurrencyRoom = Infinity;
-      if (limits.concurrency !== null) {
+      if (limits.concurrency !== null && !countWithCandidates) {
         concurrencyRoom = limits.concurrency - (await countRows(queueRows().where('status', 'running')));
         if (concurrencyRoom <= 0) return result([], null, true);
         allowance = Math.min(allowance, concurrencyRoom);
@@ -115,7 +128,6 @@ export async function claimLimited(
         allowance = Math.min(allowance, room);
       }
 
-      const grouped = limits.groupConcurrency !== null || limits.groupRate !== null;
       const candidates = queueRows()
         .select('id', 'group_key')
         .where('status', 'queued')
@@ -133,7 +145,18 @@ export async function claimLimited(
           }),
         );
       }
-      const found = (await candidates) as { id: string; group_key: string | null }[];
+      if (countWithCandidates) {
+        candidates.select(
+          trx.raw(`(SELECT COUNT(*) FROM ?? WHERE queue_name = ? AND status = 'running') AS ${RUNNING_COLUMN}`, [table, queueName]),
+        );
+      }
+      let found = (await candidates) as { id: string; group_key: string | null; [RUNNING_COLUMN]?: unknown }[];
+      if (countWithCandidates && found.length > 0) {
+        // No candidates, no count: nothing is due, so nothing is held back either.
+        concurrencyRoom = (limits.concurrency as number) - Number(found[0]?.[RUNNING_COLUMN]);
+        if (concurrencyRoom <= 0) return result([], null, true);
+        found = found.slice(0, concurrencyRoom);
+      }
       const ids = grouped ? await withinGroups(found, allowance, limits, queueRows, window) : found.map((row) => String(row.id));
       const rows = ids.length === 0 ? [] : await dialect.claimRows(trx, table, ids, request, now);
 

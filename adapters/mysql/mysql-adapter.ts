@@ -49,10 +49,10 @@ const limitedClaimDialect: LimitedClaimDialect = {
     const { token, startedLine } = request;
     const marks = ids.map(() => '?').join(', ');
     await trx.raw(
-      `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?, updated_at = ?,
+      `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = UTC_TIMESTAMP(3), updated_at = ?,
          completed_at = NULL, claim_token = ?, details = CASE WHEN details = '' THEN ? ELSE CONCAT(details, ?) END
        WHERE id IN (${marks}) AND status = 'queued'`,
-      [table, startedAt, startedAt, request.now, token, startedLine, `\n${startedLine}`, ...ids],
+      [table, startedAt, request.now, token, startedLine, `\n${startedLine}`, ...ids],
     );
     const [rows] = (await trx.raw(`SELECT * FROM ?? WHERE id IN (${marks}) AND claim_token = ? ORDER BY ${CLAIM_ORDER_BY}`, [
       table,

@@ -157,6 +157,37 @@ forEachDialect('queue settings', (t) => {
     expect(await t.store.taskQueueClaim(queue, 3)).to.have.length(1);
   });
 
+  it('a concurrency limit alone (the common case) holds with eight claimers at once, and a finish frees one slot', async function () {
+    await t.store.queueConfigure(queue, { concurrency: 4 });
+    await enqueue(20);
+    const claims = await Promise.all(Array.from({ length: 8 }, () => t.store.queueClaim(queue, 3)));
+    const items = claims.flatMap((claim) => claim.items);
+    expect(items).to.have.length(4);
+    expect(new Set(items.map((item) => item.id)).size).to.equal(4);
+    expect(items.every((item) => item.status === 'running' && item.claimToken !== null)).to.equal(true);
+    // The claims that took the last slots, or found none, say the limit is full.
+    expect(claims.filter((claim) => claim.items.length === 0).every((claim) => claim.full)).to.equal(true);
+    expect((await t.store.queueClaim(queue, 3)).full).to.equal(true);
+    await t.store.taskQueueProcessTask(items[0]!);
+    const next = await t.store.queueClaim(queue, 3);
+    expect(next.items).to.have.length(1);
+    expect(next.full).to.equal(true);
+    expect(next.settings?.concurrency).to.equal(4);
+    // Raising the limit lets that many more start; a pause lets none.
+    await t.store.queueConfigure(queue, { concurrency: 6 });
+    expect((await t.store.queueClaim(queue, 5)).items).to.have.length(2);
+    await t.store.queueConfigure(queue, { concurrency: 10 });
+    await t.store.queuePause(queue);
+    expect((await t.store.queueClaim(queue, 5)).items).to.deep.equal([]);
+    await t.store.queueResume(queue);
+    // A group limit added meanwhile holds too, for a caller that still believes the limit is the queue's only one.
+    await t.store.queueConfigure(queue, { concurrency: 50, groupConcurrency: 1 });
+    await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{}, {}, {}], { group: 'g', priority: 10 });
+    const grouped = await t.store.queueClaim(queue, 10, { limited: true });
+    expect(grouped.items).to.have.length(10);
+    expect(grouped.items.filter((item) => item.group === 'g')).to.have.length(1);
+  });
+
   it('a group at its limit does not crowd out the groups behind it', async function () {
     await t.store.queueConfigure(queue, { groupConcurrency: 1 });
     await enqueue(300, { group: 'busy' });
