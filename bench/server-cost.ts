@@ -36,6 +36,18 @@ const VARIANTS: readonly Variant[] = [
   { name: 'without the task_id index', ddl: ['DROP INDEX task_queue_task_id_idx'] },
   { name: 'without the running-rows index', ddl: ['DROP INDEX task_queue_running_idx'] },
   {
+    name: 'flow_id index partial (flow_id IS NOT NULL)',
+    ddl: ['DROP INDEX task_queue_flow_id_idx', 'CREATE INDEX task_queue_flow_id_idx ON task_queue (flow_id) WHERE flow_id IS NOT NULL'],
+  },
+  {
+    name: 'flow_id partial, without the task_id index',
+    ddl: [
+      'DROP INDEX task_queue_flow_id_idx',
+      'CREATE INDEX task_queue_flow_id_idx ON task_queue (flow_id) WHERE flow_id IS NOT NULL',
+      'DROP INDEX task_queue_task_id_idx',
+    ],
+  },
+  {
     name: 'id, task_id, claim_token in COLLATE "C"',
     ddl: ['id', 'task_id', 'claim_token'].map((column) => `ALTER TABLE task_queue ALTER COLUMN ${column} TYPE varchar(36) COLLATE "C"`),
   },

@@ -15,9 +15,9 @@ const DRAIN_RATIOS: readonly { dialect: Dialect; ours: string; peer: string; thr
   { dialect: 'sqlite', ours: 'taskstore:fast', peer: 'raw-sql', threshold: 0.75 },
   { dialect: 'mysql', ours: 'taskstore:fast', peer: 'raw-sql', threshold: 0.75 },
   // Issue #14: a queue concurrency limit equal to the runner's slots costs at most 20%.
-  { dialect: 'sqlite', ours: 'taskstore:limited', peer: 'taskstore:fast', threshold: 0.8 },
-  { dialect: 'postgres', ours: 'taskstore:limited', peer: 'taskstore:fast', threshold: 0.8 },
-  { dialect: 'mysql', ours: 'taskstore:limited', peer: 'taskstore:fast', threshold: 0.8 },
+  { dialect: 'sqlite', ours: 'taskstore:limited', peer: 'taskstore', threshold: 0.8 },
+  { dialect: 'postgres', ours: 'taskstore:limited', peer: 'taskstore', threshold: 0.8 },
+  { dialect: 'mysql', ours: 'taskstore:limited', peer: 'taskstore', threshold: 0.8 },
 ];
 
 /** Drain with history rows ÷ drain, per taskstore system and dialect. */

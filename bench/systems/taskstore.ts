@@ -14,10 +14,12 @@
  *   (SQLite: WAL with synchronous = NORMAL; MySQL: the server's
  *   innodb_flush_log_at_trx_commit), so on those dialects it is the same workload as
  *   `taskstore:fast` and the difference between the two rows is run-to-run noise.
- * - `taskstore:limited` (issue #14): the fast settings with the queue limited to as many
- *   running tasks as the runner has slots (`queueConfigure(queue, { concurrency })`), so every
- *   claim is a limited claim serialised on the queue's settings row. The other variants clear
- *   the queue's settings first.
+ * - `taskstore:limited` (issue #14): the runner's defaults, as `taskstore`, with the queue
+ *   limited to as many running tasks as the runner has slots (`queueConfigure(queue,
+ *   { concurrency })`), so every claim is a limited claim serialised on the queue's settings
+ *   row; its target compares it with `taskstore`, the same runner unlimited. (Prefetch does not
+ *   apply under such a limit: a prefetched row counts as running, so a runner never claims more
+ *   than the limit leaves it.) The other variants clear the queue's settings first.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +71,7 @@ export class TaskstoreSystem implements BenchSystem {
   }
 
   #runnerExtras(concurrency: number): { prefetch?: number } {
-    return this.#variant === 'default' ? {} : { prefetch: concurrency * 9 };
+    return this.#variant === 'default' || this.#variant === 'limited' ? {} : { prefetch: concurrency * 9 };
   }
 
   /** Handler calls since setup(), over every phase: bench/rss.ts follows a long drain with it. */
