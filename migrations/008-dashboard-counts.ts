@@ -4,7 +4,8 @@
  * live row of the queue table:
  *
  * - `<queue table>_status_queue_idx` on (status, queue_name) of live rows (partial where the
- *   dialect has partial indexes; MySQL indexes (status, queue_name, soft_deleted_at) whole);
+ *   dialect has partial indexes; MySQL indexes (status, queue_name, soft_deleted_at,
+ *   available_at) whole, so that the oldest due task per queue is read from it alone too);
  * - `<queue table>_task_id_status_idx` on (task_id, status, soft_deleted_at), which takes the
  *   place of 001's `task_id_idx` (it serves every read by task_id that one did), so counts by
  *   definition add no index to the queue table's writes.
@@ -27,7 +28,7 @@ export function dashboardCountIndexes(taskQueue: string): IndexSpec[] {
       name: statusQueueIndex(taskQueue),
       columns: 'status, queue_name',
       where: 'soft_deleted_at IS NULL',
-      fullColumns: 'status, queue_name, soft_deleted_at',
+      fullColumns: 'status, queue_name, soft_deleted_at, available_at',
     },
     { name: taskIdStatusIndex(taskQueue), columns: 'task_id, status, soft_deleted_at' },
   ];

@@ -54,9 +54,17 @@ export async function apiRoute(request: AdminRequest): Promise<void> {
     if (segments.length === 1 && get) {
       const { page, perPage, errors } = parsePaging(request.query);
       if (errors.length > 0) throw new HttpError(400, errors.join('; '), 'INVALID_ARGUMENT');
-      const data = await definitionPage(store, { includeDeleted: request.query.get('deleted') === '1', page, perPage, cap: request.options.countCap });
+      const data = await definitionPage(store, {
+        includeDeleted: request.query.get('deleted') === '1',
+        page,
+        perPage,
+        cap: request.options.countCap,
+      });
       return ok({
-        definitions: data.rows.map(({ definition, queued, failed, total, capped }) => ({ ...definition, counts: { queued, failed, total, capped } })),
+        definitions: data.rows.map(({ definition, queued, failed, total, capped }) => ({
+          ...definition,
+          counts: { queued, failed, total, capped },
+        })),
         total: data.total,
         page: data.page,
         perPage: data.perPage,

@@ -66,7 +66,8 @@ export class QueueNames {
 
   async list(store: TaskStore): Promise<string[]> {
     // Names only: a cap of 1 reads two index entries per queue and status.
-    if (Date.now() - this.#scannedAt > QUEUE_SCAN_MS) this.saw((await store.taskQueueCountsByQueue({ cap: 1 })).map((row) => row.queueName));
+    if (Date.now() - this.#scannedAt > QUEUE_SCAN_MS)
+      this.saw((await store.taskQueueCountsByQueue({ cap: 1 })).map((row) => row.queueName));
     return [...this.#seen].sort();
   }
 

@@ -98,7 +98,8 @@ export function parsePaging(params: URLSearchParams): { page: number; perPage: n
 export async function taskQueryFor(store: TaskStore, filters: TaskFilters): Promise<TaskQueueQuery | null> {
   // "Created" is id order: ids are UUIDv7, taken when the task is created, so the primary key
   // serves the default newest-first list without sorting every matching row.
-  const query: TaskQueueQuery = filters.sort === 'createdAt' ? { sortOrder: filters.order } : { orderBy: filters.sort, sortOrder: filters.order };
+  const query: TaskQueueQuery =
+    filters.sort === 'createdAt' ? { sortOrder: filters.order } : { orderBy: filters.sort, sortOrder: filters.order };
   if (filters.statuses.length === 1) query.status = filters.statuses[0] as TaskStatus;
   else if (filters.statuses.length > 1) query.statuses = filters.statuses;
   if (filters.queue !== '') query.queueName = filters.queue;

@@ -114,7 +114,8 @@ export async function queueApiRoute(request: AdminRequest, segments: string[]): 
     request.queueNames.remember(settings.queueName);
     return ok({ queue: settings });
   };
-  if (segments.length === 2 && name === 'settings' && get) return ok({ queues: await queueEntries(store, request.queueNames, request.options.countCap) });
+  if (segments.length === 2 && name === 'settings' && get)
+    return ok({ queues: await queueEntries(store, request.queueNames, request.options.countCap) });
   if (name !== undefined && segments.length === 3 && action === 'settings' && get) return ok({ queue: await store.queueSettings(name) });
   if (name !== undefined && segments.length === 3 && method === 'POST' && isQueueAction(action))
     return one(await QUEUE_ACTIONS[action](store, name));

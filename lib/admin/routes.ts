@@ -114,7 +114,8 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
     return html(request, 404, notFoundPage(page));
   }
 
-  if (segments.length === 0) return html(request, 200, overviewPage(page, await overview(store, request.queueNames, request.options.countCap)));
+  if (segments.length === 0)
+    return html(request, 200, overviewPage(page, await overview(store, request.queueNames, request.options.countCap)));
   if (section === 'tasks' && segments.length === 1) {
     const { filters, errors } = parseTaskFilters(request.query);
     const result = await taskPage(store, filters, request.options.countCap);

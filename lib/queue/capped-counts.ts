@@ -53,7 +53,12 @@ function probed(table: string, index: string, dialect: CountDialect): CappedCoun
  * `cap + 1` when more than `cap` rows of `t` match `where` (correlated to the outer group),
  * else their count.
  */
-function cappedCount(from: CappedCountsStatement, where: string, whereBindings: readonly Knex.RawBinding[], cap: number): CappedCountsStatement {
+function cappedCount(
+  from: CappedCountsStatement,
+  where: string,
+  whereBindings: readonly Knex.RawBinding[],
+  cap: number,
+): CappedCountsStatement {
   return {
     sql: `CASE WHEN (SELECT 1 FROM ${from.sql} WHERE ${where} LIMIT 1 OFFSET ?) IS NULL THEN (SELECT COUNT(*) FROM ${from.sql} WHERE ${where}) ELSE ? END`,
     bindings: [...from.bindings, ...whereBindings, cap, ...from.bindings, ...whereBindings, cap + 1],
@@ -97,7 +102,10 @@ export function definitionCountsStatement(
     const ids = filter.taskIds.map((_, i) => `SELECT ?${i === 0 ? ' AS task_id' : ''}`).join(' UNION ALL ');
     keys = { sql: `keys_ AS (${ids})`, bindings: filter.taskIds };
   } else if (dialect.skipScanDistinct) {
-    keys = { sql: `keys_ AS (SELECT DISTINCT t.task_id FROM ?? t WHERE t.soft_deleted_at IS NULL${inQueue})`, bindings: [table, ...queueBindings] };
+    keys = {
+      sql: `keys_ AS (SELECT DISTINCT t.task_id FROM ?? t WHERE t.soft_deleted_at IS NULL${inQueue})`,
+      bindings: [table, ...queueBindings],
+    };
   } else {
     keys = {
       sql:

@@ -17,13 +17,7 @@ import type {
   ThroughputQuery,
   TimingsQuery,
 } from '../foundation/insight-types.js';
-import {
-  assertInteger,
-  assertKnownKeys,
-  assertPlainObject,
-  assertStoredDate,
-  assertStringArray,
-} from '../foundation/validate.js';
+import { assertInteger, assertKnownKeys, assertPlainObject, assertStoredDate, assertStringArray } from '../foundation/validate.js';
 import type { StoreContext } from '../store/store-context.js';
 import { toDate } from '../store/rows.js';
 import { definitionCountsStatement, queueCountsStatement, resolveCap, type CappedCountsStatement } from './capped-counts.js';
@@ -79,10 +73,14 @@ export class QueueInsights {
     assertKnownKeys(options, ['queueName', 'taskIds', 'cap'], `${action}: options`);
     const cap = resolveCap(options.cap, `${action}: options.cap`);
     const queueName = options.queueName === undefined ? undefined : resolveQueueName(options.queueName, `${action}: options.queueName`);
+    if (options.taskIds !== undefined) {
+      if (!Array.isArray(options.taskIds)) throw invalidArgument(`${action}: options.taskIds must be an array of definition ids`);
+      if (options.taskIds.length > 0) assertStringArray(options.taskIds, `${action}: options.taskIds`);
+    }
     const taskIds = options.taskIds === undefined ? undefined : [...new Set(options.taskIds)];
     if (taskIds !== undefined) {
-      assertStringArray(taskIds, `${action}: options.taskIds`);
-      if (taskIds.length > MAX_TASK_IDS) throw invalidArgument(`${action}: options.taskIds names ${taskIds.length} definitions; at most ${MAX_TASK_IDS}`);
+      if (taskIds.length > MAX_TASK_IDS)
+        throw invalidArgument(`${action}: options.taskIds names ${taskIds.length} definitions; at most ${MAX_TASK_IDS}`);
       if (taskIds.length === 0) return [];
     }
     let rows: CountRow[];
@@ -207,7 +205,10 @@ function period(query: { since: Date; until?: Date }, action: string): { since: 
 }
 
 /** Counts by key, in key order; a count of cap + 1 becomes cap, its status listed in `capped`. */
-function grouped(rows: readonly CountRow[], cap: number | undefined): [string, { stats: TaskQueueStats; total: number; capped: TaskStatus[] }][] {
+function grouped(
+  rows: readonly CountRow[],
+  cap: number | undefined,
+): [string, { stats: TaskQueueStats; total: number; capped: TaskStatus[] }][] {
   const map = new Map<string, { stats: TaskQueueStats; total: number; capped: TaskStatus[] }>();
   for (const row of rows) {
     const count = Number(row.count);

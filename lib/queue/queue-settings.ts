@@ -78,7 +78,11 @@ export class QueueSettingsStore {
    * `announce` tells this process's runners that a queue's settings changed; `counts` reads the
    * live tasks by queue and status (QueueInsights.countsByQueue), for queueList.
    */
-  constructor(context: StoreContext, counts: (options?: CountsByQueueOptions) => Promise<QueueCounts[]>, announce: (queueName: string) => void = () => {}) {
+  constructor(
+    context: StoreContext,
+    counts: (options?: CountsByQueueOptions) => Promise<QueueCounts[]>,
+    announce: (queueName: string) => void = () => {},
+  ) {
     this.#ctx = context;
     this.#counts = counts;
     this.#announce = announce;
