@@ -20,6 +20,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { v7 as uuidv7 } from 'uuid';
 import { createAdminHandler } from '../lib/admin/index.js';
 import { TaskStore } from '../lib/index.js';
 import { HISTOGRAM_BOUNDS_MS } from '../lib/queue/queue-metrics.js';
@@ -72,7 +73,8 @@ async function seed(store: TaskStore, rows: number, definitionCount: number, log
       const definition = definitions[k % definitions.length]!;
       const finished = status !== 'queued' && status !== 'running';
       batch.push({
-        id: randomUUID(),
+        // UUIDv7 of the creation time, as the store makes them: id order is creation order.
+        id: uuidv7({ msecs: created }),
         task_id: definition.id,
         queue_name: QUEUES[k % QUEUES.length],
         status,
