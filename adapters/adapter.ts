@@ -23,6 +23,18 @@ export interface AdapterCapabilities {
    * not, a runner waiting for a free slot of a full queue looks again after a short poll.
    */
   readonly finishWakes: boolean;
+  /**
+   * A SELECT DISTINCT over an index's leading columns skips from one value to the next (MySQL
+   * and MariaDB's loose index scan, SQLite's skip-ahead) instead of reading every entry. Where
+   * not (PostgreSQL), the capped grouped counts walk the index with a recursive query instead.
+   */
+  readonly skipScanDistinct: boolean;
+  /**
+   * `FORCE INDEX (name)` after a table in FROM (MySQL, MariaDB). The capped counts name the
+   * covering index they were built for: MySQL may otherwise take the claim index, which shares
+   * its leading columns but not soft_deleted_at, and look up every row.
+   */
+  readonly forceIndex: boolean;
 }
 
 /** Connection settings for broken networks, from the store's options (PostgreSQL and MySQL). */
@@ -195,6 +207,13 @@ export interface Adapter {
 
   /** Whether an index of this name exists on the table. */
   hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean>;
+  /**
+   * Runs a read made of many small correlated index probes (the capped grouped counts of
+   * lib/queue/capped-counts.ts), whose planned cost is far above what it reads. PostgreSQL
+   * would JIT-compile such a plan, which takes longer than the read: there it runs with
+   * `jit = off` (SET LOCAL, in a transaction of its own). Absent: the read just runs.
+   */
+  probeRead?<T>(knex: Knex, read: (db: Knex) => Promise<T>): Promise<T>;
 
   /**
    * Makes the text columns of these tables compare exactly, trailing spaces included, so

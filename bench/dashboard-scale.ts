@@ -4,9 +4,12 @@
  *
  *   node bench/dist/bench/dashboard-scale.js [--dialects sqlite,postgres,mysql] [--rows 1000000]
  *                                             [--definitions 500] [--repeat 5]
+ *                                             [--database taskstore_scale] [--sqlite-file .tmp/bench/scale.db]
+ *                                             [--seed-only]
  *
- * Each dialect gets a database of its own (`taskstore_scale`, or .tmp/bench/scale.db), filled
- * once and reused by later runs: 500 definitions; tasks over 5 queues, 88% succeeded, 5%
+ * Each dialect gets a database of its own (`--database`, default `taskstore_scale`, on the
+ * servers of BENCH_PG_URL / BENCH_MYSQL_URL; `--sqlite-file` for SQLite), filled once and
+ * reused by later runs (opening it applies taskstore's migrations): 500 definitions; tasks over 5 queues, 88% succeeded, 5%
  * failed, 3% queued, 2% canceled, 2% running, completed over the last two days; a day of
  * per-minute metrics as workers would have recorded them. ANALYZEd, then each path is asked
  * once to warm up and `repeat` times more, one request at a time; the table shows the median
@@ -17,6 +20,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { v7 as uuidv7 } from 'uuid';
 import { createAdminHandler } from '../lib/admin/index.js';
 import { TaskStore } from '../lib/index.js';
 import { HISTOGRAM_BOUNDS_MS } from '../lib/queue/queue-metrics.js';
@@ -27,15 +31,15 @@ import { DIALECTS, type Dialect } from './harness.js';
 const QUEUES = ['default', 'emails', 'media', 'reports', 'billing'];
 const MINUTE_MS = 60_000;
 
-function databaseOf(dialect: Dialect): string {
+function databaseOf(dialect: Dialect, database: string, sqliteFile: string): string {
   const rename = (url: string) => {
     const target = new URL(url);
-    target.pathname = '/taskstore_scale';
+    target.pathname = `/${database}`;
     return target.toString();
   };
   if (dialect === 'postgres') return rename(pgUrl());
   if (dialect === 'mysql') return rename(mysqlUrl());
-  return `sqlite:${resolve(repoRoot(), '.tmp/bench/scale.db')}`;
+  return `sqlite:${resolve(repoRoot(), sqliteFile)}`;
 }
 
 async function ensureDatabase(dialect: Dialect, url: string): Promise<void> {
@@ -69,7 +73,8 @@ async function seed(store: TaskStore, rows: number, definitionCount: number, log
       const definition = definitions[k % definitions.length]!;
       const finished = status !== 'queued' && status !== 'running';
       batch.push({
-        id: randomUUID(),
+        // UUIDv7 of the creation time, as the store makes them: id order is creation order.
+        id: uuidv7({ msecs: created }),
         task_id: definition.id,
         queue_name: QUEUES[k % QUEUES.length],
         status,
@@ -137,10 +142,13 @@ async function timePaths(store: TaskStore, repeat: number): Promise<Map<string, 
     '/definitions',
     `/definitions/${definition?.id}`,
     '/schedules',
+    '/queues',
     '/api/stats',
     '/api/queues',
+    '/api/queues/settings',
     '/api/tasks?status=failed',
     '/api/definitions',
+    '/metrics',
   ];
   const results = new Map<string, { median: number; max: number; status: number }>();
   try {
@@ -175,18 +183,22 @@ async function main(): Promise<void> {
       rows: { type: 'string', default: '1000000' },
       definitions: { type: 'string', default: '500' },
       repeat: { type: 'string', default: '5' },
+      database: { type: 'string', default: 'taskstore_scale' },
+      'sqlite-file': { type: 'string', default: '.tmp/bench/scale.db' },
+      'seed-only': { type: 'boolean', default: false },
     },
   });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const dialects = (values.dialects ?? '').split(',').filter(Boolean) as Dialect[];
   const byDialect = new Map<Dialect, Map<string, { median: number; max: number; status: number }>>();
   for (const dialect of dialects) {
-    const url = databaseOf(dialect);
+    const url = databaseOf(dialect, values.database ?? 'taskstore_scale', values['sqlite-file'] ?? '.tmp/bench/scale.db');
     await ensureDatabase(dialect, url);
     const store = await TaskStore.open({ database: url });
     try {
       await seed(store, Number(values.rows), Number(values.definitions), (line) => log(`${dialect}: ${line}`));
       await analyze(store);
+      if (values['seed-only']) continue;
       log(`${dialect}: ${await store.taskQueueCount()} tasks, ${await store.taskDefinitionCount()} definitions; timing`);
       byDialect.set(dialect, await timePaths(store, Number(values.repeat)));
     } finally {

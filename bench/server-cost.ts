@@ -3,7 +3,7 @@
  * utime + stime from /proc, nothing of node's), for taskstore's claim and finish statements on
  * its migrated table, the same with one index or one habit taken away, and the raw-SQL floor.
  *
- *   node bench/dist/bench/server-cost.js [--jobs 40000] [--rounds 3] [--async]
+ *   node bench/dist/bench/server-cost.js [--jobs 40000] [--rounds 3] [--async] [--database taskstore_cost]
  *
  * Every variant drains the same number of rows with 10 loops of claim 50 / finish 50 on one
  * connection each, calling the adapter's own statements (`postgresAdapter.claim` and
@@ -33,7 +33,7 @@ interface Variant {
 
 const VARIANTS: readonly Variant[] = [
   { name: 'taskstore table as migrated', ddl: [] },
-  { name: 'without the task_id index', ddl: ['DROP INDEX task_queue_task_id_idx'] },
+  { name: 'without the task_id index', ddl: ['DROP INDEX task_queue_task_id_status_idx'] },
   { name: 'without the running-rows index', ddl: ['DROP INDEX task_queue_running_idx'] },
   {
     name: 'flow_id index partial (flow_id IS NOT NULL)',
@@ -54,16 +54,17 @@ const VARIANTS: readonly Variant[] = [
   {
     name: 'all three changes above',
     ddl: [
-      'DROP INDEX task_queue_task_id_idx',
+      'DROP INDEX task_queue_task_id_status_idx',
       'DROP INDEX task_queue_running_idx',
       ...['id', 'task_id', 'claim_token'].map((column) => `ALTER TABLE task_queue ALTER COLUMN ${column} TYPE varchar(36) COLLATE "C"`),
     ],
   },
+  { name: 'without the status/queue counting index (008)', ddl: ['DROP INDEX task_queue_status_queue_idx'] },
 ];
 
-const costUrl = (): string => {
+const costUrl = (database: string): string => {
   const url = new URL(pgUrl());
-  url.pathname = '/taskstore_cost';
+  url.pathname = `/${database}`;
   return url.toString();
 };
 
@@ -211,12 +212,13 @@ async function main(): Promise<void> {
       jobs: { type: 'string', default: '40000' },
       rounds: { type: 'string', default: '3' },
       async: { type: 'boolean', default: false },
+      database: { type: 'string', default: 'taskstore_cost' },
     },
   });
   const jobs = Number(values.jobs);
   const rounds = Number(values.rounds);
   const asyncCommit = values.async ?? false;
-  const url = costUrl();
+  const url = costUrl(values.database ?? 'taskstore_cost');
   await ensurePostgresDatabase(url);
   const results = new Map<string, Measured[]>();
   const record = (name: string, measured: Measured) => {

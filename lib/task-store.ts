@@ -33,6 +33,7 @@ import type {
   TaskQueueUpdateInput,
   TaskStoreOptions,
 } from './foundation/types.js';
+import type { CappedCount } from './foundation/insight-types.js';
 import type { ExecutionResult } from './queue/task-executor.js';
 import type { ProcessOptions } from './queue/task-processor.js';
 import { FlowMethods } from './flows/flow-methods.js';
@@ -210,6 +211,15 @@ export class TaskStore extends FlowMethods {
 
   taskQueueCount(query?: TaskQueueQuery): Promise<number> {
     return this.run('taskQueueCount', () => this.parts.queue.count(query));
+  }
+
+  /**
+   * Counts like taskQueueCount, but reads at most `cap + 1` matching rows (default cap
+   * 10,000, at most 1,000,000): `{ count, capped }`, count at most cap, capped when there are
+   * more. What a list's "1–50 of 10,000+" needs, at the cost of a page of rows.
+   */
+  taskQueueCountCapped(query?: TaskQueueQuery, options?: { cap?: number }): Promise<CappedCount> {
+    return this.run('taskQueueCountCapped', () => this.parts.queue.countCapped(query, options));
   }
 
   taskQueueUpdate(item: TaskQueueUpdateInput): Promise<TaskQueueItem> {

@@ -18,12 +18,15 @@ export interface IndexSpec {
   readonly fullColumns?: string;
   /** Worth having only as a partial index (another index already serves the whole form). */
   readonly partialOnly?: boolean;
+  /** Not created when this index exists: a later step replaced it with one that serves the same reads. */
+  readonly supersededBy?: string;
 }
 
 /** Creates the index unless it exists; true when it did. */
 export async function ensureIndex(knex: Knex, adapter: Adapter, table: string, index: IndexSpec): Promise<boolean> {
   if (index.partialOnly && !adapter.capabilities.partialIndexes) return false;
   if (await adapter.hasIndex(knex, table, index.name)) return false;
+  if (index.supersededBy !== undefined && (await adapter.hasIndex(knex, table, index.supersededBy))) return false;
   const partial = index.where !== undefined && adapter.capabilities.partialIndexes;
   const columns = partial ? index.columns : (index.fullColumns ?? index.columns);
   const unique = index.unique ? 'UNIQUE ' : '';
@@ -107,7 +110,8 @@ export const createTables: Migration = {
         partialOnly: true, // elsewhere the full claim index already leads with (queue_name, status)
       },
       { name: `${taskQueue}_unique_key_active_unique`, unique: true, columns: 'unique_key_active', where: 'unique_key_active IS NOT NULL' },
-      { name: `${taskQueue}_task_id_idx`, columns: 'task_id' },
+      // 008-dashboard-counts replaces it with (task_id, status, soft_deleted_at).
+      { name: `${taskQueue}_task_id_idx`, columns: 'task_id', supersededBy: `${taskQueue}_task_id_status_idx` },
     ];
     for (const index of queueIndexes) await ensure(taskQueue, index);
 

@@ -71,6 +71,8 @@ export const mysqlAdapter: Adapter = {
     asyncCommit: false,
     partialIndexes: false,
     finishWakes: false,
+    skipScanDistinct: true,
+    forceIndex: true,
   }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {

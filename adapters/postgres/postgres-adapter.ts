@@ -218,6 +218,8 @@ export const postgresAdapter: Adapter = {
     asyncCommit: true,
     partialIndexes: true,
     finishWakes: true,
+    skipScanDistinct: false,
+    forceIndex: false,
   }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
@@ -309,6 +311,13 @@ export const postgresAdapter: Adapter = {
   dropExtras: dropNotifyTrigger,
 
   maxStatementBytes: async (): Promise<null> => null,
+
+  probeRead<T>(knex: Knex, read: (db: Knex) => Promise<T>): Promise<T> {
+    return knex.transaction(async (trx) => {
+      await trx.raw('SET LOCAL jit = off');
+      return read(trx);
+    });
+  },
 
   async hasIndex(knex: Knex, table: string, indexName: string): Promise<boolean> {
     const result = await knex.raw('SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ? AND indexname = ?', [

@@ -54,6 +54,8 @@ export const sqliteAdapter: Adapter = {
     asyncCommit: false,
     partialIndexes: true,
     finishWakes: true,
+    skipScanDistinct: true,
+    forceIndex: false,
   }),
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {

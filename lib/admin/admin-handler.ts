@@ -108,7 +108,9 @@ export function createAdminHandler(store: TaskStore, options: AdminHandlerOption
 
       // 3. Prometheus scrapes: read-only text, no cookie.
       if (path === '/metrics' && (method === 'GET' || method === 'HEAD')) {
-        return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await prometheusText(store), { 'Cache-Control': 'no-store' });
+        return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await prometheusText(store, resolved.countCap), {
+          'Cache-Control': 'no-store',
+        });
       }
 
       // 4. The CSRF nonce of this client (a cookie), and its token.

@@ -15,8 +15,8 @@ import {
   type DefinitionAction,
   type TaskAction,
 } from './actions.js';
-import { definitionById, definitionList, overview, taskDetail, taskPage } from './data.js';
-import { parseTaskFilters } from './filters.js';
+import { definitionById, definitionPage, overview, taskDetail, taskPage } from './data.js';
+import { parsePaging, parseTaskFilters } from './filters.js';
 import { HttpError, sendJson } from './http.js';
 import { pathSegments, requestBody, type AdminRequest } from './request.js';
 import { scheduleApiRoute } from './schedule-routes.js';
@@ -29,7 +29,7 @@ export async function apiRoute(request: AdminRequest): Promise<void> {
   const ok = (value: unknown, status = 200) => sendJson(res, status, value, headers);
   const get = method === 'GET' || method === 'HEAD';
 
-  if (section === 'stats' && segments.length === 1 && get) return ok(await overview(store, request.queueNames));
+  if (section === 'stats' && segments.length === 1 && get) return ok(await overview(store, request.queueNames, request.options.countCap));
   if (section === 'queues' && segments.length === 1 && get) return ok({ queues: await request.queueNames.list(store) });
   if (section === 'queues' && segments.length > 1) return queueApiRoute(request, segments);
 
@@ -37,7 +37,7 @@ export async function apiRoute(request: AdminRequest): Promise<void> {
     if (segments.length === 1 && get) {
       const { filters, errors } = parseTaskFilters(request.query);
       if (errors.length > 0) throw new HttpError(400, errors.join('; '), 'INVALID_ARGUMENT');
-      return ok(await taskPage(store, filters));
+      return ok(await taskPage(store, filters, request.options.countCap));
     }
     if (id && segments.length === 2 && get) {
       const found = await taskDetail(store, id);
@@ -52,9 +52,24 @@ export async function apiRoute(request: AdminRequest): Promise<void> {
 
   if (section === 'definitions') {
     if (segments.length === 1 && get) {
-      const rows = await definitionList(store, request.query.get('deleted') === '1');
+      const { page, perPage, errors } = parsePaging(request.query);
+      if (errors.length > 0) throw new HttpError(400, errors.join('; '), 'INVALID_ARGUMENT');
+      const data = await definitionPage(store, {
+        includeDeleted: request.query.get('deleted') === '1',
+        page,
+        perPage,
+        cap: request.options.countCap,
+      });
       return ok({
-        definitions: rows.map(({ definition, queued, failed, total }) => ({ ...definition, counts: { queued, failed, total } })),
+        definitions: data.rows.map(({ definition, queued, failed, total, capped }) => ({
+          ...definition,
+          counts: { queued, failed, total, capped },
+        })),
+        total: data.total,
+        page: data.page,
+        perPage: data.perPage,
+        pages: data.pages,
+        countCap: request.options.countCap,
       });
     }
     if (segments.length === 1 && method === 'POST')

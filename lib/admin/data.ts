@@ -13,6 +13,7 @@ import {
   type TaskDefinition,
   type TaskQueueItem,
   type TaskQueueStats,
+  type TaskStatus,
 } from '../foundation/types.js';
 import { taskQueryFor, type TaskFilters } from './filters.js';
 
@@ -22,6 +23,8 @@ export interface QueueStats {
   paused: boolean;
   stats: TaskQueueStats;
   total: number;
+  /** Statuses with more than the dashboard's countCap tasks (their count is the cap). */
+  capped: TaskStatus[];
 }
 
 export interface ThroughputBucket {
@@ -33,6 +36,10 @@ export interface ThroughputBucket {
 
 export interface Overview {
   totals: TaskQueueStats;
+  /** Statuses whose total is at least the count shown (a queue's count of them was capped). */
+  capped: TaskStatus[];
+  /** The dashboard's countCap option: the most tasks one count reads. */
+  countCap: number;
   queues: QueueStats[];
   throughput: { since: Date; bucketMs: number; buckets: ThroughputBucket[]; success: number; failed: number };
   /** Wait and run times per queue over the same hour. */
@@ -58,7 +65,9 @@ export class QueueNames {
   }
 
   async list(store: TaskStore): Promise<string[]> {
-    if (Date.now() - this.#scannedAt > QUEUE_SCAN_MS) this.saw((await store.taskQueueCountsByQueue()).map((row) => row.queueName));
+    // Names only: a cap of 1 reads two index entries per queue and status.
+    if (Date.now() - this.#scannedAt > QUEUE_SCAN_MS)
+      this.saw((await store.taskQueueCountsByQueue({ cap: 1 })).map((row) => row.queueName));
     return [...this.#seen].sort();
   }
 
@@ -90,33 +99,36 @@ export async function throughput(store: TaskStore, now = new Date()): Promise<Ov
 /** A queue that has neither settings nor tasks yet (a configured name): nothing limited, nothing counted. */
 function unconfigured(queueName: string): QueueListEntry {
   const settings = { paused: false, concurrency: null, groupConcurrency: null, rateLimit: null, groupRateLimit: null, updatedAt: null };
-  return { queueName, ...settings, stats: emptyTaskStats() };
+  return { queueName, ...settings, stats: emptyTaskStats(), capped: [] };
 }
 
 /**
- * Every queue with its settings and its tasks by status: those of `queueList` (one read of the
- * settings table and one grouped count, whatever the number of queues) plus the configured
- * names, by name.
+ * Every queue with its settings and its tasks by status (each counted up to `cap`): those
+ * of `queueList` (one read of the settings table and one grouped count, whatever the number of
+ * queues) plus the configured names, by name.
  */
-export async function queueEntries(store: TaskStore, queueNames: QueueNames): Promise<QueueListEntry[]> {
-  const entries = await store.queueList();
+export async function queueEntries(store: TaskStore, queueNames: QueueNames, cap: number): Promise<QueueListEntry[]> {
+  const entries = await store.queueList({ cap });
   queueNames.saw(entries.map((entry) => entry.queueName));
   const byName = new Map(entries.map((entry) => [entry.queueName, entry]));
   return (await queueNames.list(store)).map((queueName) => byName.get(queueName) ?? unconfigured(queueName));
 }
 
 /** Five reads whatever the size of the queue table: queues (settings, counts), throughput, timings, definitions. */
-export async function overview(store: TaskStore, queueNames: QueueNames): Promise<Overview> {
+export async function overview(store: TaskStore, queueNames: QueueNames, cap: number): Promise<Overview> {
   const now = new Date();
-  const queues = (await queueEntries(store, queueNames)).map(({ queueName, paused, stats }) => {
+  const queues = (await queueEntries(store, queueNames, cap)).map(({ queueName, paused, stats, capped }) => {
     const total = TASK_STATUSES.reduce((sum, status) => sum + stats[status], 0);
-    return { queueName, paused, stats, total };
+    return { queueName, paused, stats, total, capped };
   });
   const totals = emptyTaskStats();
   for (const queue of queues) for (const status of TASK_STATUSES) totals[status] += queue.stats[status];
+  const capped = TASK_STATUSES.filter((status) => queues.some((queue) => queue.capped.includes(status)));
   const chart = await throughput(store, now);
   return {
     totals,
+    capped,
+    countCap: cap,
     queues,
     throughput: chart,
     timings: await store.taskQueueTimings({ since: chart.since, until: new Date(chart.since.getTime() + HOUR_MS) }),
@@ -140,23 +152,26 @@ export function aliasOf(item: TaskQueueItem, definitions: Map<string, TaskDefini
 export interface TaskPage {
   items: TaskQueueItem[];
   aliases: Record<string, string>;
+  /** Counted up to the dashboard's countCap: with `capped`, there are more. */
   total: number;
+  capped: boolean;
   page: number;
   perPage: number;
   pages: number;
 }
 
-export async function taskPage(store: TaskStore, filters: TaskFilters): Promise<TaskPage> {
+export async function taskPage(store: TaskStore, filters: TaskFilters, cap: number): Promise<TaskPage> {
   const query = await taskQueryFor(store, filters);
-  if (!query) return { items: [], aliases: {}, total: 0, page: filters.page, perPage: filters.perPage, pages: 1 };
+  if (!query) return { items: [], aliases: {}, total: 0, capped: false, page: filters.page, perPage: filters.perPage, pages: 1 };
   const { orderBy: _orderBy, sortOrder: _sortOrder, ...countQuery } = query;
-  const total = await store.taskQueueCount(countQuery);
+  const { count: total, capped } = await store.taskQueueCountCapped(countQuery, { cap });
   const items = await store.taskQueueList({ ...query, limit: filters.perPage, offset: (filters.page - 1) * filters.perPage });
   const definitions = await definitionsOf(store, items);
   return {
     items,
     aliases: Object.fromEntries(items.map((item) => [item.id, aliasOf(item, definitions)])),
     total,
+    capped,
     page: filters.page,
     perPage: filters.perPage,
     pages: Math.max(1, Math.ceil(total / filters.perPage)),
@@ -176,15 +191,49 @@ export async function definitionById(store: TaskStore, id: string): Promise<Task
   return definition ?? null;
 }
 
-/** Definitions (soft-deleted ones too, when asked) with how many tasks each has by status: two reads. */
-export async function definitionList(
+export interface DefinitionRow {
+  definition: TaskDefinition;
+  queued: number;
+  failed: number;
+  total: number;
+  /** Which of queued, failed and total were counted only up to the cap (there are more). */
+  capped: ('queued' | 'failed' | 'total')[];
+}
+
+export interface DefinitionPage {
+  rows: DefinitionRow[];
+  /** Definitions in all (soft-deleted ones too, when shown). */
+  total: number;
+  page: number;
+  perPage: number;
+  pages: number;
+}
+
+/**
+ * One page of definitions by alias (soft-deleted ones too, when asked), each with its tasks by
+ * status, counted up to `cap` for the definitions of the page only: three reads.
+ */
+export async function definitionPage(
   store: TaskStore,
-  includeDeleted: boolean,
-): Promise<{ definition: TaskDefinition; queued: number; failed: number; total: number }[]> {
-  const definitions = await store.taskDefinitionList({ orderBy: 'alias', includeSoftDeleted: includeDeleted, limit: 500 });
-  const counts = new Map((await store.taskQueueCountsByDefinition()).map((row) => [row.taskId, row]));
-  return definitions.map((definition) => {
-    const row = counts.get(definition.id);
-    return { definition, queued: row?.stats.queued ?? 0, failed: row?.stats.failed ?? 0, total: row?.total ?? 0 };
+  options: { includeDeleted: boolean; page: number; perPage: number; cap: number },
+): Promise<DefinitionPage> {
+  const { includeDeleted, page, perPage, cap } = options;
+  const total = await store.taskDefinitionCount({ includeSoftDeleted: includeDeleted });
+  const definitions = await store.taskDefinitionList({
+    orderBy: 'alias',
+    includeSoftDeleted: includeDeleted,
+    limit: perPage,
+    offset: (page - 1) * perPage,
   });
+  const taskIds = definitions.map((definition) => definition.id);
+  const counts = new Map((await store.taskQueueCountsByDefinition({ taskIds, cap })).map((row) => [row.taskId, row]));
+  const rows = definitions.map((definition) => {
+    const row = counts.get(definition.id);
+    const capped: DefinitionRow['capped'] = [];
+    if (row?.capped.includes('queued')) capped.push('queued');
+    if (row?.capped.includes('failed')) capped.push('failed');
+    if (row && row.capped.length > 0) capped.push('total');
+    return { definition, queued: row?.stats.queued ?? 0, failed: row?.stats.failed ?? 0, total: row?.total ?? 0, capped };
+  });
+  return { rows, total, page, perPage, pages: Math.max(1, Math.ceil(total / perPage)) };
 }

@@ -85,12 +85,21 @@ export function parseTaskFilters(params: URLSearchParams): { filters: TaskFilter
   };
 }
 
+/** `page` and `per` of a list other than the task list (the definitions): checked as the task list checks them. */
+export function parsePaging(params: URLSearchParams): { page: number; perPage: number; errors: string[] } {
+  const { filters, errors } = parseTaskFilters(new URLSearchParams([...params].filter(([key]) => key === 'page' || key === 'per')));
+  return { page: filters.page, perPage: filters.perPage, errors };
+}
+
 /**
  * The store query for these filters; null when the alias names no definition (then nothing
  * can match).
  */
 export async function taskQueryFor(store: TaskStore, filters: TaskFilters): Promise<TaskQueueQuery | null> {
-  const query: TaskQueueQuery = { orderBy: filters.sort, sortOrder: filters.order };
+  // "Created" is id order: ids are UUIDv7, taken when the task is created, so the primary key
+  // serves the default newest-first list without sorting every matching row.
+  const query: TaskQueueQuery =
+    filters.sort === 'createdAt' ? { sortOrder: filters.order } : { orderBy: filters.sort, sortOrder: filters.order };
   if (filters.statuses.length === 1) query.status = filters.statuses[0] as TaskStatus;
   else if (filters.statuses.length > 1) query.statuses = filters.statuses;
   if (filters.queue !== '') query.queueName = filters.queue;

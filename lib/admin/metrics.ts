@@ -23,17 +23,28 @@ function family(name: string, type: 'gauge' | 'counter', help: string, samples: 
   return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples];
 }
 
-export async function prometheusText(store: TaskStore, now = new Date()): Promise<string> {
-  const counts = await store.taskQueueCountsByQueue();
+/** `cap`: the dashboard's countCap; a depth above it is the cap, flagged by taskstore_queue_depth_capped. */
+export async function prometheusText(store: TaskStore, cap: number, now = new Date()): Promise<string> {
+  const counts = await store.taskQueueCountsByQueue({ cap });
   const oldest = await store.taskQueueOldestDueByQueue();
   const lastHour = await store.taskQueueTimings({ since: new Date(now.getTime() - HOUR_MS), until: now });
   const lines = [
     ...family(
       'taskstore_queue_depth',
       'gauge',
-      'Live tasks by queue and status.',
+      'Live tasks by queue and status, counted up to the dashboard countCap (see taskstore_queue_depth_capped).',
       counts.flatMap(({ queueName, stats }) =>
         TASK_STATUSES.map((status) => `taskstore_queue_depth{queue="${label(queueName)}",status="${status}"} ${stats[status]}`),
+      ),
+    ),
+    ...family(
+      'taskstore_queue_depth_capped',
+      'gauge',
+      'By queue and status: 1 when taskstore_queue_depth stopped at the countCap (there are more), else 0.',
+      counts.flatMap(({ queueName, capped }) =>
+        TASK_STATUSES.map(
+          (status) => `taskstore_queue_depth_capped{queue="${label(queueName)}",status="${status}"} ${capped.includes(status) ? 1 : 0}`,
+        ),
       ),
     ),
     ...family(

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArgument } from '../foundation/errors.js';
 import { withDefaults, type KnownKeys } from '../foundation/options.js';
-import { assertBoolean, assertTimerDuration } from '../foundation/validate.js';
+import { assertBoolean, assertInteger, assertTimerDuration } from '../foundation/validate.js';
 import { resolveAllowedHosts, type AllowedHosts } from './hosts.js';
 
 export interface AdminHandlerOptions {
@@ -59,6 +59,14 @@ export interface AdminHandlerOptions {
    */
   queues?: readonly string[];
   /**
+   * The most tasks the dashboard counts in one group: a queue and status, a definition and
+   * status, a filtered task list. Past it a count shows as `10000+` (the JSON API lists the
+   * group in `capped`); reading a count costs at most this many index entries, however many
+   * tasks the table holds. A whole number from 1 to 1,000,000.
+   * @defaultValue `10000`
+   */
+  countCap?: number;
+  /**
    * Page title.
    * @defaultValue `'taskstore'`
    */
@@ -80,6 +88,7 @@ export interface ResolvedAdminHandlerOptions {
   readonly bodyTimeoutMs: number;
   readonly csrfSecret: string | Buffer | undefined;
   readonly queues: readonly string[];
+  readonly countCap: number;
   readonly title: string;
   readonly remoteRefusalHint: string;
 }
@@ -93,6 +102,7 @@ const KNOWN = {
   bodyTimeoutMs: true,
   csrfSecret: true,
   queues: true,
+  countCap: true,
   title: true,
   remoteRefusalHint: true,
 } as const satisfies KnownKeys<AdminHandlerOptions>;
@@ -104,6 +114,7 @@ const DEFAULTS = Object.freeze({
   allowedHosts: Object.freeze([]) as readonly string[],
   bodyTimeoutMs: 20_000,
   queues: Object.freeze([]) as readonly string[],
+  countCap: 10_000,
   title: 'taskstore',
   remoteRefusalHint: 'Pass authorize(req) to createAdminHandler, or readOnly: true, or allowRemote: true to serve it anyway.',
 });
@@ -136,6 +147,7 @@ export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdmi
   if (!Array.isArray(queues) || queues.some((queue) => typeof queue !== 'string' || queue === '')) {
     throw invalidArgument(`${NAME}: queues must be an array of queue names`);
   }
+  assertInteger(merged.countCap, `${NAME}: countCap`, 1, 1_000_000);
   const title: unknown = merged.title;
   if (typeof title !== 'string') throw invalidArgument(`${NAME}: title must be a string (got ${JSON.stringify(title) ?? typeof title})`);
   const remoteRefusalHint: unknown = merged.remoteRefusalHint;
@@ -149,6 +161,7 @@ export function resolveAdminOptions(options?: AdminHandlerOptions): ResolvedAdmi
     bodyTimeoutMs: merged.bodyTimeoutMs,
     csrfSecret: merged.csrfSecret,
     queues: Object.freeze([...(queues as string[])]),
+    countCap: merged.countCap,
     title,
     remoteRefusalHint,
   });

@@ -66,7 +66,7 @@ type QueueAction = keyof typeof QUEUE_ACTIONS;
 const isQueueAction = (action: string | undefined): action is QueueAction => action === 'pause' || action === 'resume';
 
 async function renderQueues(request: AdminRequest, form?: QueuesPageData['form']): Promise<string> {
-  const queues = await queueEntries(request.store, request.queueNames);
+  const queues = await queueEntries(request.store, request.queueNames, request.options.countCap);
   return queuesPage(request.page, { queues, ...(form ? { form } : {}) });
 }
 
@@ -114,7 +114,8 @@ export async function queueApiRoute(request: AdminRequest, segments: string[]): 
     request.queueNames.remember(settings.queueName);
     return ok({ queue: settings });
   };
-  if (segments.length === 2 && name === 'settings' && get) return ok({ queues: await queueEntries(store, request.queueNames) });
+  if (segments.length === 2 && name === 'settings' && get)
+    return ok({ queues: await queueEntries(store, request.queueNames, request.options.countCap) });
   if (name !== undefined && segments.length === 3 && action === 'settings' && get) return ok({ queue: await store.queueSettings(name) });
   if (name !== undefined && segments.length === 3 && method === 'POST' && isQueueAction(action))
     return one(await QUEUE_ACTIONS[action](store, name));

@@ -12,8 +12,8 @@ import {
   type DefinitionAction,
   type TaskAction,
 } from './actions.js';
-import { definitionById, definitionList, overview, taskDetail, taskPage } from './data.js';
-import { parseTaskFilters } from './filters.js';
+import { definitionById, definitionPage, overview, taskDetail, taskPage } from './data.js';
+import { parsePaging, parseTaskFilters } from './filters.js';
 import { redirect, send } from './http.js';
 import { definitionDetailPage, definitionListPage, ENQUEUE_FORM_FIELDS } from './pages/definitions.js';
 import { formErrorOf } from './form-errors.js';
@@ -114,10 +114,11 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
     return html(request, 404, notFoundPage(page));
   }
 
-  if (segments.length === 0) return html(request, 200, overviewPage(page, await overview(store, request.queueNames)));
+  if (segments.length === 0)
+    return html(request, 200, overviewPage(page, await overview(store, request.queueNames, request.options.countCap)));
   if (section === 'tasks' && segments.length === 1) {
     const { filters, errors } = parseTaskFilters(request.query);
-    const result = await taskPage(store, filters);
+    const result = await taskPage(store, filters, request.options.countCap);
     return html(request, errors.length > 0 ? 400 : 200, taskListPage(page, filters, result, errors, await request.queueNames.list(store)));
   }
   if (section === 'tasks' && id && segments.length === 2) {
@@ -127,7 +128,9 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
   }
   if (section === 'definitions' && segments.length === 1) {
     const deleted = request.query.get('deleted') === '1';
-    return html(request, 200, definitionListPage(page, await definitionList(store, deleted), deleted));
+    const { page: number, perPage, errors } = parsePaging(request.query);
+    const data = await definitionPage(store, { includeDeleted: deleted, page: number, perPage, cap: request.options.countCap });
+    return html(request, errors.length > 0 ? 400 : 200, definitionListPage(page, data, deleted));
   }
   if (section === 'definitions' && id && segments.length === 2) {
     const definition = await definitionById(store, id);

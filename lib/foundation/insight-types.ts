@@ -1,18 +1,50 @@
 /** What the grouped reads of a store answer (see docs/dashboard.md, "Reads for dashboards"). */
-import type { TaskQueueStats } from './types.js';
+import type { TaskQueueStats, TaskStatus } from './types.js';
 
 /** Live (not soft-deleted) tasks of one queue by status. */
 export interface QueueCounts {
   queueName: string;
+  /** With a `cap`, a count above it is the cap, and its status is listed in `capped`. */
   stats: TaskQueueStats;
+  /** The sum of `stats`: at least that many when `capped` is not empty. */
   total: number;
+  /** The statuses with more than `cap` tasks (their count in `stats` is the cap); empty without a cap. */
+  capped: TaskStatus[];
 }
 
 /** Live tasks of one task definition by status. */
 export interface DefinitionCounts {
   taskId: string;
+  /** With a `cap`, a count above it is the cap, and its status is listed in `capped`. */
   stats: TaskQueueStats;
+  /** The sum of `stats`: at least that many when `capped` is not empty. */
   total: number;
+  /** The statuses with more than `cap` tasks (their count in `stats` is the cap); empty without a cap. */
+  capped: TaskStatus[];
+}
+
+/** Options of taskQueueCountsByQueue (and queueList). */
+export interface CountsByQueueOptions {
+  /**
+   * Count each queue and status up to this many tasks (1 to 1,000,000): a read of at most
+   * cap + 1 index entries per group, whatever the size of the table. Default: exact counts,
+   * which read every live task.
+   */
+  cap?: number;
+}
+
+/** Options of taskQueueCountsByDefinition. */
+export interface CountsByDefinitionOptions extends CountsByQueueOptions {
+  /** Only tasks of this queue ('' is the default queue). */
+  queueName?: string;
+  /** Only these definitions (at most 1000 ids): a page of definitions counts only its own. */
+  taskIds?: readonly string[];
+}
+
+/** A count that stops at a cap: `count` is at most `cap`, and `capped` says there are more. */
+export interface CappedCount {
+  count: number;
+  capped: boolean;
 }
 
 export interface ThroughputQuery {

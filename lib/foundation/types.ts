@@ -239,8 +239,11 @@ export type TaskQueueStats = Record<TaskStatus, number>;
 /** Stats with every status at 0, to count into. */
 export const emptyTaskStats = (): TaskQueueStats => Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskQueueStats;
 
-/** One queue in `queueList()`: its settings and its items by status. */
-export type QueueListEntry = QueueSettings & { stats: TaskQueueStats };
+/**
+ * One queue in `queueList()`: its settings and its items by status; with a `cap`, the statuses
+ * counted only up to it are in `capped` (empty otherwise).
+ */
+export type QueueListEntry = QueueSettings & { stats: TaskQueueStats; capped: TaskStatus[] };
 
 /** What a runner's claim (`queueClaim`) learned besides the items. */
 export interface QueueClaim {

@@ -4,6 +4,8 @@
  * statement each; what dashboards are built on (docs/dashboard.md, "Reads for dashboards").
  */
 import type {
+  CountsByDefinitionOptions,
+  CountsByQueueOptions,
   DefinitionCounts,
   QueueCounts,
   QueueTimings,
@@ -14,13 +16,16 @@ import type {
 import { QueueSettingsMethods } from './queue-settings-methods.js';
 
 export abstract class InsightMethods extends QueueSettingsMethods {
-  /** Every queue with live tasks, with its counts by status, in name order. */
-  taskQueueCountsByQueue(): Promise<QueueCounts[]> {
-    return this.run('taskQueueCountsByQueue', () => this.parts.insights.countsByQueue());
+  /** Every queue with live tasks, with its counts by status, in name order; each exact up to `options.cap`, when given. */
+  taskQueueCountsByQueue(options?: CountsByQueueOptions): Promise<QueueCounts[]> {
+    return this.run('taskQueueCountsByQueue', () => this.parts.insights.countsByQueue(options));
   }
 
-  /** Every task definition with live tasks (of one queue, when given), with its counts by status. */
-  taskQueueCountsByDefinition(options?: { queueName?: string }): Promise<DefinitionCounts[]> {
+  /**
+   * Every task definition with live tasks (of one queue, of the given definitions), with its
+   * counts by status; each exact up to `options.cap`, when given.
+   */
+  taskQueueCountsByDefinition(options?: CountsByDefinitionOptions): Promise<DefinitionCounts[]> {
     return this.run('taskQueueCountsByDefinition', () => this.parts.insights.countsByDefinition(options));
   }
 

@@ -1,9 +1,10 @@
 /**
  * Grouped reads for dashboards, one statement each on every dialect: live tasks by queue and
- * status, by definition and status, and throughput and wait/run-time percentiles over a
- * period from the metrics workers record (queue-metrics.ts).
+ * status, by definition and status (exact, or capped: capped-counts.ts), and throughput and
+ * wait/run-time percentiles over a period from the metrics workers record (queue-metrics.ts).
  */
 import { invalidArgument } from '../foundation/errors.js';
+import type { Knex } from 'knex';
 import { TASK_STATUSES, emptyTaskStats, type TaskQueueStats, type TaskStatus } from '../foundation/types.js';
 import type {
   DefinitionCounts,
@@ -16,15 +17,21 @@ import type {
   ThroughputQuery,
   TimingsQuery,
 } from '../foundation/insight-types.js';
-import { assertInteger, assertKnownKeys, assertPlainObject, assertStoredDate } from '../foundation/validate.js';
+import { assertInteger, assertKnownKeys, assertPlainObject, assertStoredDate, assertStringArray } from '../foundation/validate.js';
 import type { StoreContext } from '../store/store-context.js';
 import { toDate } from '../store/rows.js';
+import { definitionCountsStatement, queueCountsStatement, resolveCap, type CappedCountsStatement } from './capped-counts.js';
 import { HISTOGRAM_BOUNDS_MS, OUTCOME_METRICS, type QueueMetrics } from './queue-metrics.js';
 import { resolveQueueName, type TaskQueue } from './task-queue.js';
 
 const MINUTE_MS = 60_000;
 /** The most buckets one throughput read returns (a day of minutes). */
 const MAX_BUCKETS = 1440;
+/** The most task ids one countsByDefinition may name. */
+const MAX_TASK_IDS = 1000;
+
+/** The rows of a grouped count: a group's key, a status, and its count (cap + 1 when capped). */
+type CountRow = { group_key: string; status: TaskStatus; count: unknown };
 
 export class QueueInsights {
   readonly #ctx: StoreContext;
@@ -37,31 +44,68 @@ export class QueueInsights {
     this.#metrics = metrics;
   }
 
-  /** Every queue with live tasks, by status, in name order. */
-  async countsByQueue(): Promise<QueueCounts[]> {
-    const rows = (await this.#queue
-      .table()
-      .select('queue_name', 'status')
-      .count({ count: '*' })
-      .whereNull('soft_deleted_at')
-      .groupBy('queue_name', 'status')) as { queue_name: string; status: TaskStatus; count: unknown }[];
-    return grouped(rows, (row) => row.queue_name).map(([queueName, stats]) => ({ queueName, stats, total: totalOf(stats) }));
+  /** Every queue with live tasks, by status, in name order; each count exact up to `cap`, when given. */
+  async countsByQueue(options: { cap?: number } = {}): Promise<QueueCounts[]> {
+    const action = 'taskQueueCountsByQueue';
+    assertPlainObject(options, `${action}: options`);
+    assertKnownKeys(options, ['cap'], `${action}: options`);
+    const cap = resolveCap(options.cap, `${action}: options.cap`);
+    const rows =
+      cap === undefined
+        ? ((await this.#queue
+            .table()
+            .select({ group_key: 'queue_name' }, 'status')
+            .count({ count: '*' })
+            .whereNull('soft_deleted_at')
+            // In the order of the (status, queue_name) index, which MySQL then reads alone.
+            .groupBy('status', 'queue_name')) as CountRow[])
+        : await this.#probe(queueCountsStatement(this.#ctx.tables.taskQueue, cap, this.#ctx.adapter.capabilities));
+    return grouped(rows, cap).map(([queueName, counts]) => ({ queueName, ...counts }));
   }
 
-  /** Every definition with live tasks (of one queue, when given), by status. */
-  async countsByDefinition(options: { queueName?: string } = {}): Promise<DefinitionCounts[]> {
-    assertPlainObject(options, 'taskQueueCountsByDefinition: options');
-    assertKnownKeys(options, ['queueName'], 'taskQueueCountsByDefinition: options');
-    const builder = this.#queue
-      .table()
-      .select('task_id', 'status')
-      .count({ count: '*' })
-      .whereNull('soft_deleted_at')
-      .groupBy('task_id', 'status');
-    if (options.queueName !== undefined)
-      builder.where('queue_name', resolveQueueName(options.queueName, 'taskQueueCountsByDefinition: options.queueName'));
-    const rows = (await builder) as { task_id: string; status: TaskStatus; count: unknown }[];
-    return grouped(rows, (row) => row.task_id).map(([taskId, stats]) => ({ taskId, stats, total: totalOf(stats) }));
+  /**
+   * Every definition with live tasks (of one queue, of the given definitions), by status; each
+   * count exact up to `cap`, when given.
+   */
+  async countsByDefinition(options: { queueName?: string; taskIds?: readonly string[]; cap?: number } = {}): Promise<DefinitionCounts[]> {
+    const action = 'taskQueueCountsByDefinition';
+    assertPlainObject(options, `${action}: options`);
+    assertKnownKeys(options, ['queueName', 'taskIds', 'cap'], `${action}: options`);
+    const cap = resolveCap(options.cap, `${action}: options.cap`);
+    const queueName = options.queueName === undefined ? undefined : resolveQueueName(options.queueName, `${action}: options.queueName`);
+    if (options.taskIds !== undefined) {
+      if (!Array.isArray(options.taskIds)) throw invalidArgument(`${action}: options.taskIds must be an array of definition ids`);
+      if (options.taskIds.length > 0) assertStringArray(options.taskIds, `${action}: options.taskIds`);
+    }
+    const taskIds = options.taskIds === undefined ? undefined : [...new Set(options.taskIds)];
+    if (taskIds !== undefined) {
+      if (taskIds.length > MAX_TASK_IDS)
+        throw invalidArgument(`${action}: options.taskIds names ${taskIds.length} definitions; at most ${MAX_TASK_IDS}`);
+      if (taskIds.length === 0) return [];
+    }
+    let rows: CountRow[];
+    if (cap === undefined) {
+      const builder = this.#queue
+        .table()
+        .select({ group_key: 'task_id' }, 'status')
+        .count({ count: '*' })
+        .whereNull('soft_deleted_at')
+        .groupBy('task_id', 'status');
+      if (queueName !== undefined) builder.where('queue_name', queueName);
+      if (taskIds !== undefined) builder.whereIn('task_id', taskIds);
+      rows = (await builder) as CountRow[];
+    } else {
+      const statement = definitionCountsStatement(this.#ctx.tables.taskQueue, cap, this.#ctx.adapter.capabilities, { queueName, taskIds });
+      rows = await this.#probe(statement);
+    }
+    return grouped(rows, cap).map(([taskId, counts]) => ({ taskId, ...counts }));
+  }
+
+  /** Runs a capped count: many small index probes, run as the adapter says such reads run best. */
+  async #probe(statement: CappedCountsStatement): Promise<CountRow[]> {
+    const { knex, adapter } = this.#ctx;
+    const read = async (db: Knex) => adapter.rawRows(await db.raw(statement.sql, [...statement.bindings])) as CountRow[];
+    return adapter.probeRead ? adapter.probeRead(knex, read) : read(knex);
   }
 
   /** Per queue with due queued tasks: the availableAt of the one due longest (in name order). */
@@ -160,21 +204,28 @@ function period(query: { since: Date; until?: Date }, action: string): { since: 
   return { since, until };
 }
 
-function grouped<R extends { status: TaskStatus; count: unknown }>(
-  rows: readonly R[],
-  keyOf: (row: R) => string,
-): [string, TaskQueueStats][] {
-  const map = new Map<string, TaskQueueStats>();
+/** Counts by key, in key order; a count of cap + 1 becomes cap, its status listed in `capped`. */
+function grouped(
+  rows: readonly CountRow[],
+  cap: number | undefined,
+): [string, { stats: TaskQueueStats; total: number; capped: TaskStatus[] }][] {
+  const map = new Map<string, { stats: TaskQueueStats; total: number; capped: TaskStatus[] }>();
   for (const row of rows) {
-    const key = keyOf(row);
-    let stats = map.get(key);
-    if (!stats) map.set(key, (stats = emptyTaskStats()));
-    if (row.status in stats) stats[row.status] += Number(row.count);
+    const count = Number(row.count);
+    if (count === 0 || !(TASK_STATUSES as readonly string[]).includes(row.status)) continue;
+    const key = String(row.group_key);
+    let entry = map.get(key);
+    if (!entry) map.set(key, (entry = { stats: emptyTaskStats(), total: 0, capped: [] }));
+    const over = cap !== undefined && count > cap;
+    entry.stats[row.status] += over ? cap : count;
+    if (over) entry.capped.push(row.status);
+  }
+  for (const entry of map.values()) {
+    entry.total = TASK_STATUSES.reduce((sum, status) => sum + entry.stats[status], 0);
+    entry.capped.sort((a, b) => TASK_STATUSES.indexOf(a) - TASK_STATUSES.indexOf(b));
   }
   return [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
-
-const totalOf = (stats: TaskQueueStats): number => TASK_STATUSES.reduce((sum, status) => sum + stats[status], 0);
 
 /** Percentiles from a histogram of bucket upper bound → count. */
 function percentiles(histogram: ReadonlyMap<number, number>): Percentiles {

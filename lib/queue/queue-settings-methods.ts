@@ -3,6 +3,7 @@
  * and resume, concurrency and rate limits, per queue and per group (docs/flow-control.md),
  * and the claim runners use, which reports what held it back.
  */
+import type { CountsByQueueOptions } from '../foundation/insight-types.js';
 import type { QueueClaim, QueueConfigureInput, QueueListEntry, QueueSettings } from '../foundation/types.js';
 import { ScheduleMethods } from '../schedules/schedule-methods.js';
 import type { EnqueuedListener } from '../store/store-events.js';
@@ -28,9 +29,12 @@ export abstract class QueueSettingsMethods extends ScheduleMethods {
     return this.run('queueSettings', () => this.parts.queueSettings.find(queueName));
   }
 
-  /** Every queue that has settings or tasks, by name, with its settings and its tasks by status. */
-  queueList(): Promise<QueueListEntry[]> {
-    return this.run('queueList', () => this.parts.queueSettings.list());
+  /**
+   * Every queue that has settings or tasks, by name, with its settings and its tasks by status
+   * (each exact up to `options.cap`, when given: see taskQueueCountsByQueue).
+   */
+  queueList(options?: CountsByQueueOptions): Promise<QueueListEntry[]> {
+    return this.run('queueList', () => this.parts.queueSettings.list(options));
   }
 
   /**

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { retryTransient, type SettingsRow } from '../../adapters/adapter.js';
 import { queueSettingsTable, queueStartsTable } from '../foundation/table-names.js';
 import { laterThan } from '../foundation/time.js';
-import type { QueueCounts } from '../foundation/insight-types.js';
+import type { CountsByQueueOptions, QueueCounts } from '../foundation/insight-types.js';
 import { emptyTaskStats, type QueueConfigureInput, type QueueListEntry, type QueueSettings, type RateLimit } from '../foundation/types.js';
 import { MAX_TIMER_MS, assertInteger, assertKnownKeys, assertPlainObject } from '../foundation/validate.js';
 import { toDate } from '../store/rows.js';
@@ -72,13 +72,17 @@ export function validateConfigureInput(input: unknown, name: string): QueueConfi
 export class QueueSettingsStore {
   readonly #ctx: StoreContext;
   readonly #announce: (queueName: string) => void;
-  readonly #counts: () => Promise<QueueCounts[]>;
+  readonly #counts: (options?: CountsByQueueOptions) => Promise<QueueCounts[]>;
 
   /**
    * `announce` tells this process's runners that a queue's settings changed; `counts` reads the
    * live tasks by queue and status (QueueInsights.countsByQueue), for queueList.
    */
-  constructor(context: StoreContext, counts: () => Promise<QueueCounts[]>, announce: (queueName: string) => void = () => {}) {
+  constructor(
+    context: StoreContext,
+    counts: (options?: CountsByQueueOptions) => Promise<QueueCounts[]>,
+    announce: (queueName: string) => void = () => {},
+  ) {
     this.#ctx = context;
     this.#counts = counts;
     this.#announce = announce;
@@ -107,16 +111,19 @@ export class QueueSettingsStore {
     return this.#write(queue, changes);
   }
 
-  /** Every queue that has settings or live tasks, by name, with its settings and its tasks by status. */
-  async list(): Promise<QueueListEntry[]> {
-    const [settingsRows, counts] = await Promise.all([this.#ctx.knex(this.table).select('*') as Promise<SettingsRow[]>, this.#counts()]);
+  /** Every queue that has settings or live tasks, by name, with its settings and its tasks by status (capped: see countsByQueue). */
+  async list(options?: CountsByQueueOptions): Promise<QueueListEntry[]> {
+    const [settingsRows, counts] = await Promise.all([
+      this.#ctx.knex(this.table).select('*') as Promise<SettingsRow[]>,
+      this.#counts(options),
+    ]);
     const entries = new Map<string, QueueListEntry>();
     for (const row of settingsRows) {
       const queue = String(row['queue_name']);
-      entries.set(queue, { ...toQueueSettings(queue, row), stats: emptyTaskStats() });
+      entries.set(queue, { ...toQueueSettings(queue, row), stats: emptyTaskStats(), capped: [] });
     }
-    for (const { queueName, stats } of counts) {
-      entries.set(queueName, { ...(entries.get(queueName) ?? toQueueSettings(queueName, undefined)), stats });
+    for (const { queueName, stats, capped } of counts) {
+      entries.set(queueName, { ...(entries.get(queueName) ?? toQueueSettings(queueName, undefined)), stats, capped });
     }
     return [...entries.values()].sort((a, b) => (a.queueName < b.queueName ? -1 : a.queueName > b.queueName ? 1 : 0));
   }

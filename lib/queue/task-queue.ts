@@ -11,6 +11,8 @@ import { assertStorableKey } from '../foundation/text.js';
 import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
 import { toDate, toTaskQueueItem } from '../store/rows.js';
 import { PENDING_STATUSES, newQueueRow, queueItemFromRow, type NewQueueRow } from './queue-rows.js';
+import { DEFAULT_COUNT_CAP, resolveCap } from './capped-counts.js';
+import type { CappedCount } from '../foundation/insight-types.js';
 import { laterThan } from '../foundation/time.js';
 import type { StoreContext } from '../store/store-context.js';
 import {
@@ -210,6 +212,17 @@ export class TaskQueue {
   async count(query?: TaskQueueQuery): Promise<number> {
     const q = validateQuery(defaultQueueFilter(query), QUEUE_QUERY);
     return countOf(await applyFilters(this.table().count({ count: '*' }), q, QUEUE_QUERY));
+  }
+
+  /** The count of `count`, reading at most cap + 1 matching rows: { count: at most cap, capped: there are more }. */
+  async countCapped(query?: TaskQueueQuery, options: { cap?: number } = {}): Promise<CappedCount> {
+    assertPlainObject(options, 'taskQueueCountCapped: options');
+    assertKnownKeys(options, ['cap'], 'taskQueueCountCapped: options');
+    const cap = resolveCap(options.cap, 'taskQueueCountCapped: options.cap') ?? DEFAULT_COUNT_CAP;
+    const q = validateQuery(defaultQueueFilter(query), QUEUE_QUERY);
+    const matching = applyFilters(this.table().select(this.#ctx.knex.raw('1')), q, QUEUE_QUERY).limit(cap + 1);
+    const count = countOf(await this.#ctx.knex.from(matching.as('matching')).count({ count: '*' }));
+    return { count: Math.min(count, cap), capped: count > cap };
   }
 
   /**

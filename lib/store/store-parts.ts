@@ -95,7 +95,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
   const insights = new QueueInsights(context, queue, metrics);
   const queueSettings = new QueueSettingsStore(
     context,
-    () => insights.countsByQueue(),
+    (options) => insights.countsByQueue(options),
     (queueName) => events.settingsChanged(queueName),
   );
   const { tables, connection } = options;

@@ -43,6 +43,10 @@ describe('dashboard options', () => {
     ['queues', 'default'],
     ['queues', ['default', '']],
     ['queues', [7]],
+    ['countCap', 0],
+    ['countCap', 1.5],
+    ['countCap', '100'],
+    ['countCap', 1_000_001],
     ['title', 5],
     ['title', null],
     ['remoteRefusalHint', 5],
@@ -83,6 +87,7 @@ describe('dashboard options', () => {
         bodyTimeoutMs: 20_000,
         csrfSecret: undefined,
         queues: [],
+        countCap: 10_000,
         title: 'taskstore',
         remoteRefusalHint: 'Pass authorize(req) to createAdminHandler, or readOnly: true, or allowRemote: true to serve it anyway.',
       });
@@ -102,6 +107,7 @@ describe('dashboard options', () => {
       bodyTimeoutMs: 5000,
       csrfSecret: 'a-secret-of-16-chars',
       queues: ['emails'],
+      countCap: 500,
       title: 'jobs',
       remoteRefusalHint: 'Ask the admins for VPN access.',
     });
@@ -114,6 +120,7 @@ describe('dashboard options', () => {
       bodyTimeoutMs: 5000,
       csrfSecret: 'a-secret-of-16-chars',
       queues: ['emails'],
+      countCap: 500,
       title: 'jobs',
       remoteRefusalHint: 'Ask the admins for VPN access.',
     });

@@ -53,9 +53,13 @@ forEachDialect('TaskStore.open and migrations', (t) => {
     const fresh = freshMigrationSteps(t.dialect);
     expect(await store.migrateUp()).to.deep.equal(fresh);
     expect(await store.migrateUp()).to.deep.equal([]);
-    const index = `${tables.taskQueueTableName}_task_id_idx`;
+    const index = `${tables.taskQueueTableName}_claim_idx`;
     await store.knex.schema.alterTable(tables.taskQueueTableName, (table) => table.dropIndex([], index));
     expect(await store.migrateUp()).to.deep.equal(['001-create-tables']);
+    expect(await store.migrateUp()).to.deep.equal([]);
+    const countsIndex = `${tables.taskQueueTableName}_status_queue_idx`;
+    await store.knex.schema.alterTable(tables.taskQueueTableName, (table) => table.dropIndex([], countsIndex));
+    expect(await store.migrateUp()).to.deep.equal(['008-dashboard-counts']);
     expect(await store.migrateUp()).to.deep.equal([]);
   });
 

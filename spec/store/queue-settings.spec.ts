@@ -69,12 +69,18 @@ forEachDialect('queue settings', (t) => {
     const mine = list.filter((entry) => entry.queueName === queue || entry.queueName === other);
     expect(mine.map((entry) => ({ ...strip(entry), stats: entry.stats }))).to.deep.equal(
       [
-        { queueName: queue, ...DEFAULTS, stats: { queued: 2, running: 1, success: 0, failed: 0, canceled: 0, paused: 0, waiting: 0 } },
+        {
+          queueName: queue,
+          ...DEFAULTS,
+          stats: { queued: 2, running: 1, success: 0, failed: 0, canceled: 0, paused: 0, waiting: 0 },
+          capped: [],
+        },
         {
           queueName: other,
           ...DEFAULTS,
           paused: true,
           stats: { queued: 0, running: 0, success: 0, failed: 0, canceled: 0, paused: 0, waiting: 0 },
+          capped: [],
         },
       ].sort((a, b) => (a.queueName < b.queueName ? -1 : 1)),
     );

@@ -96,8 +96,10 @@ export const DASHBOARD_JS = String.raw`
   function followOverview() {
     setInterval(function () {
       getJson('/api/stats').then(function (data) {
+        // A count the store stopped at its cap is listed in capped: shown as "10000+".
+        var count = function (value, capped, status) { return String(value) + (capped.indexOf(status) >= 0 ? '+' : ''); };
         Object.keys(data.totals).forEach(function (status) {
-          setText('[data-total="' + status + '"]', String(data.totals[status]));
+          setText('[data-total="' + status + '"]', count(data.totals[status], data.capped, status));
         });
         data.queues.forEach(function (queue) {
           var paused = document.querySelector('[data-paused="' + CSS.escape(queue.queueName) + '"]');
@@ -106,7 +108,7 @@ export const DASHBOARD_JS = String.raw`
             var cell = document.querySelector('[data-count="' + CSS.escape(queue.queueName + '|' + status) + '"]');
             if (!cell) return;
             var link = cell.querySelector('a, span');
-            if (link) link.textContent = String(queue.stats[status]);
+            if (link) link.textContent = count(queue.stats[status], queue.capped, status);
           });
         });
         setText('[data-field=throughput-success]', String(data.throughput.success));

@@ -1,9 +1,11 @@
 /** Task definitions: the list with a create form, and one definition's edit and enqueue forms. */
 import type { TaskDefinition } from '../../foundation/types.js';
+import type { DefinitionPage } from '../data.js';
 import { formValue, type FormError } from '../form-errors.js';
 import { html, type SafeHtml } from '../html.js';
 import {
   actionForm,
+  countText,
   csrfInput,
   fieldError,
   formatDate,
@@ -25,13 +27,6 @@ export const ENQUEUE_FORM_FIELDS: Readonly<Record<string, string>> = {
   params: 'params',
   parameters: 'params',
 };
-
-export interface DefinitionRow {
-  definition: TaskDefinition;
-  queued: number;
-  failed: number;
-  total: number;
-}
 
 function definitionActions(context: PageContext, definition: TaskDefinition, back: string): SafeHtml[] {
   const path = `/definitions/${encodeURIComponent(definition.id)}`;
@@ -61,7 +56,13 @@ function definitionFields(definition: Partial<TaskDefinition>): SafeHtml {
 <label class="wide">Memo <textarea name="memo" rows="2">${definition.memo ?? ''}</textarea></label>`;
 }
 
-export function definitionListPage(context: PageContext, rows: DefinitionRow[], showDeleted: boolean): string {
+export function definitionListPage(context: PageContext, data: DefinitionPage, showDeleted: boolean): string {
+  const { rows } = data;
+  const paging = (page: number): Record<string, string> => ({
+    ...(showDeleted ? { deleted: '1' } : {}),
+    ...(data.perPage !== 50 ? { per: String(data.perPage) } : {}),
+    ...(page !== 1 ? { page: String(page) } : {}),
+  });
   const body = html`<h1>Task definitions</h1>
 <p><a href="${href(context, '/definitions', showDeleted ? {} : { deleted: '1' })}">${showDeleted ? 'hide deleted' : 'show deleted'}</a></p>
 ${
@@ -71,15 +72,24 @@ ${
 <thead><tr><th>Alias</th><th>Title</th><th>Status</th><th class="num">Attempts</th><th class="num">Queued</th><th class="num">Failed</th><th class="num">Tasks</th><th>Created</th><th></th></tr></thead>
 <tbody>
 ${rows.map(
-  ({ definition, queued, failed, total }) => html`<tr data-definition-id="${definition.id}">
+  ({ definition, queued, failed, total, capped }) => html`<tr data-definition-id="${definition.id}">
 <td><a href="${href(context, `/definitions/${encodeURIComponent(definition.id)}`)}">${definition.alias}</a></td><td>${definition.title}</td>
 <td>${statusBadge(definition.status, definition.softDeletedAt !== null)}</td><td class="num">${definition.maxAttempts}</td>
-<td class="num"><a href="${href(context, '/tasks', { alias: definition.alias, status: 'queued' })}">${queued}</a></td>
-<td class="num"><a href="${href(context, '/tasks', { alias: definition.alias, status: 'failed' })}">${failed}</a></td>
-<td class="num"><a href="${href(context, '/tasks', { alias: definition.alias })}">${total}</a></td>
+<td class="num"><a href="${href(context, '/tasks', { alias: definition.alias, status: 'queued' })}">${countText(queued, capped.includes('queued'))}</a></td>
+<td class="num"><a href="${href(context, '/tasks', { alias: definition.alias, status: 'failed' })}">${countText(failed, capped.includes('failed'))}</a></td>
+<td class="num"><a href="${href(context, '/tasks', { alias: definition.alias })}">${countText(total, capped.includes('total'))}</a></td>
 <td>${formatDate(definition.createdAt)}</td><td class="actions">${definitionActions(context, definition, context.here)}</td></tr>`,
 )}
-</tbody></table>`
+</tbody></table>
+${
+  data.pages > 1
+    ? html`<nav class="pager" aria-label="pages">
+${data.page > 1 ? html`<a href="${href(context, '/definitions', paging(data.page - 1))}" rel="prev">← previous</a>` : ''}
+<span>page ${data.page} of ${data.pages} (${data.total} definitions)</span>
+${data.page < data.pages ? html`<a href="${href(context, '/definitions', paging(data.page + 1))}" rel="next">next →</a>` : ''}
+</nav>`
+    : ''
+}`
 }
 ${
   context.readOnly

@@ -40,6 +40,11 @@ export function href(context: PageContext, path: string, params?: URLSearchParam
   return `${context.base}${path}${query ? `?${query}` : ''}`;
 }
 
+/** A count the store stopped at its cap shows as "10000+". */
+export function countText(count: number, capped: boolean): string {
+  return capped ? `${count}+` : String(count);
+}
+
 export function formatDate(date: Date | null | undefined): SafeHtml {
   if (!date) return html`<span class="muted">–</span>`;
   const text = date.toISOString().slice(0, 19).replace('T', ' ');

@@ -1,20 +1,20 @@
 /** The overview: counts by status per queue, throughput and wait/run times over the last hour. */
-import { TASK_STATUSES } from '../../foundation/types.js';
+import { TASK_STATUSES, type TaskStatus } from '../../foundation/types.js';
 import { throughputChart } from '../chart.js';
 import type { Overview } from '../data.js';
 import { html, type SafeHtml } from '../html.js';
-import { href, layout, pausedBadge, type PageContext } from './layout.js';
+import { countText, href, layout, pausedBadge, type PageContext } from './layout.js';
 
 export function overviewPage(context: PageContext, data: Overview): string {
-  const countCell = (queue: string, status: string, count: number) => {
+  const countCell = (queue: string, status: TaskStatus, count: number, capped: boolean) => {
     const link = href(context, '/tasks', queue === '' ? { status } : { status, queue });
-    return html`<td class="num" data-count="${queue}|${status}">${count > 0 ? html`<a href="${link}">${count}</a>` : html`<span class="muted">0</span>`}</td>`;
+    return html`<td class="num" data-count="${queue}|${status}">${count > 0 ? html`<a href="${link}">${countText(count, capped)}</a>` : html`<span class="muted">0</span>`}</td>`;
   };
   const body = html`<h1>Overview</h1>
 <section class="cards">
 ${TASK_STATUSES.map(
   (status) =>
-    html`<a class="card status-card card-${status}" href="${href(context, '/tasks', { status })}"><span class="card-count" data-total="${status}">${data.totals[status]}</span><span class="card-label">${status}</span></a>`,
+    html`<a class="card status-card card-${status}" href="${href(context, '/tasks', { status })}"><span class="card-count" data-total="${status}">${countText(data.totals[status], data.capped.includes(status))}</span><span class="card-label">${status}</span></a>`,
 )}
 </section>
 <section>
@@ -34,11 +34,11 @@ ${data.queues.map(
   (
     queue,
   ) => html`<tr><th scope="row"><a href="${href(context, '/tasks', { queue: queue.queueName })}">${queue.queueName}</a> ${pausedBadge(queue.queueName, queue.paused)}</th>
-${TASK_STATUSES.map((status) => countCell(queue.queueName, status, queue.stats[status]))}<td class="num">${queue.total}</td></tr>`,
+${TASK_STATUSES.map((status) => countCell(queue.queueName, status, queue.stats[status], queue.capped.includes(status)))}<td class="num">${countText(queue.total, queue.capped.length > 0)}</td></tr>`,
 )}
 </tbody></table>`
 }
-<p class="muted small">${data.definitions} task definition${data.definitions === 1 ? '' : 's'} · updated <span data-field="generated">${data.generatedAt.toISOString().slice(11, 19)}</span> UTC</p>
+<p class="muted small">${data.definitions} task definition${data.definitions === 1 ? '' : 's'} · counts stop at ${data.countCap} per queue and status (shown as ${data.countCap}+) · updated <span data-field="generated">${data.generatedAt.toISOString().slice(11, 19)}</span> UTC</p>
 </section>`;
   return layout(context, { title: 'Overview', active: 'overview', body, data: { page: 'overview' } });
 }

@@ -8,6 +8,7 @@ import { formValue, type FormError } from '../form-errors.js';
 import { html, type SafeHtml } from '../html.js';
 import {
   actionForm,
+  countText,
   csrfInput,
   fieldError,
   formatDate,
@@ -109,8 +110,8 @@ function queueActions(context: PageContext, queue: QueueListEntry): SafeHtml {
 
 export function queuesPage(context: PageContext, data: QueuesPageData): string {
   const { queues, form } = data;
-  const countCell = (queue: string, status: string, count: number) =>
-    html`<td class="num" data-count="${queue}|${status}">${count > 0 ? html`<a href="${href(context, '/tasks', { status, queue })}">${count}</a>` : html`<span class="muted">0</span>`}</td>`;
+  const countCell = (queue: string, status: string, count: number, capped: boolean) =>
+    html`<td class="num" data-count="${queue}|${status}">${count > 0 ? html`<a href="${href(context, '/tasks', { status, queue })}">${countText(count, capped)}</a>` : html`<span class="muted">0</span>`}</td>`;
   const orphanError = form && !queues.some((queue) => queue.queueName === form.queue) ? form.error : undefined;
   const body = html`<h1>Queues</h1>
 ${orphanError ? html`<p class="error" role="alert" id="form-error">The limits were not saved: ${orphanError.message}</p>` : ''}
@@ -127,7 +128,7 @@ ${queues.map(
 <th scope="row"><a href="${href(context, '/tasks', { queue: queue.queueName })}">${queue.queueName}</a> ${pausedBadge(queue.queueName, queue.paused)}</th>
 <td class="num" data-limit="concurrency">${limitText(queue.concurrency)}</td><td class="num" data-limit="groupConcurrency">${limitText(queue.groupConcurrency)}</td>
 <td class="num" data-limit="rateLimit">${rateText(queue.rateLimit)}</td><td class="num" data-limit="groupRateLimit">${rateText(queue.groupRateLimit)}</td>
-${TASK_STATUSES.map((status) => countCell(queue.queueName, status, queue.stats[status]))}
+${TASK_STATUSES.map((status) => countCell(queue.queueName, status, queue.stats[status], queue.capped.includes(status)))}
 <td>${formatDate(queue.updatedAt)}</td>
 <td class="actions">${queueActions(context, queue)}${context.readOnly ? '' : html`<a class="button" href="#limits-${index}">Limits</a>`}</td></tr>`,
 )}

@@ -3,7 +3,7 @@ import { TASK_STATUSES, type TaskDefinition, type TaskProgress, type TaskQueueIt
 import type { TaskPage } from '../data.js';
 import { filtersToParams, PAGE_SIZES, TASK_SORT_KEYS, type TaskFilters } from '../filters.js';
 import { html, type SafeHtml } from '../html.js';
-import { actionForm, formatDate, formatMs, href, layout, statusBadge, type PageContext } from './layout.js';
+import { actionForm, countText, formatDate, formatMs, href, layout, statusBadge, type PageContext } from './layout.js';
 
 const SORT_LABELS: Record<string, string> = {
   createdAt: 'created',
@@ -49,12 +49,14 @@ export function taskListPage(
   queues: readonly string[],
 ): string {
   const pageLink = (number: number) => href(context, '/tasks', filtersToParams(filters, { page: number }));
-  const first = page.total === 0 ? 0 : (page.page - 1) * page.perPage + 1;
-  const last = Math.min(page.total, page.page * page.perPage);
+  const first = (page.page - 1) * page.perPage + 1;
+  const last = first + page.items.length - 1;
+  // A capped total: at least that many, so there may be pages past the last one counted.
+  const more = page.page < page.pages || (page.capped && page.items.length === page.perPage);
   const body = html`<h1>Tasks</h1>
 ${filterForm(context, filters, queues)}
 ${errors.length > 0 ? html`<ul class="error" role="alert">${errors.map((error) => html`<li>${error}</li>`)}</ul>` : ''}
-<p class="muted" id="task-count">${page.total === 0 ? 'No tasks match.' : `${first}–${last} of ${page.total}`}</p>
+<p class="muted" id="task-count">${page.total === 0 ? 'No tasks match.' : page.items.length === 0 ? `No tasks on this page (${countText(page.total, page.capped)} match).` : `${first}–${last} of ${countText(page.total, page.capped)}`}</p>
 ${
   page.items.length === 0
     ? ''
@@ -72,11 +74,11 @@ ${page.items.map(
 </tbody></table>`
 }
 ${
-  page.pages > 1
+  page.pages > 1 || more
     ? html`<nav class="pager" aria-label="pages">
 ${page.page > 1 ? html`<a href="${pageLink(page.page - 1)}" rel="prev">← previous</a>` : ''}
-<span>page ${page.page} of ${page.pages}</span>
-${page.page < page.pages ? html`<a href="${pageLink(page.page + 1)}" rel="next">next →</a>` : ''}
+<span>page ${page.page} of ${countText(page.pages, page.capped)}</span>
+${more ? html`<a href="${pageLink(page.page + 1)}" rel="next">next →</a>` : ''}
 </nav>`
     : ''
 }`;
