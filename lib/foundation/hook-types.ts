@@ -10,7 +10,7 @@ export const MAX_TRACE_CONTEXT_LENGTH = 1024;
 
 /** One enqueue call, before its rows are written. */
 export interface EnqueueHookInfo {
-  /** The queue ('' for the default queue); for a flow, the flow's queue. */
+  /** The queue ('default' when none was named); for a flow, the flow's queue. */
   readonly queueName: string;
   /** The definition's alias; null for a flow (its steps may have several). */
   readonly alias: string | null;
