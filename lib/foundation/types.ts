@@ -75,7 +75,6 @@ export interface TaskDefinitionQuery {
 // ---------------------------------------------------------------------------
 // Task queue
 
-
 export interface TaskQueueCreateInput {
   taskId: string;
   queueName?: string;

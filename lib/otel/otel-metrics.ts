@@ -8,7 +8,15 @@
  * - taskstore.queue.depth (observable gauge): live tasks by queue and status, read with one
  *   grouped query per store and collection (taskQueueCountsByQueue).
  */
-import { diag, type Attributes, type Counter, type Histogram, type Meter, type ObservableGauge, type ObservableResult } from '@opentelemetry/api';
+import {
+  diag,
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type Meter,
+  type ObservableGauge,
+  type ObservableResult,
+} from '@opentelemetry/api';
 import type { HookedStore } from '../foundation/hook-types.js';
 import { ATTR } from './attributes.js';
 
@@ -79,7 +87,8 @@ export class TaskMetrics {
           return;
         }
         for (const { queueName, stats } of counts) {
-          for (const [status, count] of Object.entries(stats)) result.observe(count, { [ATTR.destination]: queueName, [ATTR.status]: status });
+          for (const [status, count] of Object.entries(stats))
+            result.observe(count, { [ATTR.destination]: queueName, [ATTR.status]: status });
         }
       }),
     );

@@ -168,19 +168,24 @@ export class Enqueuer {
     const prepared = await this.#prepare(action, queueName, alias, [params === undefined ? {} : params], options);
     const { queue, resolved } = prepared;
     const row = prepared.rows[0] as NewQueueRow;
-    const { keyed } = this.#parts;
-    const write = (traceContext: string | null): Promise<KeyedResult> => {
-      row.trace_context = traceContext;
-      return resolved.debounceMs !== undefined
-        ? keyed.debounce(row, resolved.transaction)
-        : keyed.throttle(row, resolved.throttleMs ?? 0, row.created_at, resolved.transaction);
-    };
     const hook = this.#parts.enqueueHook;
     const result = hook
-      ? await hook({ queueName: queue, alias: prepared.definitionAlias, count: 1 }, write, (written) => [written.item])
-      : await write(null);
+      ? await hook(
+          { queueName: queue, alias: prepared.definitionAlias, count: 1 },
+          (traceContext) => this.#writeKeyed(row, resolved, traceContext),
+          (written) => [written.item],
+        )
+      : await this.#writeKeyed(row, resolved, null);
     if (result.outcome === 'enqueued') this.#announce(queue, resolved);
     return { ...result.item, outcome: result.outcome };
+  }
+
+  #writeKeyed(row: NewQueueRow, resolved: EnqueueOptions, traceContext: string | null): Promise<KeyedResult> {
+    row.trace_context = traceContext;
+    const { keyed } = this.#parts;
+    return resolved.debounceMs !== undefined
+      ? keyed.debounce(row, resolved.transaction)
+      : keyed.throttle(row, resolved.throttleMs ?? 0, row.created_at, resolved.transaction);
   }
 
   /** One execution: the item itself. */

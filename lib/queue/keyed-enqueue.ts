@@ -49,7 +49,12 @@ export class KeyedEnqueue {
       const updated = await this.#queue
         .table(db)
         .where({ unique_key_active: key, status: 'queued' })
-        .update({ parameters: row.parameters, available_at: row.available_at, updated_at: row.updated_at, trace_context: row.trace_context });
+        .update({
+          parameters: row.parameters,
+          available_at: row.available_at,
+          updated_at: row.updated_at,
+          trace_context: row.trace_context,
+        });
       if (updated > 0) {
         const item = await this.#holder(db, key, false);
         if (item) return { item, outcome: 'debounced' };

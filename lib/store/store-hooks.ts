@@ -22,7 +22,10 @@ export type EnqueueThroughHooks = <T>(
 ) => Promise<T>;
 
 /** Runs one task's processing through the hooks; resolves what the processing resolved. */
-export type ProcessThroughHooks = <R extends { readonly outcome: ProcessOutcome }>(info: ProcessHookInfo, process: () => Promise<R>) => Promise<R>;
+export type ProcessThroughHooks = <R extends { readonly outcome: ProcessOutcome }>(
+  info: ProcessHookInfo,
+  process: () => Promise<R>,
+) => Promise<R>;
 
 export interface StoreHooks {
   /** null when no hook has aroundEnqueue: enqueues write directly. */

@@ -107,7 +107,8 @@ function resolveHooks(hooks: unknown): readonly TaskStoreHooks[] {
       if (hook === null || typeof hook !== 'object') throw invalidArgument(`hooks[${index}] must be an object (got ${describe(hook)})`);
       const callbacks = HOOK_CALLBACKS.filter((name) => (hook as Record<string, unknown>)[name] !== undefined);
       for (const name of callbacks) {
-        if (typeof (hook as Record<string, unknown>)[name] !== 'function') throw invalidArgument(`hooks[${index}].${name} must be a function`);
+        if (typeof (hook as Record<string, unknown>)[name] !== 'function')
+          throw invalidArgument(`hooks[${index}].${name} must be a function`);
       }
       if (callbacks.length === 0) throw invalidArgument(`hooks[${index}] has none of ${HOOK_CALLBACKS.join(', ')}`);
       return hook as TaskStoreHooks;

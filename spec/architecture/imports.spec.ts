@@ -108,7 +108,9 @@ describe('architecture', () => {
         .preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true)
         .importedFiles.map((entry) => entry.fileName)
         .filter((name) => !name.startsWith('.'));
-    const otelOutside = files.filter((file) => !file.startsWith('lib/otel/') && packagesOf(file).some((name) => name.startsWith('@opentelemetry/')));
+    const otelOutside = files.filter(
+      (file) => !file.startsWith('lib/otel/') && packagesOf(file).some((name) => name.startsWith('@opentelemetry/')),
+    );
     expect(otelOutside).to.deep.equal([]);
     const otelFiles = files.filter((file) => file.startsWith('lib/otel/'));
     expect(otelFiles).to.include('lib/otel/index.ts');

@@ -9,9 +9,8 @@ import { defineTask, TaskQueueRunner, type TaskStore } from '../../lib/index.js'
 import { forEachDialect, uniqueAlias, uniqueQueue, waitFor } from '../support/index.js';
 import { createTelemetry, pointsOf, useAsyncContext, type Histogram, type Telemetry } from './telemetry.js';
 
-useAsyncContext();
-
 forEachDialect('otel metrics', (t) => {
+  useAsyncContext();
   let telemetry: Telemetry;
   let store: TaskStore;
   let queue: string;
@@ -42,7 +41,10 @@ forEachDialect('otel metrics', (t) => {
   it('counts processed attempts by queue and status, with duration and wait histograms in seconds', async function () {
     const ok = uniqueAlias('Ok');
     const bad = uniqueAlias('Bad');
-    await store.taskHandlerAdd(defineTask({ alias: ok, handle: () => new Promise((resolve) => setTimeout(() => resolve(true), 20)) }), true);
+    await store.taskHandlerAdd(
+      defineTask({ alias: ok, handle: () => new Promise((resolve) => setTimeout(() => resolve(true), 20)) }),
+      true,
+    );
     await store.taskHandlerAdd(
       defineTask({
         alias: bad,
@@ -59,7 +61,9 @@ forEachDialect('otel metrics', (t) => {
 
     const collected = await telemetry.collect();
     const processed = collected.get('taskstore.tasks.processed');
-    expect(pointsOf(processed, { 'messaging.destination.name': queue }).map((point) => [point.attributes['taskstore.task.status'], point.value])).to.have.deep.members([
+    expect(
+      pointsOf(processed, { 'messaging.destination.name': queue }).map((point) => [point.attributes['taskstore.task.status'], point.value]),
+    ).to.have.deep.members([
       ['success', 2],
       ['failed', 1],
     ]);
@@ -70,7 +74,9 @@ forEachDialect('otel metrics', (t) => {
     expect(successDuration.map((point) => point.value.count)).to.deep.equal([2]);
     // Each success took its handler's 20 ms at least, and not minutes: the unit is seconds.
     expect(successDuration[0]?.value.min).to.be.within(0.015, 30);
-    expect(pointsOf<Histogram>(duration, { 'messaging.destination.name': queue, 'taskstore.task.status': 'failed' })[0]?.value.count).to.equal(1);
+    expect(
+      pointsOf<Histogram>(duration, { 'messaging.destination.name': queue, 'taskstore.task.status': 'failed' })[0]?.value.count,
+    ).to.equal(1);
 
     const wait = collected.get('taskstore.task.wait');
     expect(wait?.descriptor.unit).to.equal('s');
@@ -108,7 +114,9 @@ forEachDialect('otel metrics', (t) => {
       pointsOf(depth, { 'messaging.destination.name': queue }).map((point) => [point.attributes['taskstore.task.status'], point.value]),
     );
     expect(byStatus).to.include({ queued: 3, success: 1, running: 0, failed: 0 });
-    expect(pointsOf(depth, { 'messaging.destination.name': other, 'taskstore.task.status': 'queued' }).map((point) => point.value)).to.deep.equal([1]);
+    expect(
+      pointsOf(depth, { 'messaging.destination.name': other, 'taskstore.task.status': 'queued' }).map((point) => point.value),
+    ).to.deep.equal([1]);
 
     await telemetry.collect();
     expect(reads).to.equal(2);

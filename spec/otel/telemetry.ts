@@ -2,7 +2,7 @@
  * The OpenTelemetry SDK as a spec sees it: spans kept in memory, metrics read on demand, and
  * an AsyncLocalStorage context manager so that "the active span" follows async calls (as the
  * Node SDK sets it up). The providers are handed to openTelemetry() directly; only the context
- * manager is global, registered for the spec file that asks and removed after it.
+ * manager is global, registered for the describe blocks that ask and removed after them.
  */
 import { context, type Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -48,15 +48,19 @@ export function createTelemetry(): Telemetry {
   };
 }
 
-/** Registers the context manager for this spec file's tests. */
+let contextUsers = 0;
+
+/** Registers the context manager for the tests of the enclosing describe block (counted: blocks may nest or follow each other). */
 export function useAsyncContext(): void {
-  let manager: AsyncLocalStorageContextManager;
   before(function () {
-    manager = new AsyncLocalStorageContextManager().enable();
-    if (!context.setGlobalContextManager(manager)) throw new Error('a global context manager is registered already');
+    if (contextUsers === 0 && !context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())) {
+      throw new Error('a global context manager is registered already');
+    }
+    contextUsers += 1;
   });
   after(function () {
-    context.disable();
+    contextUsers -= 1;
+    if (contextUsers === 0) context.disable();
   });
 }
 

@@ -13,9 +13,8 @@ import { createTelemetry, useAsyncContext, type Telemetry } from './telemetry.js
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
 
-useAsyncContext();
-
 forEachDialect('otel tracing', (t) => {
+  useAsyncContext();
   let telemetry: Telemetry;
   let store: TaskStore;
   let queue: string;
@@ -125,7 +124,11 @@ forEachDialect('otel tracing', (t) => {
       'taskstore.task.status': 'success',
     });
     expect(process.links).to.have.length(1);
-    expect(process.links[0]?.context).to.include({ traceId: send.spanContext().traceId, spanId: send.spanContext().spanId, isRemote: true });
+    expect(process.links[0]?.context).to.include({
+      traceId: send.spanContext().traceId,
+      spanId: send.spanContext().spanId,
+      isRemote: true,
+    });
     // Processed outside the request: a trace of its own, joined to the enqueue by the link.
     expect(process.parentSpanContext).to.equal(undefined);
     expect(process.status.code).to.not.equal(SpanStatusCode.ERROR);
@@ -174,7 +177,10 @@ forEachDialect('otel tracing', (t) => {
     const sendMany = spanNamed(`send ${queue}`);
     expect(sendMany.attributes).to.deep.include({ 'messaging.batch.message_count': 3 });
     expect(sendMany.attributes).to.not.have.property('messaging.message.id');
-    for (const item of many) expect(await storedContext(item.id)).to.equal(item.traceContext).and.match(TRACEPARENT);
+    for (const item of many)
+      expect(await storedContext(item.id))
+        .to.equal(item.traceContext)
+        .and.match(TRACEPARENT);
     expect(new Set(many.map((item) => item.traceContext)).size).to.equal(1);
 
     const inTransaction = uniqueQueue();
