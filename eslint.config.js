@@ -24,6 +24,7 @@ export const LAYERS = [
   { name: 'core', paths: ['lib/store', 'lib/definitions', 'lib/queue', 'lib/schedules', 'lib/flows', 'lib/task-store.ts'] },
   { name: 'runners', paths: ['runners'] },
   { name: 'testing', paths: ['lib/testing'] },
+  { name: 'otel', paths: ['lib/otel'] },
   { name: 'admin', paths: ['lib/admin'] },
   { name: 'cli', paths: ['lib/cli'] },
   { name: 'package index', paths: ['lib/index.ts'] },

@@ -45,6 +45,8 @@ export { DEFAULT_QUEUE } from './queue/task-queue.js';
 export { MAX_QUEUE_LIMIT } from './queue/queue-settings.js';
 export * from './foundation/types.js';
 export type * from './foundation/insight-types.js';
+export { MAX_TRACE_CONTEXT_LENGTH } from './foundation/hook-types.js';
+export type * from './foundation/hook-types.js';
 export * from './foundation/flow-types.js';
 export {
   nextRunAt,

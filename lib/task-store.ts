@@ -55,6 +55,7 @@ export class TaskStore extends FlowMethods {
       await store.close();
       throw error;
     }
+    store.parts.hooks.opened(store);
     return store;
   }
 

@@ -12,6 +12,7 @@ import { liveControl } from './005-live-control.js';
 import { flows } from './006-flows.js';
 import { queueMetrics } from './007-queue-metrics.js';
 import { dashboardCounts } from './008-dashboard-counts.js';
+import { traceContext } from './009-trace-context.js';
 import type { Migration } from './migration.js';
 
 export type { Migration, MigrationContext } from './migration.js';
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   flows,
   queueMetrics,
   dashboardCounts,
+  traceContext,
 ]);
 
 const lockName = (tables: TableNames): string => `taskstore_migrate_${tables.taskQueue}`;

@@ -44,7 +44,7 @@ const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::flo
  */
 const CLAIM_RETURNING = [
   'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key, group_key, progress_percent, progress_data',
-  'flow_id, flow_key',
+  'flow_id, flow_key, trace_context',
   ...['available_at', 'created_at', 'heartbeat_at', 'progress_updated_at'].map(epochMs),
 ].join(', ');
 
@@ -76,6 +76,7 @@ const QUEUE_COLUMN_TYPES: Readonly<Record<string, string>> = {
   created_at: 'timestamptz',
   updated_at: 'timestamptz',
   soft_deleted_at: 'timestamptz',
+  trace_context: 'text',
 };
 
 /**

@@ -95,14 +95,20 @@ export class FlowEnqueuer {
       const table = dependencyTable(this.#ctx.tables.taskQueue);
       for (let start = 0; start < edges.length; start += 500) await trx(table).insert(edges.slice(start, start + 500));
     };
-    // A savepoint inside the caller's transaction: a failure leaves it usable.
-    if (transaction) await transaction.transaction(write);
-    else await this.#ctx.knex.transaction(write);
-    const due = new Set(rows.filter((row) => row.status === 'queued').map((row) => row.queue_name));
-    announceAfter(transaction, due, this.#announce);
-    const items: Record<string, TaskQueueItem> = {};
-    for (const row of rows) items[row.flow_key] = { ...queueItemFromRow(row), flowId, flowKey: row.flow_key };
-    return { id: flowId, items };
+    const store = async (traceContext: string | null): Promise<FlowEnqueueResult> => {
+      for (const row of rows) row.trace_context = traceContext;
+      // A savepoint inside the caller's transaction: a failure leaves it usable.
+      if (transaction) await transaction.transaction(write);
+      else await this.#ctx.knex.transaction(write);
+      const due = new Set(rows.filter((row) => row.status === 'queued').map((row) => row.queue_name));
+      announceAfter(transaction, due, this.#announce);
+      const items: Record<string, TaskQueueItem> = {};
+      for (const row of rows) items[row.flow_key] = { ...queueItemFromRow(row), flowId, flowKey: row.flow_key };
+      return { id: flowId, items };
+    };
+    const hook = this.#ctx.hooks.enqueue;
+    if (!hook) return store(null);
+    return hook({ queueName, alias: null, count: rows.length }, store, (flow) => Object.values(flow.items));
   }
 
   /** `batchEnqueue`: the tasks, and a completion step that depends on all of them and runs however they ended. */

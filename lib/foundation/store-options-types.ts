@@ -1,5 +1,6 @@
 /** The options of TaskStore.open and the logger they take (re-exported by types.ts). */
 import type { Knex } from 'knex';
+import type { TaskStoreHooks } from './hook-types.js';
 
 /** Anything with the four usual log methods (console qualifies). */
 export interface Logger {
@@ -107,4 +108,11 @@ export interface TaskStoreOptions extends TableNameOptions {
    * @defaultValue 1048576 (1 MiB)
    */
   maxDetailsBytes?: number;
+  /**
+   * Callbacks around enqueueing and processing, for tracing and metrics: `[openTelemetry()]`
+   * from `taskstore/otel` (docs/observability.md), or objects of your own with any of
+   * `aroundEnqueue`, `aroundProcess`, `opened` and `closed`. The first is the outermost.
+   * @defaultValue [] (none; enqueueing and processing then call nothing extra)
+   */
+  hooks?: readonly TaskStoreHooks[];
 }

@@ -3,13 +3,15 @@
  * Behaviour lives elsewhere; this file only names things.
  */
 import type { Knex } from 'knex';
-import type { JsonObject, JsonValue } from './json.js';
+import type { JsonObject } from './json.js';
 import type { RecurrenceRule } from './recurrence-rule.js';
 
 export type { RecurrenceRule };
 export type { JsonCompatible, JsonObject, JsonPrimitive, JsonValue, NoInference } from './json.js';
 export type { Logger, TableNameOptions, TaskStoreOptions } from './store-options-types.js';
 export type { QueueConfigureInput, QueueSettings, RateLimit } from './queue-settings-types.js';
+export { TASK_STATUSES, type TaskProgress, type TaskQueueItem, type TaskStatus } from './queue-item-types.js';
+import { TASK_STATUSES, type TaskQueueItem, type TaskStatus } from './queue-item-types.js';
 import type { QueueSettings } from './queue-settings-types.js';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
@@ -72,58 +74,6 @@ export interface TaskDefinitionQuery {
 
 // ---------------------------------------------------------------------------
 // Task queue
-
-/** 'waiting': a flow step whose parent steps have not all finished yet (docs/flows.md). */
-export const TASK_STATUSES = ['queued', 'running', 'success', 'failed', 'canceled', 'paused', 'waiting'] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-
-export interface TaskQueueItem {
-  id: string;
-  taskId: string;
-  queueName: string;
-  status: TaskStatus;
-  parameters: JsonObject;
-  output: string;
-  details: string;
-  attempts: number;
-  maxAttempts: number;
-  priority: number;
-  /** At most one queued/running item holds a given key. */
-  uniqueKey: string | null;
-  /** The group the queue's group limits count it in (e.g. 'account:42'); null = none. */
-  group: string | null;
-  availableAt: Date;
-  startedAt: Date | null;
-  completedAt: Date | null;
-  heartbeatAt: Date | null;
-  /**
-   * The lease of the current claim (null unless running). Every write that finishes the task
-   * presents it, so a worker whose task was reclaimed cannot overwrite the newer state.
-   */
-  claimToken: string | null;
-  /** The flow this item is a step of (docs/flows.md), or null. */
-  flowId: string | null;
-  /** Its step key within that flow, or null. */
-  flowKey: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  softDeletedAt: Date | null;
-  /**
-   * What the handler last reported through `ctx.setProgress`, or null when it never did.
-   * Kept when the task runs again (a retry, a snooze, a reclaim) until the handler reports anew.
-   */
-  progress: TaskProgress | null;
-}
-
-/** A running task's progress, as the handler reported it (docs/live-control.md). */
-export interface TaskProgress {
-  /** 0 to 100. */
-  percent: number;
-  /** The JSON value given with it, or null. */
-  data: JsonValue | null;
-  /** When it was written. */
-  updatedAt: Date;
-}
 
 export interface TaskQueueCreateInput {
   taskId: string;

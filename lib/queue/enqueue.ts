@@ -8,7 +8,8 @@ import type { PayloadLimits } from '../foundation/limits.js';
 import { encodeParameters } from '../foundation/params.js';
 import type { TaskDefinitions } from '../definitions/task-definitions.js';
 import type { StoreEvents } from '../store/store-events.js';
-import type { KeyedEnqueue } from './keyed-enqueue.js';
+import type { EnqueueThroughHooks } from '../store/store-hooks.js';
+import type { KeyedEnqueue, KeyedResult } from './keyed-enqueue.js';
 import { newQueueRow, queueItemFromRow, type NewQueueRow } from './queue-rows.js';
 import { PRIORITY_LIMIT, resolveQueueName, type TaskQueue } from './task-queue.js';
 import type {
@@ -103,6 +104,8 @@ export interface EnqueueParts {
   readonly events: StoreEvents;
   readonly limits: PayloadLimits;
   readonly keyed: KeyedEnqueue;
+  /** The store's hooks around each enqueue's write (TaskStore.open `hooks`); null when none. */
+  readonly enqueueHook: EnqueueThroughHooks | null;
   now(): Date;
 }
 
@@ -121,8 +124,15 @@ export class Enqueuer {
     paramsList: unknown[],
     options?: EnqueueOptions,
   ): Promise<TaskQueueItem[]> {
-    const { queue, resolved, rows } = await this.#prepare(action, queueName, alias, paramsList, options);
+    const { queue, resolved, rows, definitionAlias } = await this.#prepare(action, queueName, alias, paramsList, options);
     if (rows.length === 0) return [];
+    const hook = this.#parts.enqueueHook;
+    if (!hook) return this.#insert(queue, resolved, rows);
+    const info = { queueName: queue, alias: definitionAlias, count: rows.length };
+    return hook(info, (traceContext) => this.#insert(queue, resolved, withTraceContext(rows, traceContext)), sameItems);
+  }
+
+  async #insert(queue: string, resolved: EnqueueOptions, rows: NewQueueRow[]): Promise<TaskQueueItem[]> {
     await this.#parts.queue.insert(rows, resolved.transaction);
     this.#announce(queue, resolved);
     return rows.map(queueItemFromRow);
@@ -133,7 +143,7 @@ export class Enqueuer {
     const queue = resolveQueueName(queueName, `${action}: queueName`);
     assertNonEmptyString(alias, `${action}: alias`, 100);
     const resolved = validateEnqueueOptions(options, `${action}: options`);
-    if (paramsList.length === 0) return { queue, resolved, rows: [] };
+    if (paramsList.length === 0) return { queue, resolved, rows: [], definitionAlias: alias };
     const definition = await this.#parts.definitions.findByAlias(alias, resolved.transaction);
     if (!definition) throw notFound(`no task definition with alias '${alias}'`);
     if (definition.status !== 'active') {
@@ -143,7 +153,7 @@ export class Enqueuer {
     const timing = resolved.debounceMs === undefined ? resolved : { ...resolved, delayMs: resolved.debounceMs };
     const { maxParametersBytes } = this.#parts.limits;
     const rows = buildEnqueueRows(definition, queue, paramsList, timing, this.#parts.now(), action, maxParametersBytes);
-    return { queue, resolved, rows };
+    return { queue, resolved, rows, definitionAlias: definition.alias };
   }
 
   /** Tells runners once the rows are visible: now, or after the caller's commit. */
@@ -155,15 +165,27 @@ export class Enqueuer {
 
   /** A debounced or throttled enqueue of one task (options with debounceMs or throttleMs): the item, and what happened. */
   async enqueueKeyed(action: string, queueName: string, alias: string, params: unknown, options: EnqueueOptions): Promise<EnqueueResult> {
-    const { queue, resolved, rows } = await this.#prepare(action, queueName, alias, [params === undefined ? {} : params], options);
-    const row = rows[0] as NewQueueRow;
-    const { keyed } = this.#parts;
-    const result =
-      resolved.debounceMs !== undefined
-        ? await keyed.debounce(row, resolved.transaction)
-        : await keyed.throttle(row, resolved.throttleMs ?? 0, row.created_at, resolved.transaction);
+    const prepared = await this.#prepare(action, queueName, alias, [params === undefined ? {} : params], options);
+    const { queue, resolved } = prepared;
+    const row = prepared.rows[0] as NewQueueRow;
+    const hook = this.#parts.enqueueHook;
+    const result = hook
+      ? await hook(
+          { queueName: queue, alias: prepared.definitionAlias, count: 1 },
+          (traceContext) => this.#writeKeyed(row, resolved, traceContext),
+          (written) => [written.item],
+        )
+      : await this.#writeKeyed(row, resolved, null);
     if (result.outcome === 'enqueued') this.#announce(queue, resolved);
     return { ...result.item, outcome: result.outcome };
+  }
+
+  #writeKeyed(row: NewQueueRow, resolved: EnqueueOptions, traceContext: string | null): Promise<KeyedResult> {
+    row.trace_context = traceContext;
+    const { keyed } = this.#parts;
+    return resolved.debounceMs !== undefined
+      ? keyed.debounce(row, resolved.transaction)
+      : keyed.throttle(row, resolved.throttleMs ?? 0, row.created_at, resolved.transaction);
   }
 
   /** One execution: the item itself. */
@@ -210,6 +232,14 @@ export class Enqueuer {
     return this.enqueue(action, queueName, alias, paramsList, options);
   }
 }
+
+/** The rows, each carrying the trace context the hooks gave. */
+function withTraceContext(rows: NewQueueRow[], traceContext: string | null): NewQueueRow[] {
+  for (const row of rows) row.trace_context = traceContext;
+  return rows;
+}
+
+const sameItems = (items: TaskQueueItem[]): TaskQueueItem[] => items;
 
 /** Checks the handler and takes `queueName` out of the typed form's options. */
 function splitQueueName(action: string, task: unknown, options: TaskEnqueueOptions | undefined): [string, EnqueueOptions] {

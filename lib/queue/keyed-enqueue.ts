@@ -46,10 +46,12 @@ export class KeyedEnqueue {
   debounce(row: NewQueueRow, transaction?: Knex.Transaction): Promise<KeyedResult> {
     return this.#rounds(transaction, async (db, locking) => {
       const key = row.unique_key as string;
-      const updated = await this.#queue
-        .table(db)
-        .where({ unique_key_active: key, status: 'queued' })
-        .update({ parameters: row.parameters, available_at: row.available_at, updated_at: row.updated_at });
+      const updated = await this.#queue.table(db).where({ unique_key_active: key, status: 'queued' }).update({
+        parameters: row.parameters,
+        available_at: row.available_at,
+        updated_at: row.updated_at,
+        trace_context: row.trace_context,
+      });
       if (updated > 0) {
         const item = await this.#holder(db, key, false);
         if (item) return { item, outcome: 'debounced' };

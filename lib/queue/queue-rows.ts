@@ -28,6 +28,8 @@ export interface NewQueueRow {
   created_at: Date;
   updated_at: Date;
   soft_deleted_at: null;
+  /** The enqueuer's W3C trace context, as the store's hooks gave it (migration 009). */
+  trace_context: string | null;
 }
 
 export function newQueueRow(fields: {
@@ -67,6 +69,7 @@ export function newQueueRow(fields: {
     created_at: fields.now,
     updated_at: fields.now,
     soft_deleted_at: null,
+    trace_context: null,
   };
 }
 
@@ -96,5 +99,6 @@ export function queueItemFromRow(row: NewQueueRow): TaskQueueItem {
     updatedAt: row.updated_at,
     softDeletedAt: null,
     progress: null,
+    traceContext: row.trace_context,
   };
 }

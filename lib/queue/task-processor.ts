@@ -18,6 +18,7 @@ import type { OutcomeMetric, QueueMetrics } from './queue-metrics.js';
 import type { ParentOutput } from '../foundation/flow-types.js';
 import type { JsonObject, Logger, TaskDefinition, TaskQueueItem } from '../foundation/types.js';
 import { assertNonEmptyString, assertPlainObject, assertTimerDuration } from '../foundation/validate.js';
+import type { ProcessThroughHooks } from '../store/store-hooks.js';
 
 /** The metric an attempt's outcome counts under; a snooze or a lost claim ended nothing. */
 const METRIC_OF: Readonly<Record<ExecutionResult['outcome']['status'], OutcomeMetric | null>> = {
@@ -57,6 +58,8 @@ export interface TaskProcessorParts {
   onClaimLost(listener: (lost: LostClaim) => void): () => void;
   /** Flow steps (lib/flows/flow-steps.ts): their final write releases their children; they read their parents' outputs. */
   readonly flowSteps?: FlowStepFinish;
+  /** The store's hooks around each task's processing (TaskStore.open `hooks`); null when none. */
+  readonly processHook?: ProcessThroughHooks | null;
 }
 
 /** What the processor needs of flows: items with a flowId finish through `finish`, never the batched write of plain tasks. */
@@ -131,7 +134,8 @@ export class TaskProcessor {
       return null;
     }
     this.#claimedAt.delete(item);
-    const result = await executeTask(this.#executor, claimed, {
+    const execute = this.#parts.processHook ? this.#executeHooked : executeTask;
+    const result = await execute(this.#executor, claimed, {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? this.#parts.heartbeatIntervalMs,
       signal: options.signal,
       onHandlerDone: options.onHandlerDone,
@@ -186,6 +190,12 @@ export class TaskProcessor {
       return false;
     }
   }
+
+  /** executeTask inside the store's hooks, which see the item and its alias (the definition read is the executor's, cached). */
+  readonly #executeHooked: typeof executeTask = async (deps, item, options) => {
+    const alias = (await this.#cachedDefinition(item.taskId))?.alias ?? '';
+    return (this.#parts.processHook as ProcessThroughHooks)({ item, alias }, () => executeTask(deps, item, options));
+  };
 
   /** Local writes to definitions make the next processing read them again. */
   forgetDefinitions(): void {

@@ -74,5 +74,6 @@ export function toTaskQueueItem(row: Row): TaskQueueItem {
     updatedAt: toDate(row['updated_at']),
     softDeletedAt: toDateOrNull(row['soft_deleted_at']),
     progress: toProgress(row),
+    traceContext: strOrNull(row['trace_context']),
   };
 }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Adapter, TableNames } from '../../adapters/adapter.js';
 import type { PayloadLimits } from '../foundation/limits.js';
 import type { Logger } from '../foundation/types.js';
+import type { StoreHooks } from './store-hooks.js';
 
 export interface StoreContext {
   readonly knex: Knex;
@@ -15,6 +16,8 @@ export interface StoreContext {
   readonly preparedSessions: boolean;
   /** Sizes of parameters, output and details (TaskStore options). */
   readonly limits: PayloadLimits;
+  /** The hooks of TaskStore.open (`hooks`), chained; their `enqueue` and `process` are null when none wraps those. */
+  readonly hooks: StoreHooks;
   /** The application clock, in one place (UTC instants; see docs/concepts.md on clocks). */
   now(): Date;
 }

@@ -50,6 +50,7 @@ export abstract class StoreFacade {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.parts.hooks.closed();
     await this.parts.metrics.close();
     await this.parts.events.close();
     if (this.parts.ownsKnex) await this.knex.destroy();

@@ -9,6 +9,7 @@ import { withDefaults, type KnownKeys } from '../foundation/options.js';
 import { DEFAULT_PAYLOAD_LIMITS, PAYLOAD_LIMIT_RANGE, type PayloadLimits } from '../foundation/limits.js';
 import { DEFAULT_TABLE_NAMES, resolveTableNames } from '../foundation/table-names.js';
 import { assertBoolean, assertInteger, assertTimerDuration } from '../foundation/validate.js';
+import { HOOK_CALLBACKS, type TaskStoreHooks } from '../foundation/hook-types.js';
 
 export interface ResolvedTaskStoreOptions {
   readonly database: string | Knex.Config | Knex;
@@ -22,6 +23,8 @@ export interface ResolvedTaskStoreOptions {
   readonly limits: PayloadLimits;
   /** How often recorded task metrics are written; 0 records none. */
   readonly metricsIntervalMs: number;
+  /** The hooks, in order (outermost first); empty for none. */
+  readonly hooks: readonly TaskStoreHooks[];
 }
 
 const DEFAULTS = Object.freeze({
@@ -34,6 +37,7 @@ const DEFAULTS = Object.freeze({
   statementTimeoutMs: DEFAULT_CONNECTION_SETTINGS.statementTimeoutMs,
   idleTransactionTimeoutMs: DEFAULT_CONNECTION_SETTINGS.idleTransactionTimeoutMs,
   ...DEFAULT_PAYLOAD_LIMITS,
+  hooks: [] as readonly TaskStoreHooks[],
 });
 
 const KNOWN = {
@@ -51,6 +55,7 @@ const KNOWN = {
   maxParametersBytes: true,
   maxOutputBytes: true,
   maxDetailsBytes: true,
+  hooks: true,
 } as const satisfies KnownKeys<TaskStoreOptions>;
 
 const LIMIT_OPTIONS = ['maxParametersBytes', 'maxOutputBytes', 'maxDetailsBytes'] as const;
@@ -81,6 +86,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
     heartbeatIntervalMs: merged.heartbeatIntervalMs,
     synchronousStateWrites: merged.synchronousStateWrites,
     metricsIntervalMs: merged.metricsIntervalMs,
+    hooks: resolveHooks(merged.hooks),
     connection: connectionSettings({
       statementTimeoutMs: merged.statementTimeoutMs,
       idleTransactionTimeoutMs: merged.idleTransactionTimeoutMs,
@@ -92,3 +98,22 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
     }),
   });
 }
+
+/** An array of objects, each with at least one of the hook callbacks, and only functions under their names. */
+function resolveHooks(hooks: unknown): readonly TaskStoreHooks[] {
+  if (!Array.isArray(hooks)) throw invalidArgument('hooks must be an array of hook objects (such as openTelemetry() from taskstore/otel)');
+  return Object.freeze(
+    Array.from(hooks, (hook: unknown, index) => {
+      if (hook === null || typeof hook !== 'object') throw invalidArgument(`hooks[${index}] must be an object (got ${describe(hook)})`);
+      const callbacks = HOOK_CALLBACKS.filter((name) => (hook as Record<string, unknown>)[name] !== undefined);
+      for (const name of callbacks) {
+        if (typeof (hook as Record<string, unknown>)[name] !== 'function')
+          throw invalidArgument(`hooks[${index}].${name} must be a function`);
+      }
+      if (callbacks.length === 0) throw invalidArgument(`hooks[${index}] has none of ${HOOK_CALLBACKS.join(', ')}`);
+      return hook as TaskStoreHooks;
+    }),
+  );
+}
+
+const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value);

@@ -27,6 +27,7 @@ import { Flows } from '../flows/flows.js';
 import { ScheduleFiring } from '../schedules/schedule-firing.js';
 import { Schedules } from '../schedules/schedules.js';
 import type { StoreContext } from './store-context.js';
+import { chainHooks, type StoreHooks } from './store-hooks.js';
 import { StoreEvents, type LostClaim } from './store-events.js';
 import type { ResolvedTaskStoreOptions } from './store-options.js';
 
@@ -40,6 +41,8 @@ export interface StoreParts {
   /** True when taskstore created the Knex instance and so must destroy it on close. */
   readonly ownsKnex: boolean;
   readonly events: StoreEvents;
+  /** The hooks of TaskStore.open, chained (told when the store opens and closes). */
+  readonly hooks: StoreHooks;
   readonly definitions: TaskDefinitions;
   readonly handlers: HandlerRegistry;
   readonly queue: TaskQueue;
@@ -68,6 +71,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     asyncStateCommits: adapter.capabilities.asyncCommit && !options.synchronousStateWrites,
     preparedSessions: owned,
     limits: options.limits,
+    hooks: chainHooks(options.hooks),
     now: () => new Date(),
   };
   const events = new StoreEvents(context);
@@ -89,6 +93,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     logger: options.logger,
     limits: context.limits,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    processHook: context.hooks.process,
     onClaimLost: (listener) => events.onClaimLost(listener),
     flowSteps,
   });
@@ -113,6 +118,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     adapter,
     ownsKnex: owned,
     events,
+    hooks: context.hooks,
     definitions,
     handlers,
     queue,
@@ -125,6 +131,7 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
       events,
       limits: context.limits,
       keyed: new KeyedEnqueue(context, queue),
+      enqueueHook: context.hooks.enqueue,
       now: context.now,
     }),
     maintenance,

@@ -102,6 +102,22 @@ describe('architecture', () => {
     expect(cycles(graph)).to.deep.equal([]);
   });
 
+  it('keeps OpenTelemetry in lib/otel, which takes only the hook shapes and the like from foundation', () => {
+    const packagesOf = (file: string) =>
+      ts
+        .preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true)
+        .importedFiles.map((entry) => entry.fileName)
+        .filter((name) => !name.startsWith('.'));
+    const otelOutside = files.filter(
+      (file) => !file.startsWith('lib/otel/') && packagesOf(file).some((name) => name.startsWith('@opentelemetry/')),
+    );
+    expect(otelOutside).to.deep.equal([]);
+    const otelFiles = files.filter((file) => file.startsWith('lib/otel/'));
+    expect(otelFiles).to.include('lib/otel/index.ts');
+    const reached = otelFiles.flatMap((file) => (graph.get(file) ?? []).filter((target) => !/^lib\/(otel|foundation)\//.test(target)));
+    expect(reached).to.deep.equal([]);
+  });
+
   it(`keeps every source file under ${MAX_LINES} lines`, () => {
     const long = files
       .map((file) => ({ file, lines: readFileSync(join(ROOT, file), 'utf8').split('\n').length }))

@@ -7,7 +7,8 @@
  * source maps carry their sources, Node resolves every export, the declarations catch the
  * mistakes in consumer/types-check.ts under `tsc --strict` on TypeScript 5.0 and on this
  * repository's TypeScript, and the knex CLI runs the migrations of `taskstore/migrations`
- * from a knexfile of the project's own, on every dialect.
+ * from a knexfile of the project's own, on every dialect. Its optional peer @opentelemetry/api
+ * is not installed there: everything but taskstore/otel loads without it.
  */
 import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -136,6 +137,17 @@ describe('the packed package', function () {
     expect(entries['taskstore/admin']).to.include('createAdminHandler');
     expect(entries['taskstore/migrations']).to.deep.equal(['createMigrationSource']);
     expect(entries['taskstore/testing']).to.deep.equal(['assertEnqueued', 'createTestStore', 'drain', 'refuteEnqueued']);
+  });
+
+  it('loads without @opentelemetry/api (an optional peer npm does not install); only taskstore/otel asks for it', async function () {
+    const script = `
+      try { await import('@opentelemetry/api'); console.log('api present'); } catch { console.log('api absent'); }
+      await import('taskstore');
+      try { await import('taskstore/otel'); console.log('otel loaded'); } catch (error) { console.log(error.code, error.message); }`;
+    const result = mustSucceed('node', await run(process.execPath, ['--input-type=module', '-e', script], { cwd: consumer.dir }));
+    const [api, otel] = result.stdout.trim().split('\n');
+    expect(api).to.equal('api absent');
+    expect(otel).to.match(/^ERR_MODULE_NOT_FOUND .*'@opentelemetry\/api'/);
   });
 
   for (const [label, tsc] of [
