@@ -45,6 +45,13 @@ export { DEFAULT_QUEUE } from './queue/task-queue.js';
 export { MAX_QUEUE_LIMIT } from './queue/queue-settings.js';
 export * from './foundation/types.js';
 export type * from './foundation/insight-types.js';
+export {
+  RUNNER_KINDS,
+  type RunnerKind,
+  type RunnerInfo,
+  type RunnerListOptions,
+  type RunnerHeartbeatInput,
+} from './foundation/runner-types.js';
 export * from './foundation/flow-types.js';
 export {
   nextRunAt,

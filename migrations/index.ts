@@ -11,6 +11,7 @@ import { queueSettings } from './004-queue-settings.js';
 import { liveControl } from './005-live-control.js';
 import { flows } from './006-flows.js';
 import { queueMetrics } from './007-queue-metrics.js';
+import { runners } from './010-runners.js';
 import type { Migration } from './migration.js';
 
 export type { Migration, MigrationContext } from './migration.js';
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   liveControl,
   flows,
   queueMetrics,
+  runners,
 ]);
 
 const lockName = (tables: TableNames): string => `taskstore_migrate_${tables.taskQueue}`;

@@ -22,6 +22,8 @@ export interface ResolvedTaskStoreOptions {
   readonly limits: PayloadLimits;
   /** How often recorded task metrics are written; 0 records none. */
   readonly metricsIntervalMs: number;
+  /** How often a started runner writes its row in the runners registry. */
+  readonly runnerHeartbeatIntervalMs: number;
 }
 
 const DEFAULTS = Object.freeze({
@@ -31,6 +33,7 @@ const DEFAULTS = Object.freeze({
   heartbeatIntervalMs: 30_000,
   synchronousStateWrites: false,
   metricsIntervalMs: 10_000,
+  runnerHeartbeatIntervalMs: 10_000,
   statementTimeoutMs: DEFAULT_CONNECTION_SETTINGS.statementTimeoutMs,
   idleTransactionTimeoutMs: DEFAULT_CONNECTION_SETTINGS.idleTransactionTimeoutMs,
   ...DEFAULT_PAYLOAD_LIMITS,
@@ -46,6 +49,7 @@ const KNOWN = {
   heartbeatIntervalMs: true,
   synchronousStateWrites: true,
   metricsIntervalMs: true,
+  runnerHeartbeatIntervalMs: true,
   statementTimeoutMs: true,
   idleTransactionTimeoutMs: true,
   maxParametersBytes: true,
@@ -62,6 +66,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
   assertTimerDuration(merged.heartbeatIntervalMs, 'heartbeatIntervalMs', 1);
   assertBoolean(merged.synchronousStateWrites, 'synchronousStateWrites');
   assertTimerDuration(merged.metricsIntervalMs, 'metricsIntervalMs', 1, { allowZero: true });
+  assertTimerDuration(merged.runnerHeartbeatIntervalMs, 'runnerHeartbeatIntervalMs', 1);
   assertTimerDuration(merged.statementTimeoutMs, 'statementTimeoutMs', 1, { allowZero: true });
   assertTimerDuration(merged.idleTransactionTimeoutMs, 'idleTransactionTimeoutMs', 1);
   if (merged.idleTransactionTimeoutMs < 1000)
@@ -81,6 +86,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
     heartbeatIntervalMs: merged.heartbeatIntervalMs,
     synchronousStateWrites: merged.synchronousStateWrites,
     metricsIntervalMs: merged.metricsIntervalMs,
+    runnerHeartbeatIntervalMs: merged.runnerHeartbeatIntervalMs,
     connection: connectionSettings({
       statementTimeoutMs: merged.statementTimeoutMs,
       idleTransactionTimeoutMs: merged.idleTransactionTimeoutMs,
