@@ -47,6 +47,13 @@ export * from './foundation/types.js';
 export type * from './foundation/insight-types.js';
 export { MAX_TRACE_CONTEXT_LENGTH } from './foundation/hook-types.js';
 export type * from './foundation/hook-types.js';
+export {
+  RUNNER_KINDS,
+  type RunnerKind,
+  type RunnerInfo,
+  type RunnerListOptions,
+  type RunnerHeartbeatInput,
+} from './foundation/runner-types.js';
 export * from './foundation/flow-types.js';
 export {
   nextRunAt,

@@ -13,6 +13,7 @@ import { flows } from './006-flows.js';
 import { queueMetrics } from './007-queue-metrics.js';
 import { dashboardCounts } from './008-dashboard-counts.js';
 import { traceContext } from './009-trace-context.js';
+import { runners } from './010-runners.js';
 import type { Migration } from './migration.js';
 
 export type { Migration, MigrationContext } from './migration.js';
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   queueMetrics,
   dashboardCounts,
   traceContext,
+  runners,
 ]);
 
 const lockName = (tables: TableNames): string => `taskstore_migrate_${tables.taskQueue}`;

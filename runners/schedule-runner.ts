@@ -10,6 +10,7 @@ import type { Logger, Schedule, TaskQueueItem } from '../lib/foundation/types.js
 import { withDefaults, type KnownKeys } from '../lib/foundation/options.js';
 import { assertTimerDuration } from '../lib/foundation/validate.js';
 import { RunnerLifecycle, failureBackoffMs } from './runner-lifecycle.js';
+import { RunnerRegistration } from './runner-registration.js';
 import { WakeSignal } from './wake-signal.js';
 
 export interface ScheduleRunnerOptions {
@@ -72,6 +73,8 @@ export class ScheduleRunner extends RunnerLifecycle<ScheduleRunnerEvents> {
   readonly #wake = new WakeSignal();
   /** Passes in flight, the loop's and direct runOnce() calls alike: stop() waits for them. */
   readonly #passes = new Set<Promise<unknown>>();
+  /** This runner's row in the runners registry while it runs. */
+  readonly #registration: RunnerRegistration;
 
   protected get emitterLogger(): Logger {
     return this.options.logger;
@@ -85,6 +88,12 @@ export class ScheduleRunner extends RunnerLifecycle<ScheduleRunnerEvents> {
     super(store);
     this.#store = store;
     this.options = resolveScheduleRunnerOptions(options, store.logger);
+    this.#registration = RunnerRegistration.ofScheduleRunner(
+      store,
+      this.options,
+      () => this.#passes.size,
+      (error) => this.emitError(error),
+    );
   }
 
   /** Plans nextRunAt of every active schedule that has none; returns how many changed. start() does this first. */
@@ -93,6 +102,7 @@ export class ScheduleRunner extends RunnerLifecycle<ScheduleRunnerEvents> {
   }
 
   protected onStart(): () => void {
+    this.#registration.start();
     return this.#store.onSchedulesChanged(() => this.#wake.notify());
   }
 
@@ -111,6 +121,7 @@ export class ScheduleRunner extends RunnerLifecycle<ScheduleRunnerEvents> {
 
   async #settle(): Promise<void> {
     while (this.#passes.size > 0) await Promise.allSettled([...this.#passes]);
+    await this.#registration.stop();
   }
 
   #track<T>(pass: Promise<T>): Promise<T> {

@@ -12,6 +12,7 @@ import { assertTimerDuration } from '../lib/foundation/validate.js';
 import { resolveRunnerOptions, type ResolvedTaskQueueRunnerOptions, type TaskQueueRunnerOptions } from './task-queue-runner-options.js';
 import { QueueGate } from './queue-gate.js';
 import { RunnerLifecycle, failureBackoffMs } from './runner-lifecycle.js';
+import { RunnerRegistration } from './runner-registration.js';
 import { Semaphore } from './semaphore.js';
 import { WakeSignal } from './wake-signal.js';
 
@@ -65,6 +66,8 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
   readonly #claimChunk: number;
   /** The queue's settings: which claim, and how long to sleep when a limit holds work back. */
   readonly #gate: QueueGate;
+  /** This runner's row in the runners registry while it runs. */
+  readonly #registration: RunnerRegistration;
 
   constructor(store: TaskStore, options: TaskQueueRunnerOptions = {}) {
     super(store);
@@ -83,6 +86,12 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
       releasePrefetch: () => void this.#store.taskQueueRelease(this.#buffer.splice(0)).catch((error: unknown) => this.emitError(error)),
       onError: (error) => this.emitError(error),
     });
+    this.#registration = RunnerRegistration.ofQueueRunner(
+      store,
+      this.options,
+      () => this.activeCount,
+      (error) => this.emitError(error),
+    );
   }
 
   get queueName(): string {
@@ -104,6 +113,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     this.#sweepInBackground();
     this.#sweepTimer = setInterval(() => this.#sweepInBackground(), this.options.pollIntervalMs);
     this.#sweepTimer.unref();
+    this.#registration.start();
     const unsubscribe = [
       this.#gate.start(),
       // A prefetched item whose claim is gone (canceled, reclaimed) is never started.
@@ -167,6 +177,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     if (timer) clearTimeout(timer);
     if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
     this.#heartbeatTimer = null;
+    await this.#registration.stop();
   }
 
   protected async loop(signal: AbortSignal): Promise<void> {

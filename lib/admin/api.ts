@@ -1,7 +1,7 @@
 /**
  * The JSON API under <basePath>/api: stats, tasks (list with filters, detail, actions),
- * definitions (list, create, update, actions, enqueue), flows (detail, cancel), schedules and
- * queues (settings, pause, resume, limits).
+ * definitions (list, create, update, actions, enqueue), flows (detail, cancel), schedules,
+ * queues (settings, pause, resume, limits) and runners (the runners registry).
  * Errors answer { error: { code, message } } with 400/403/404/409/500.
  */
 import {
@@ -21,6 +21,7 @@ import { HttpError, sendJson } from './http.js';
 import { pathSegments, requestBody, type AdminRequest } from './request.js';
 import { scheduleApiRoute } from './schedule-routes.js';
 import { queueApiRoute } from './queue-routes.js';
+import { runnerApiRoute } from './runner-routes.js';
 
 export async function apiRoute(request: AdminRequest): Promise<void> {
   const { store, method, res, headers } = request;
@@ -32,6 +33,7 @@ export async function apiRoute(request: AdminRequest): Promise<void> {
   if (section === 'stats' && segments.length === 1 && get) return ok(await overview(store, request.queueNames, request.options.countCap));
   if (section === 'queues' && segments.length === 1 && get) return ok({ queues: await request.queueNames.list(store) });
   if (section === 'queues' && segments.length > 1) return queueApiRoute(request, segments);
+  if (section === 'runners') return runnerApiRoute(request, segments);
 
   if (section === 'tasks') {
     if (segments.length === 1 && get) {

@@ -24,6 +24,7 @@ import { taskDetailPage, taskListPage } from './pages/tasks.js';
 import { pathSegments, requestBody, type AdminRequest } from './request.js';
 import { schedulePageRoute } from './schedule-routes.js';
 import { queuePageRoute } from './queue-routes.js';
+import { runnerPageRoute } from './runner-routes.js';
 
 const NOTICE_OF: Record<string, string> = {
   retry: 'retried',
@@ -144,5 +145,6 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
   }
   if (section === 'schedules') return schedulePageRoute(request, segments, null);
   if (section === 'queues') return queuePageRoute(request, segments, null);
+  if (section === 'runners') return runnerPageRoute(request, segments);
   return html(request, 404, notFoundPage(page));
 }

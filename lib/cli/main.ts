@@ -14,6 +14,7 @@ import { flowCommand } from './commands/flow.js';
 import { migrateCommand } from './commands/migrate.js';
 import { limitsCommand, pauseQueueCommand, queuesCommand, resumeQueueCommand } from './commands/queues.js';
 import { runCommand } from './commands/run.js';
+import { runnersCommand } from './commands/runners.js';
 import { cancelCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand } from './commands/tasks.js';
 import { workCommand } from './commands/work.js';
 import { demoCommand } from './commands/demo.js';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   pauseQueueCommand,
   resumeQueueCommand,
   limitsCommand,
+  runnersCommand,
   flowCommand,
   runCommand,
   workCommand,

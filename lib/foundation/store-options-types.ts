@@ -70,6 +70,15 @@ export interface TaskStoreOptions extends TableNameOptions {
    */
   metricsIntervalMs?: number;
   /**
+   * How often, in milliseconds, each started TaskQueueRunner and ScheduleRunner writes its row
+   * in the runners registry (runnerList, `taskstore runners`, the dashboard's runners page).
+   * A row not written for three times this long is stale: no longer listed, and deleted by
+   * the next registry write of any runner. Give every process sharing the database the same
+   * value (a reader with a shorter one takes slower writers for stale).
+   * @defaultValue 10000
+   */
+  runnerHeartbeatIntervalMs?: number;
+  /**
    * PostgreSQL and MySQL, on connections taskstore opens (a URL or a Knex.Config, not your own
    * Knex instance): a statement that gets no answer within this many milliseconds closes its
    * connection, so a half-open network fails the statement instead of hanging it; writes

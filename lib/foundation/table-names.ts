@@ -49,3 +49,5 @@ export function resolveTableNames(names: Readonly<Record<keyof TableNameOptions,
  */
 export const queueSettingsTable = (taskQueue: string): string => `${taskQueue}_settings`;
 export const queueStartsTable = (taskQueue: string): string => `${taskQueue}_starts`;
+/** The runners registry (migration 010): one row per started runner, named like the tables above. */
+export const runnersTable = (taskQueue: string): string => `${taskQueue}_runners`;

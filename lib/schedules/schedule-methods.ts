@@ -12,10 +12,10 @@ import type {
   TaskQueueItem,
   EnqueueOptions,
 } from '../foundation/types.js';
-import { StoreFacade } from '../store/store-facade.js';
+import { RunnerMethods } from '../store/runner-methods.js';
 import type { DueCursor } from './schedule-firing.js';
 
-export abstract class ScheduleMethods extends StoreFacade {
+export abstract class ScheduleMethods extends RunnerMethods {
   /** Queues one execution of the definition with this alias (defined by the facade). */
   abstract taskDefinitionEnqueueByAlias(
     queueName: string,

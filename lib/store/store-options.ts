@@ -25,6 +25,8 @@ export interface ResolvedTaskStoreOptions {
   readonly metricsIntervalMs: number;
   /** The hooks, in order (outermost first); empty for none. */
   readonly hooks: readonly TaskStoreHooks[];
+  /** How often a started runner writes its row in the runners registry. */
+  readonly runnerHeartbeatIntervalMs: number;
 }
 
 const DEFAULTS = Object.freeze({
@@ -34,6 +36,7 @@ const DEFAULTS = Object.freeze({
   heartbeatIntervalMs: 30_000,
   synchronousStateWrites: false,
   metricsIntervalMs: 10_000,
+  runnerHeartbeatIntervalMs: 10_000,
   statementTimeoutMs: DEFAULT_CONNECTION_SETTINGS.statementTimeoutMs,
   idleTransactionTimeoutMs: DEFAULT_CONNECTION_SETTINGS.idleTransactionTimeoutMs,
   ...DEFAULT_PAYLOAD_LIMITS,
@@ -50,6 +53,7 @@ const KNOWN = {
   heartbeatIntervalMs: true,
   synchronousStateWrites: true,
   metricsIntervalMs: true,
+  runnerHeartbeatIntervalMs: true,
   statementTimeoutMs: true,
   idleTransactionTimeoutMs: true,
   maxParametersBytes: true,
@@ -67,6 +71,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
   assertTimerDuration(merged.heartbeatIntervalMs, 'heartbeatIntervalMs', 1);
   assertBoolean(merged.synchronousStateWrites, 'synchronousStateWrites');
   assertTimerDuration(merged.metricsIntervalMs, 'metricsIntervalMs', 1, { allowZero: true });
+  assertTimerDuration(merged.runnerHeartbeatIntervalMs, 'runnerHeartbeatIntervalMs', 1);
   assertTimerDuration(merged.statementTimeoutMs, 'statementTimeoutMs', 1, { allowZero: true });
   assertTimerDuration(merged.idleTransactionTimeoutMs, 'idleTransactionTimeoutMs', 1);
   if (merged.idleTransactionTimeoutMs < 1000)
@@ -87,6 +92,7 @@ export function resolveStoreOptions(options?: TaskStoreOptions, env: NodeJS.Proc
     synchronousStateWrites: merged.synchronousStateWrites,
     metricsIntervalMs: merged.metricsIntervalMs,
     hooks: resolveHooks(merged.hooks),
+    runnerHeartbeatIntervalMs: merged.runnerHeartbeatIntervalMs,
     connection: connectionSettings({
       statementTimeoutMs: merged.statementTimeoutMs,
       idleTransactionTimeoutMs: merged.idleTransactionTimeoutMs,

@@ -26,6 +26,7 @@ import { FlowSteps } from '../flows/flow-steps.js';
 import { Flows } from '../flows/flows.js';
 import { ScheduleFiring } from '../schedules/schedule-firing.js';
 import { Schedules } from '../schedules/schedules.js';
+import { RunnerRegistry } from './runner-registry.js';
 import type { StoreContext } from './store-context.js';
 import { chainHooks, type StoreHooks } from './store-hooks.js';
 import { StoreEvents, type LostClaim } from './store-events.js';
@@ -59,6 +60,8 @@ export interface StoreParts {
   readonly firing: ScheduleFiring;
   /** Flows (lib/flows/): enqueueing them, reading and canceling them, and their steps' finishing writes. */
   readonly flows: { readonly enqueuer: FlowEnqueuer; readonly reader: Flows; readonly steps: FlowSteps };
+  /** The runners registry: started runners' rows (docs/runners.md). */
+  readonly runners: RunnerRegistry;
 }
 
 export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
@@ -142,5 +145,6 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
     schedules: new Schedules(context, definitions, () => events.schedulesChanged()),
     firing: new ScheduleFiring(context, definitions),
     flows: { enqueuer: new FlowEnqueuer(context, definitions, queue, announce), reader: new Flows(context), steps: flowSteps },
+    runners: new RunnerRegistry(context, options.runnerHeartbeatIntervalMs),
   };
 }

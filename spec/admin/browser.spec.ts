@@ -3,7 +3,8 @@
  * open the overview, filter the tasks, open a failed task, retry it and watch it succeed (a
  * runner in this process), a CSRF-less POST is refused, a <script> in params is text, a
  * name rebound to 127.0.0.1 (DNS rebinding) gets nothing, a queue is paused from the queues
- * page, and a running task's page follows its progress and cancels it.
+ * page, the runners page lists a started runner, and a running task's page follows its
+ * progress and cancels it.
  *
  * Chromium missing: on CI (CI=true) the spec fails; elsewhere it is skipped with a note.
  * TASKSTORE_SCREENSHOTS=docs/img writes the screenshots used by docs/dashboard.md.
@@ -230,6 +231,23 @@ describe('dashboard in a browser [sqlite]', function () {
     expect(await page.locator('details[data-queue="billing"] input[name=ratePeriod]').inputValue()).to.equal('1m');
     await shoot('queues.png');
     await store.queueResume('billing');
+  });
+
+  it('the runners page lists a started runner with its kind, concurrency and pid, linked from the nav', async () => {
+    const listed = new TaskQueueRunner(store, { queueName: 'reports', maxConcurrency: 2 });
+    listed.start();
+    try {
+      await waitFor(() => store.runnerList({ queueName: 'reports' }).then((rows) => rows.length === 1));
+      await page.goto(`${dashboard.url}/`);
+      await Promise.all([page.waitForURL(/\/runners$/), page.click('nav a[href$="/runners"]')]);
+      const row = page.locator('#runner-table tbody tr', { hasText: 'reports' });
+      expect(await row.locator('[data-field=kind]').textContent()).to.equal('queue');
+      expect(await row.locator('[data-field=concurrency]').textContent()).to.equal('2');
+      expect(await row.locator('[data-field=pid]').textContent()).to.equal(String(process.pid));
+      await shoot('runners.png');
+    } finally {
+      await listed.stop();
+    }
   });
 
   it("a running task's page follows its progress and its Cancel stops the handler", async () => {

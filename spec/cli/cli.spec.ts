@@ -288,7 +288,7 @@ forEachDialect('taskstore CLI', (t) => {
       const first = await run('migrate');
       expect(first.code, first.stderr).to.equal(0);
       expect(first.stdout).to.equal(
-        `created tables task_definition, task_queue, task_schedule, task_queue_settings, task_queue_starts, task_queue_flow, task_queue_dependency (${t.dialect}; ${steps})\n`,
+        `created tables task_definition, task_queue, task_schedule, task_queue_settings, task_queue_starts, task_queue_flow, task_queue_dependency, task_queue_runners (${t.dialect}; ${steps})\n`,
       );
       const again = await run('migrate', '--json');
       expect(JSON.parse(again.stdout)).to.deep.equal({ migrated: 'up', dialect: t.dialect, applied: [], createdTables: [] });

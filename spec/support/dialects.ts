@@ -37,6 +37,7 @@ export const TABLES = {
   queueStarts: 'task_queue_starts',
   flow: 'task_queue_flow',
   dependency: 'task_queue_dependency',
+  runners: 'task_queue_runners',
 } as const;
 
 export function selectedDialects(env: NodeJS.ProcessEnv = process.env): Dialect[] {
@@ -189,6 +190,7 @@ export function forEachDialect(title: string, body: (t: DialectContext) => void)
           TABLES.metrics,
           TABLES.queueSettings,
           TABLES.queueStarts,
+          TABLES.runners,
         ]) {
           if (await knex.schema.hasTable(table)) await knex(table).del();
         }

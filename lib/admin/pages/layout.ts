@@ -96,6 +96,7 @@ export function layout(
     ['definitions', '/definitions', 'Definitions'],
     ['schedules', '/schedules', 'Schedules'],
     ['queues', '/queues', 'Queues'],
+    ['runners', '/runners', 'Runners'],
   ];
   const notice = noticeText(context.notice);
   const data = Object.entries(page.data ?? {}).map(([key, value]) => html` data-${key}="${value}"`);

@@ -1,5 +1,5 @@
 /** `taskstore migrate [up|down]`: create the tables, or drop them (down needs --yes). */
-import { queueSettingsTable, queueStartsTable } from '../../foundation/table-names.js';
+import { queueSettingsTable, queueStartsTable, runnersTable } from '../../foundation/table-names.js';
 import { dependencyTable, flowTable } from '../../foundation/flow-types.js';
 import type { TaskStore } from '../../task-store.js';
 import { UsageError } from '../args.js';
@@ -22,6 +22,7 @@ async function migrateUp(store: TaskStore): Promise<{ applied: string[]; created
     queueStartsTable(taskQueue),
     flowTable(taskQueue),
     dependencyTable(taskQueue),
+    runnersTable(taskQueue),
   ];
   const existed = await Promise.all(names.map((name) => store.knex.schema.hasTable(name)));
   const applied = await store.migrateUp();
