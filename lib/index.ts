@@ -45,6 +45,9 @@ export { DEFAULT_QUEUE } from './queue/task-queue.js';
 export { MAX_QUEUE_LIMIT } from './queue/queue-settings.js';
 export * from './foundation/types.js';
 export type * from './foundation/insight-types.js';
+export type * from './foundation/bulk-types.js';
+export { BULK_BATCH_SIZE, MAX_BULK_BATCH_SIZE } from './queue/task-bulk.js';
+export { lastError } from './foundation/details.js';
 export * from './foundation/flow-types.js';
 export {
   nextRunAt,
