@@ -16,6 +16,7 @@ import { limitsCommand, pauseQueueCommand, queuesCommand, resumeQueueCommand } f
 import { runCommand } from './commands/run.js';
 import { cancelCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand } from './commands/tasks.js';
 import { workCommand } from './commands/work.js';
+import { bulkCommand, runNowCommand } from './commands/bulk.js';
 import { demoCommand } from './commands/demo.js';
 import type { Output } from './output.js';
 
@@ -30,6 +31,8 @@ export const COMMANDS: readonly Command[] = [
   statsCommand,
   retryCommand,
   cancelCommand,
+  runNowCommand,
+  bulkCommand,
   purgeCommand,
   queuesCommand,
   pauseQueueCommand,
