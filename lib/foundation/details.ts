@@ -33,8 +33,9 @@ const KNOWN_REASON = /^(Task DOES NOT exist$|No handler for alias: )/;
 /**
  * The last error a task's details log records, or null when none: the message of its last
  * 'Task failed: …' entry, or the reason before a bare 'Task failed' ('No handler for alias:
- * …', 'Task DOES NOT exist'; a handler that returned false leaves 'Task failed'), or the sweep's 'Failed forcefully after N minutes timeout'. Read from the
- * details text alone, so a list can show it without another query.
+ * …', 'Task DOES NOT exist'; a handler that returned false leaves 'Task failed'), or the
+ * sweep's 'Failed forcefully after N minutes timeout'. Read from the details text alone, so a
+ * list can show it without another query.
  */
 export function lastError(item: { details: string }): string | null {
   const entries: string[] = [];
