@@ -54,6 +54,9 @@ export {
   type RunnerListOptions,
   type RunnerHeartbeatInput,
 } from './foundation/runner-types.js';
+export type * from './foundation/bulk-types.js';
+export { BULK_BATCH_SIZE, MAX_BULK_BATCH_SIZE } from './queue/task-bulk.js';
+export { lastError } from './foundation/details.js';
 export * from './foundation/flow-types.js';
 export {
   nextRunAt,

@@ -3,7 +3,7 @@
  * parts built once over one store context: definitions (lib/definitions/), the queue and its
  * leases, enqueueing, maintenance and processing (lib/queue/). The flow methods, grouped reads,
  * queue settings methods, schedule methods and the ground floor (closing, the schema, `run`)
- * are inherited: lib/flows/flow-methods.ts, lib/queue/insight-methods.ts,
+ * are inherited: lib/flows/flow-methods.ts, lib/queue/bulk-methods.ts, lib/queue/insight-methods.ts,
  * lib/queue/queue-settings-methods.ts, lib/schedules/schedule-methods.ts,
  * lib/store/store-facade.ts. Every call goes through `run`, which refuses a closed store and
  * wraps driver errors as TaskStoreError('DATABASE') naming the method.
@@ -302,7 +302,7 @@ export class TaskStore extends FlowMethods {
   }
 
   taskQueueRequeueById(id: string): Promise<TaskQueueItem> {
-    return this.run('taskQueueRequeueById', () => this.parts.maintenance.requeueById(id));
+    return this.run('taskQueueRequeueById', () => this.parts.transitions.requeueById(id));
   }
 
   /**

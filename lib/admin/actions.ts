@@ -15,7 +15,7 @@ import {
 import { definitionById } from './data.js';
 import { HttpError } from './http.js';
 
-export const TASK_ACTIONS = ['retry', 'cancel', 'delete', 'restore'] as const;
+export const TASK_ACTIONS = ['retry', 'cancel', 'delete', 'restore', 'run-now'] as const;
 export type TaskAction = (typeof TASK_ACTIONS)[number];
 export const DEFINITION_ACTIONS = ['activate', 'cancel', 'delete', 'restore'] as const;
 export type DefinitionAction = (typeof DEFINITION_ACTIONS)[number];
@@ -60,7 +60,7 @@ function paramsField(body: Body): JsonObject {
   return parsed as JsonObject;
 }
 
-/** retry / cancel / delete (soft) / restore a task; returns the task afterwards. */
+/** retry / cancel / delete (soft) / restore / run now (a delayed queued task) a task; returns the task afterwards. */
 export async function applyTaskAction(store: TaskStore, id: string, action: TaskAction): Promise<TaskQueueItem | null> {
   switch (action) {
     case 'retry':
@@ -72,6 +72,8 @@ export async function applyTaskAction(store: TaskStore, id: string, action: Task
       return (await store.taskQueueList({ id, includeSoftDeleted: true, limit: 1 }))[0] ?? null;
     case 'restore':
       return store.taskQueueRestoreById(id);
+    case 'run-now':
+      return store.taskQueueRunNowById(id);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The JSON API under <basePath>/api: stats, tasks (list with filters, detail, actions),
+ * The JSON API under <basePath>/api: stats, tasks (list with filters, detail, actions, bulk actions),
  * definitions (list, create, update, actions, enqueue), flows (detail, cancel), schedules,
  * queues (settings, pause, resume, limits) and runners (the runners registry).
  * Errors answer { error: { code, message } } with 400/403/404/409/500.
@@ -22,6 +22,7 @@ import { pathSegments, requestBody, type AdminRequest } from './request.js';
 import { scheduleApiRoute } from './schedule-routes.js';
 import { queueApiRoute } from './queue-routes.js';
 import { runnerApiRoute } from './runner-routes.js';
+import { bulkApiRoute } from './bulk.js';
 
 export async function apiRoute(request: AdminRequest): Promise<void> {
   const { store, method, res, headers } = request;
@@ -36,6 +37,7 @@ export async function apiRoute(request: AdminRequest): Promise<void> {
   if (section === 'runners') return runnerApiRoute(request, segments);
 
   if (section === 'tasks') {
+    if (id === 'bulk') return bulkApiRoute(request, segments);
     if (segments.length === 1 && get) {
       const { filters, errors } = parseTaskFilters(request.query);
       if (errors.length > 0) throw new HttpError(400, errors.join('; '), 'INVALID_ARGUMENT');

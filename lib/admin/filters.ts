@@ -25,6 +25,10 @@ export interface TaskFilters {
   statuses: TaskStatus[];
   queue: string;
   alias: string;
+  /** Parameters (their stored JSON text) containing this, ignoring case; '' = any. */
+  params: string;
+  /** A unique key starting with this; '' = any. */
+  key: string;
   /** As given (for the form), and parsed. */
   fromText: string;
   toText: string;
@@ -71,6 +75,8 @@ export function parseTaskFilters(params: URLSearchParams): { filters: TaskFilter
       statuses: [...new Set(statuses)],
       queue: text('queue'),
       alias: text('alias'),
+      params: text('params'),
+      key: text('key'),
       fromText,
       toText,
       from,
@@ -106,6 +112,8 @@ export async function taskQueryFor(store: TaskStore, filters: TaskFilters): Prom
   if (filters.from) query.createdFrom = filters.from;
   if (filters.to) query.createdTo = filters.to;
   if (filters.deleted) query.includeSoftDeleted = true;
+  if (filters.params !== '') query.parametersText = filters.params;
+  if (filters.key !== '') query.uniqueKeyPrefix = filters.key;
   if (filters.alias !== '') {
     const definition = (await store.taskDefinitionList({ alias: filters.alias, includeSoftDeleted: true, limit: 1 }))[0];
     if (!definition) return null;
@@ -120,6 +128,8 @@ export function filtersToParams(filters: TaskFilters, overrides: Record<string, 
   for (const status of filters.statuses) params.append('status', status);
   if (filters.queue) params.set('queue', filters.queue);
   if (filters.alias) params.set('alias', filters.alias);
+  if (filters.params) params.set('params', filters.params);
+  if (filters.key) params.set('key', filters.key);
   if (filters.fromText) params.set('from', filters.fromText);
   if (filters.toText) params.set('to', filters.toText);
   if (filters.sort !== 'createdAt') params.set('sort', filters.sort);

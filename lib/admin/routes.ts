@@ -25,6 +25,7 @@ import { pathSegments, requestBody, type AdminRequest } from './request.js';
 import { schedulePageRoute } from './schedule-routes.js';
 import { queuePageRoute } from './queue-routes.js';
 import { runnerPageRoute } from './runner-routes.js';
+import { bulkPageRoute } from './bulk.js';
 
 const NOTICE_OF: Record<string, string> = {
   retry: 'retried',
@@ -32,6 +33,7 @@ const NOTICE_OF: Record<string, string> = {
   delete: 'deleted',
   restore: 'restored',
   activate: 'activated',
+  'run-now': 'made-due',
 };
 
 /**
@@ -71,6 +73,7 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
   if (method === 'POST') {
     const body = await requestBody(request);
     verifyCsrf(body);
+    if (section === 'tasks' && id === 'bulk') return bulkPageRoute(request, segments, body);
     if (section === 'tasks' && id && action && (TASK_ACTIONS as readonly string[]).includes(action) && segments.length === 3) {
       const location = returnTo(request, body, `/tasks/${encodeURIComponent(id)}`, NOTICE_OF[action] ?? 'updated');
       await applyTaskAction(store, id, action as TaskAction);
@@ -122,6 +125,7 @@ export async function pageRoute(request: AdminRequest, verifyCsrf: (body: Body) 
     const result = await taskPage(store, filters, request.options.countCap);
     return html(request, errors.length > 0 ? 400 : 200, taskListPage(page, filters, result, errors, await request.queueNames.list(store)));
   }
+  if (section === 'tasks' && id === 'bulk') return bulkPageRoute(request, segments, null);
   if (section === 'tasks' && id && segments.length === 2) {
     const found = await taskDetail(store, id);
     if (!found) return html(request, 404, notFoundPage(page, `No task with id ${id}.`, href(page, '/tasks')));

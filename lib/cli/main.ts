@@ -17,6 +17,7 @@ import { runCommand } from './commands/run.js';
 import { runnersCommand } from './commands/runners.js';
 import { cancelCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand } from './commands/tasks.js';
 import { workCommand } from './commands/work.js';
+import { bulkCommand, runNowCommand } from './commands/bulk.js';
 import { demoCommand } from './commands/demo.js';
 import type { Output } from './output.js';
 
@@ -31,6 +32,8 @@ export const COMMANDS: readonly Command[] = [
   statsCommand,
   retryCommand,
   cancelCommand,
+  runNowCommand,
+  bulkCommand,
   purgeCommand,
   queuesCommand,
   pauseQueueCommand,

@@ -3,9 +3,9 @@
  * or a batch with a completion step, reading a flow, canceling it. See docs/flows.md.
  */
 import type { BatchEnqueueInput, Flow, FlowEnqueueInput, FlowEnqueueOptions, FlowEnqueueResult } from '../foundation/flow-types.js';
-import { InsightMethods } from '../queue/insight-methods.js';
+import { BulkMethods } from '../queue/bulk-methods.js';
 
-export abstract class FlowMethods extends InsightMethods {
+export abstract class FlowMethods extends BulkMethods {
   /**
    * Enqueues the steps of a flow in one transaction (or none): steps without parents are
    * queued, the others wait until every parent has finished. Bad graph → INVALID_ARGUMENT,

@@ -61,3 +61,11 @@ export function cutToBytes(text: string, maxBytes: number, marker: (bytes: numbe
 
 /** A byte count for messages: 1048576 → '1,048,576'. */
 export const formatBytes = (bytes: number): string => bytes.toLocaleString('en-US');
+
+/** The escape character of every LIKE pattern taskstore builds: not a backslash, which MySQL strings and PostgreSQL treat apart. */
+export const LIKE_ESCAPE = '!';
+
+/** `text` as a LIKE pattern that matches it literally (its `%`, `_` and `!` escaped), for `LIKE ? ESCAPE '!'`. */
+export function likeLiteral(text: string): string {
+  return text.replace(/[!%_]/g, (c) => `${LIKE_ESCAPE}${c}`);
+}

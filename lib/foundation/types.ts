@@ -123,6 +123,12 @@ export interface TaskQueueQuery {
   orderBy?: TaskQueueOrderBy;
   sortOrder?: SortOrder;
   includeSoftDeleted?: boolean;
+  /** Parameters whose stored JSON text contains this, ignoring case (ASCII case on SQLite); `%`, `_` match themselves. */
+  parametersText?: string;
+  /** Exactly this unique key. */
+  uniqueKey?: string;
+  /** A unique key that starts with this (case-sensitive). */
+  uniqueKeyPrefix?: string;
 }
 
 export interface EnqueueOptions {

@@ -1,6 +1,6 @@
 /**
  * Canceling a task in any state that has not ended: a queued or paused one is canceled at
- * once (TaskQueueMaintenance); a running one is canceled by one write that ends its claim
+ * once (TaskTransitions); a running one is canceled by one write that ends its claim
  * (status canceled, completed_at, claim token cleared), after which its handler is told
  * through ctx.signal: in this process at once, in others through the change feed where the
  * database notifies (PostgreSQL) and else at their next heartbeat. The handler's own finish
@@ -14,8 +14,8 @@ import type { TaskQueueItem } from '../foundation/types.js';
 import { assertNonEmptyString } from '../foundation/validate.js';
 import type { StoreContext } from '../store/store-context.js';
 import type { LostClaim } from '../store/store-events.js';
-import type { TaskQueueMaintenance } from './task-queue-maintenance.js';
 import type { TaskQueue } from './task-queue.js';
+import { CANCEL, type TaskTransitions, type TransitionRow } from './task-transitions.js';
 
 /** A task's state may move between the read and the guarded write (a claim, a finish): read again this often. */
 const CANCEL_ROUNDS = 5;
@@ -32,7 +32,7 @@ export interface StepEnd {
 export class TaskCancel {
   readonly #ctx: StoreContext;
   readonly #queue: TaskQueue;
-  readonly #maintenance: TaskQueueMaintenance;
+  readonly #transitions: TaskTransitions;
   readonly #lost: (lost: LostClaim) => void;
   readonly #steps: StepEnd | undefined;
 
@@ -40,16 +40,10 @@ export class TaskCancel {
    * `lost` tells this process's executions and runners that the claim is gone; `steps` lets a
    * running flow step's children meet its cancel as a failure, in the same transaction.
    */
-  constructor(
-    context: StoreContext,
-    queue: TaskQueue,
-    maintenance: TaskQueueMaintenance,
-    lost: (lost: LostClaim) => void,
-    steps?: StepEnd,
-  ) {
+  constructor(context: StoreContext, queue: TaskQueue, transitions: TaskTransitions, lost: (lost: LostClaim) => void, steps?: StepEnd) {
     this.#ctx = context;
     this.#queue = queue;
-    this.#maintenance = maintenance;
+    this.#transitions = transitions;
     this.#lost = lost;
     this.#steps = steps;
   }
@@ -78,7 +72,7 @@ export class TaskCancel {
   async #cancel(current: TaskQueueItem, mayRetry: boolean): Promise<TaskQueueItem | null> {
     if (current.status === 'running' && current.claimToken !== null) return this.#cancelRunning(current);
     try {
-      return await this.#maintenance.cancelById(current.id);
+      return await this.#transitions.cancelById(current.id);
     } catch (error) {
       // Claimed (or finished) between the read and the write: look again.
       if (mayRetry && isTaskStoreError(error, 'INVALID_STATE')) return null;
@@ -86,8 +80,20 @@ export class TaskCancel {
     }
   }
 
+  /**
+   * Cancels those of `rows` (read just now) that have not ended: the others in one write, each
+   * running one by its own guarded write, which tells its holder. Resolves how many it
+   * canceled; a row whose state moved on meanwhile is left alone (taskQueueCancelMany).
+   */
+  async cancelRows(rows: readonly TransitionRow[]): Promise<number> {
+    const running = rows.filter((row) => row.status === 'running' && row.claimToken !== null);
+    let canceled = (await this.#transitions.apply(rows, CANCEL)).changed.length;
+    for (const row of running) if (await this.#cancelRunning(row)) canceled += 1;
+    return canceled;
+  }
+
   /** The guarded write ending a running item's claim; null when the claim moved on meanwhile. */
-  async #cancelRunning(current: TaskQueueItem): Promise<TaskQueueItem | null> {
+  async #cancelRunning(current: TransitionRow): Promise<TaskQueueItem | null> {
     const { knex, adapter, tables } = this.#ctx;
     const token = current.claimToken as string;
     const now = this.#ctx.now();

@@ -1,27 +1,18 @@
 /**
- * Operations on queue items outside the claim path: the unstuck sweep, requeue and cancel
- * (guarded status transitions), stats and purge.
+ * Operations on queue items outside the claim path: the unstuck sweep, stats and purge. The
+ * status transitions by hand (requeue, cancel, run now) are in task-transitions.ts.
  */
 import type { Knex } from 'knex';
 import { retryTransient } from '../../adapters/adapter.js';
 import { formatDetailsLine } from '../foundation/details.js';
-import { TaskStoreError, invalidArgument, notFound } from '../foundation/errors.js';
-import { laterThan } from '../foundation/time.js';
+import { invalidArgument } from '../foundation/errors.js';
 import type { StoreContext } from '../store/store-context.js';
 import { stateWrite } from './queue-leases.js';
-import { guardUnique, resolveQueueName, type TaskQueue } from './task-queue.js';
-import {
-  TASK_STATUSES,
-  emptyTaskStats,
-  type TaskQueueItem,
-  type TaskQueuePurgeOptions,
-  type TaskQueueStats,
-  type TaskStatus,
-} from '../foundation/types.js';
+import { resolveQueueName, type TaskQueue } from './task-queue.js';
+import { TASK_STATUSES, emptyTaskStats, type TaskQueuePurgeOptions, type TaskQueueStats, type TaskStatus } from '../foundation/types.js';
 import {
   MAX_DELAY_MS,
   assertKnownKeys,
-  assertNonEmptyString,
   assertOneOf,
   assertPlainObject,
   assertPositiveNumber,
@@ -119,72 +110,6 @@ export class TaskQueueMaintenance {
     }
     if (reclaimed > 0) this.#announce(queueName ?? '*');
     return reclaimed;
-  }
-  /** failed/canceled → queued now, with a fresh set of attempts. */
-  async requeueById(id: string): Promise<TaskQueueItem> {
-    const item = await this.#transition(id, ['failed', 'canceled'], 'requeue', (current, now) => ({
-      // A flow step canceled while it waited waits again for the parents it still has.
-      status: current.flowId === null ? 'queued' : this.#ctx.knex.raw(`CASE WHEN waiting_parents > 0 THEN 'waiting' ELSE 'queued' END`),
-      attempts: 0,
-      available_at: now,
-      completed_at: null,
-      claim_token: null,
-      unique_key_active: current.uniqueKey,
-      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task requeued', now)),
-    }));
-    this.#announce(item.queueName);
-    return item;
-  }
-
-  /** queued/paused (and a waiting flow step) → canceled. A running task is canceled by TaskCancel (task-cancel.ts), which calls this for the others. */
-  async cancelById(id: string): Promise<TaskQueueItem> {
-    return this.#transition(id, ['queued', 'paused', 'waiting'], 'cancel', (_current, now) => ({
-      status: 'canceled',
-      completed_at: now,
-      unique_key_active: null,
-      details: this.#ctx.adapter.appendLine(this.#ctx.knex, 'details', formatDetailsLine('Task canceled', now)),
-    }));
-  }
-
-  async #transition(
-    id: string,
-    from: TaskStatus[],
-    verb: string,
-    changes: (current: TaskQueueItem, now: Date) => Record<string, unknown>,
-  ): Promise<TaskQueueItem> {
-    assertNonEmptyString(id, 'id');
-    const current = await this.#queue.findById(id);
-    if (!current) throw notFound(`task queue item '${id}' not found`);
-    // The real clock for the transition itself; updated_at only ever moves forward.
-    const now = this.#ctx.now();
-    const write = (knex: Knex) =>
-      guardUnique(this.#ctx, () =>
-        this.#queue
-          .table(knex)
-          .where({ id, status: current.status })
-          .whereIn('status', from)
-          .update({ ...changes(current, now), updated_at: laterThan(current.updatedAt, now) }),
-      );
-    const flows = this.#flows;
-    let changed: number;
-    if (flows && current.flowId !== null && verb === 'cancel') {
-      // A canceled flow step counts as ended for its children, in the same transaction.
-      const { count, queues } = await this.#ctx.knex.transaction(async (trx) => {
-        const written = await write(trx);
-        return { count: written, queues: written > 0 ? await flows.stepsEnded(trx, [id]) : new Set<string>() };
-      });
-      changed = count;
-      for (const queue of queues) this.#announce(queue);
-    } else {
-      changed = await write(this.#ctx.knex);
-    }
-    if (changed === 0) {
-      throw new TaskStoreError(
-        'INVALID_STATE',
-        `cannot ${verb} task queue item '${id}': it is ${current.status} (only ${from.join(' or ')} can be ${verb === 'cancel' ? 'canceled' : 'requeued'})`,
-      );
-    }
-    return (await this.#queue.findById(id)) as TaskQueueItem;
   }
 
   async stats(options: { queueName?: string } = {}): Promise<TaskQueueStats> {

@@ -7,7 +7,7 @@ import type { QueueRow } from '../../adapters/adapter.js';
 import { TaskStoreError, notFound } from '../foundation/errors.js';
 import { chunkByText, rowTextBytes, storableWithin } from '../foundation/limits.js';
 import { encodeParameters } from '../foundation/params.js';
-import { assertStorableKey } from '../foundation/text.js';
+import { LIKE_ESCAPE, assertStorableKey, likeLiteral } from '../foundation/text.js';
 import { applyFilters, applyPaging, countOf, orderColumns, validateQuery, type QuerySpec } from '../store/query.js';
 import { toDate, toTaskQueueItem } from '../store/rows.js';
 import { PENDING_STATUSES, newQueueRow, queueItemFromRow, type NewQueueRow } from './queue-rows.js';
@@ -47,6 +47,16 @@ const QUEUE_QUERY: QuerySpec = {
     },
     taskId: (builder, taskId) => {
       builder.where('task_id', taskId);
+    },
+    // No index serves a substring: the text is matched in the rows the other filters select.
+    parametersText: (builder, text) => {
+      builder.whereRaw(`LOWER(parameters) LIKE LOWER(?) ESCAPE '${LIKE_ESCAPE}'`, [`%${likeLiteral(text)}%`]);
+    },
+    uniqueKey: (builder, key) => {
+      builder.where('unique_key', key);
+    },
+    uniqueKeyPrefix: (builder, prefix) => {
+      builder.whereRaw(`unique_key LIKE ? ESCAPE '${LIKE_ESCAPE}'`, [`${likeLiteral(prefix)}%`]);
     },
   },
 };
@@ -210,8 +220,13 @@ export class TaskQueue {
   }
 
   async count(query?: TaskQueueQuery): Promise<number> {
+    return countOf(await this.matching(query).count({ count: '*' }));
+  }
+
+  /** The rows a list query selects (validated; its paging and order not applied), to read or count from. */
+  matching(query: TaskQueueQuery | undefined, knex: Knex | Knex.Transaction = this.#ctx.knex): Knex.QueryBuilder {
     const q = validateQuery(defaultQueueFilter(query), QUEUE_QUERY);
-    return countOf(await applyFilters(this.table().count({ count: '*' }), q, QUEUE_QUERY));
+    return applyFilters(this.table(knex), q, QUEUE_QUERY);
   }
 
   /** The count of `count`, reading at most cap + 1 matching rows: { count: at most cap, capped: there are more }. */
@@ -293,12 +308,18 @@ export class TaskQueue {
   /** Hidden from claims, finds and lists; frees its unique key. Idempotent. */
   async softDeleteById(id: string): Promise<void> {
     assertNonEmptyString(id, 'id');
+    const changed = await this.softDelete([id]);
+    if (changed === 0 && !(await this.findById(id, { includeSoftDeleted: true }))) throw notFound(`task queue item '${id}' not found`);
+  }
+
+  /** Soft-deletes those of `ids` that are live, in one statement; resolves how many it deleted. */
+  async softDelete(ids: readonly string[], knex: Knex | Knex.Transaction = this.#ctx.knex): Promise<number> {
+    if (ids.length === 0) return 0;
     const now = this.#ctx.now();
-    const changed = await this.table()
-      .where('id', id)
+    return this.table(knex)
+      .whereIn('id', ids)
       .whereNull('soft_deleted_at')
       .update({ soft_deleted_at: now, updated_at: now, unique_key_active: null });
-    if (changed === 0 && !(await this.findById(id, { includeSoftDeleted: true }))) throw notFound(`task queue item '${id}' not found`);
   }
 
   async restoreById(id: string): Promise<TaskQueueItem> {

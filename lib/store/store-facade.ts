@@ -3,9 +3,9 @@
  * one store context, the schema steps, closing, and `run`, which every public method goes
  * through. The facade's methods are spread over a short chain of classes, one per concern
  * (schedules in lib/schedules/schedule-methods.ts, queue settings in
- * lib/queue/queue-settings-methods.ts, grouped reads in lib/queue/insight-methods.ts, flows in
- * lib/flows/flow-methods.ts, the runners registry in lib/store/runner-methods.ts, the rest in
- * lib/task-store.ts), so that
+ * lib/queue/queue-settings-methods.ts, grouped reads in lib/queue/insight-methods.ts, bulk actions in
+ * lib/queue/bulk-methods.ts, flows in lib/flows/flow-methods.ts, the runners registry in
+ * lib/store/runner-methods.ts, the rest in lib/task-store.ts), so that
  * no file grows past the size a reader takes in at once.
  */
 import type { Knex } from 'knex';

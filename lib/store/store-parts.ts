@@ -20,6 +20,8 @@ import { QueueSettingsStore } from '../queue/queue-settings.js';
 import { TaskProcessor } from '../queue/task-processor.js';
 import { TaskCancel } from '../queue/task-cancel.js';
 import { TaskQueueMaintenance } from '../queue/task-queue-maintenance.js';
+import { TaskTransitions } from '../queue/task-transitions.js';
+import { TaskBulk } from '../queue/task-bulk.js';
 import { TaskQueue } from '../queue/task-queue.js';
 import { FlowEnqueuer } from '../flows/flow-enqueue.js';
 import { FlowSteps } from '../flows/flow-steps.js';
@@ -52,7 +54,11 @@ export interface StoreParts {
   readonly claims: QueueClaims;
   readonly enqueuer: Enqueuer;
   readonly maintenance: TaskQueueMaintenance;
+  /** Requeue, cancel and run now of tasks that are not running, by id or many at once. */
+  readonly transitions: TaskTransitions;
   readonly cancel: TaskCancel;
+  /** The bulk actions on a filtered set of tasks. */
+  readonly bulk: TaskBulk;
   readonly processor: TaskProcessor;
   readonly metrics: QueueMetrics;
   readonly insights: QueueInsights;
@@ -87,6 +93,8 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
   const leases = new QueueLeases(context, queue, announce, claimLost);
   const flowSteps = new FlowSteps(context, leases, announce);
   const maintenance = new TaskQueueMaintenance(context, queue, announce, flowSteps);
+  const transitions = new TaskTransitions(context, queue, announce, flowSteps);
+  const cancel = new TaskCancel(context, queue, transitions, claimLost, flowSteps);
   const metrics = new QueueMetrics(context, options.metricsIntervalMs);
   const processor = new TaskProcessor({
     metrics,
@@ -138,7 +146,9 @@ export function buildStoreParts(options: ResolvedTaskStoreOptions): StoreParts {
       now: context.now,
     }),
     maintenance,
-    cancel: new TaskCancel(context, queue, maintenance, claimLost, flowSteps),
+    transitions,
+    cancel,
+    bulk: new TaskBulk(context, queue, transitions, cancel),
     processor,
     metrics,
     insights,

@@ -294,6 +294,26 @@ forEachDialect('flows', (t) => {
     expect(ran[0]!.parents).to.deep.equal({ b: { status: 'canceled', output: '' } });
   });
 
+  it('taskQueueCancelMany cancels the waiting steps of a flow in one write; their release revives no canceled child', async function () {
+    const flow = await t.store.flowEnqueue({
+      queueName: queue,
+      steps: [
+        step('a', aliases.ok),
+        step('b', aliases.ok, ['a']),
+        step('c', aliases.ok, ['b'], { onParentFailure: 'run' }),
+        step('d', aliases.ok, ['a']),
+        step('e', aliases.ok, ['a']),
+      ],
+    });
+    await t.store.taskQueueCancelById(flow.items['e']!.id);
+    const result = await t.store.taskQueueCancelMany({ queueName: queue, status: 'waiting' });
+    expect(result).to.deep.equal({ matched: 3, changed: 3, skipped: 0, conflicts: 0 });
+    expect(await statuses(flow.id)).to.deep.equal({ a: 'queued', b: 'canceled', c: 'canceled', d: 'canceled', e: 'canceled' });
+    await t.store.taskQueueCancelById(flow.items['a']!.id);
+    await drain();
+    expect(ran, 'nothing ran').to.deep.equal([]);
+  });
+
   it('taskQueueCancelById of a running step ends it and lets its children meet it as a failure, in one write', async function () {
     const flow = await t.store.flowEnqueue({
       queueName: queue,

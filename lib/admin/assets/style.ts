@@ -60,6 +60,7 @@ svg.chart { display: block; width: 100%; height: auto; background: var(--card); 
 .live-note { color: var(--running); font-weight: 400; }
 progress { width: 100%; max-width: 360px; height: 12px; accent-color: var(--running); vertical-align: middle; }
 td.progress-cell, td[data-limit] { white-space: nowrap; } td.progress-cell progress { width: 80px; }
+td.last-error { max-width: 32em; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.9em; }
 .progress-line { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; margin-bottom: 8px; }
 pre.small-block { max-height: 200px; }
 details.limits { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; margin-bottom: 8px; }

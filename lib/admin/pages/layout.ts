@@ -28,6 +28,7 @@ const NOTICES: Record<string, string> = {
   paused: 'Paused.',
   resumed: 'Resumed.',
   limits: 'Limits saved.',
+  'made-due': 'The task is due now: the next claim of its queue takes it.',
 };
 
 /** Only known notice keys are shown: nothing from the URL reaches the page as text. */

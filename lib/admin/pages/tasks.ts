@@ -3,6 +3,8 @@ import { TASK_STATUSES, type TaskDefinition, type TaskProgress, type TaskQueueIt
 import type { TaskPage } from '../data.js';
 import { filtersToParams, PAGE_SIZES, TASK_SORT_KEYS, type TaskFilters } from '../filters.js';
 import { html, type SafeHtml } from '../html.js';
+import { lastError } from '../../foundation/details.js';
+import { bulkButtons } from '../bulk.js';
 import { actionForm, countText, formatDate, formatMs, href, layout, statusBadge, type PageContext } from './layout.js';
 
 const SORT_LABELS: Record<string, string> = {
@@ -31,6 +33,8 @@ function filterForm(context: PageContext, filters: TaskFilters, queues: readonly
 <label>Queue <input name="queue" value="${filters.queue}" list="queue-names" placeholder="any" size="12"></label>
 <datalist id="queue-names">${queues.map((queue) => html`<option value="${queue}">`)}</datalist>
 <label>Alias <input name="alias" value="${filters.alias}" placeholder="any" size="14"></label>
+<label>Parameters contain <input name="params" value="${filters.params}" placeholder="any" size="14"></label>
+<label>Unique key <input name="key" value="${filters.key}" placeholder="starts with" size="12"></label>
 <label>Created from <input type="datetime-local" name="from" value="${filters.fromText}"></label>
 <label>to <input type="datetime-local" name="to" value="${filters.toText}"> <small class="muted">UTC</small></label>
 <label>Sort <select name="sort">${TASK_SORT_KEYS.map((key) => html`<option value="${key}"${selected(filters.sort === key)}>${SORT_LABELS[key]}</option>`)}</select></label>
@@ -53,15 +57,17 @@ export function taskListPage(
   const last = first + page.items.length - 1;
   // A capped total: at least that many, so there may be pages past the last one counted.
   const more = page.page < page.pages || (page.capped && page.items.length === page.perPage);
+  const failedOnly = filters.statuses.length === 1 && filters.statuses[0] === 'failed';
   const body = html`<h1>Tasks</h1>
 ${filterForm(context, filters, queues)}
 ${errors.length > 0 ? html`<ul class="error" role="alert">${errors.map((error) => html`<li>${error}</li>`)}</ul>` : ''}
 <p class="muted" id="task-count">${page.total === 0 ? 'No tasks match.' : page.items.length === 0 ? `No tasks on this page (${countText(page.total, page.capped)} match).` : `${first}–${last} of ${countText(page.total, page.capped)}`}</p>
+${page.total === 0 ? '' : bulkButtons(context, filters)}
 ${
   page.items.length === 0
     ? ''
     : html`<table class="grid" id="task-table">
-<thead><tr><th>Task</th><th>Alias</th><th>Queue</th><th>Status</th><th class="num">Attempts</th><th class="num">Priority</th><th>Created</th><th>Completed</th><th class="num">Took</th><th>Progress</th></tr></thead>
+<thead><tr><th>Task</th><th>Alias</th><th>Queue</th><th>Status</th><th class="num">Attempts</th><th class="num">Priority</th><th>Created</th><th>Completed</th><th class="num">Took</th><th>Progress</th>${failedOnly ? html`<th>Last error</th>` : ''}</tr></thead>
 <tbody>
 ${page.items.map(
   (item) => html`<tr data-task-id="${item.id}" data-status="${item.status}">
@@ -69,7 +75,7 @@ ${page.items.map(
 <td>${page.aliases[item.id] ?? ''}</td><td>${item.queueName}</td><td>${statusBadge(item.status, item.softDeletedAt !== null)}</td>
 <td class="num">${item.attempts}/${item.maxAttempts}</td><td class="num">${item.priority}</td>
 <td>${formatDate(item.createdAt)}</td><td>${formatDate(item.completedAt)}</td><td class="num">${formatMs(runTime(item))}</td>
-<td class="progress-cell">${item.progress ? progressBar(item.progress) : ''}</td></tr>`,
+<td class="progress-cell">${item.progress ? progressBar(item.progress) : ''}</td>${failedOnly ? html`<td class="last-error" data-field="last-error">${lastError(item) ?? ''}</td>` : ''}</tr>`,
 )}
 </tbody></table>`
 }
@@ -129,6 +135,8 @@ export function taskDetailPage(context: PageContext, item: TaskQueueItem, defini
         : 'Cancel this task?';
     actions.push(actionForm(context, `${path}/cancel`, 'Cancel', { confirm, fields: back }));
   }
+  if (!deleted && item.status === 'queued' && item.availableAt.getTime() > Date.now())
+    actions.push(actionForm(context, `${path}/run-now`, 'Run now', { fields: back }));
   if (!deleted)
     actions.push(
       actionForm(context, `${path}/delete`, 'Delete', {

@@ -5,7 +5,9 @@ import { MIN_STORED_TIME_MS } from '../../foundation/validate.js';
 import { MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../../store/query.js';
 import { NotFoundError, UsageError, parseDuration, parseInteger, parseStatuses } from '../args.js';
 import { helpRequested, parseCommand, required, withStore, type Command } from '../command.js';
-import { formatDate, formatDuration, formatFields, formatTable, line, printJson } from '../output.js';
+import { formatDate, formatDuration, formatFields, formatTable, line, oneLine, printJson } from '../output.js';
+import { lastError } from '../../foundation/details.js';
+import { FILTER_OPTIONS, FILTER_USAGE, taskFilterOf } from '../task-filter.js';
 
 /** taskId → alias, for the ids of these items (soft-deleted definitions too). */
 async function aliasesOf(store: TaskStore, items: readonly TaskQueueItem[]): Promise<Map<string, string>> {
@@ -30,14 +32,14 @@ export async function findTask(store: TaskStore, id: string): Promise<TaskQueueI
   return item;
 }
 
-const LIST_USAGE = `usage: taskstore list [--status s[,s…]] [--queue name] [--alias alias] [--limit n] [--offset n] [--deleted]
+const LIST_USAGE = `usage: taskstore list [--status s[,s…]] [--queue name] [--alias alias] [--params text] [--unique-key k] [--limit n] [--offset n] [--deleted]
 
-  --status   ${TASK_STATUSES.join(', ')} (repeatable or comma-separated)
-  --queue    only this queue
-  --alias    only tasks of this definition
-  --limit    at most this many, newest first: 1 to ${MAX_LIST_LIMIT} (default 50)
-  --offset   skip this many first: 0 to ${MAX_LIST_OFFSET} (default 0)
-  --deleted  include soft-deleted tasks`;
+${FILTER_USAGE}
+  --limit              at most this many, newest first: 1 to ${MAX_LIST_LIMIT} (default 50)
+  --offset             skip this many first: 0 to ${MAX_LIST_OFFSET} (default 0)
+  --deleted            include soft-deleted tasks
+
+  listing only failed tasks adds their last error`;
 
 export const listCommand: Command = {
   name: 'list',
@@ -47,9 +49,7 @@ export const listCommand: Command = {
     const parsed = parseCommand(
       context.args,
       {
-        status: { type: 'string', short: 's', multiple: true },
-        queue: { type: 'string', short: 'q' },
-        alias: { type: 'string', short: 'a' },
+        ...FILTER_OPTIONS,
         limit: { type: 'string', short: 'n' },
         offset: { type: 'string' },
         deleted: { type: 'boolean' },
@@ -57,27 +57,21 @@ export const listCommand: Command = {
       0,
     );
     if (helpRequested(context, parsed, LIST_USAGE)) return 0;
-    const statuses = parseStatuses(parsed.list('status'));
     const limitText = parsed.string('limit');
     const offsetText = parsed.string('offset');
     const limit = limitText === undefined ? 50 : parseInteger(limitText, '--limit', 1, MAX_LIST_LIMIT);
     const offset = offsetText === undefined ? undefined : parseInteger(offsetText, '--offset', 0, MAX_LIST_OFFSET);
     await withStore(context, parsed.string('database'), async (store) => {
+      const filter = await taskFilterOf(store, parsed);
       const query: TaskQueueQuery = {
+        ...filter,
         orderBy: 'createdAt',
         sortOrder: 'desc',
         limit,
         ...(offset === undefined ? {} : { offset }),
-        ...(statuses.length > 0 ? { statuses } : {}),
-        ...(parsed.string('queue') === undefined ? {} : { queueName: parsed.string('queue') as string }),
         ...(parsed.flag('deleted') ? { includeSoftDeleted: true } : {}),
       };
-      const alias = parsed.string('alias');
-      if (alias !== undefined) {
-        const definition = await store.taskDefinitionFindByAlias(alias);
-        if (!definition) throw new NotFoundError(`no task definition with alias '${alias}'`);
-        query.taskId = definition.id;
-      }
+      const failedOnly = filter.statuses?.length === 1 && filter.statuses[0] === 'failed';
       const items = await store.taskQueueList(query);
       if (context.out.json) return printJson(context.out, items);
       if (items.length === 0) return line(context.out.stdout, 'no tasks');
@@ -85,7 +79,7 @@ export const listCommand: Command = {
       line(
         context.out.stdout,
         formatTable(
-          ['ID', 'ALIAS', 'QUEUE', 'STATUS', 'ATTEMPTS', 'CREATED', 'TOOK'],
+          ['ID', 'ALIAS', 'QUEUE', 'STATUS', 'ATTEMPTS', 'CREATED', 'TOOK', ...(failedOnly ? ['LAST ERROR'] : [])],
           items.map((item) => [
             item.id,
             aliasOf(item, aliases),
@@ -94,6 +88,7 @@ export const listCommand: Command = {
             `${item.attempts}/${item.maxAttempts}`,
             formatDate(item.createdAt),
             formatDuration(runTime(item)),
+            ...(failedOnly ? [oneLine(lastError(item) ?? '-')] : []),
           ]),
         ),
       );
