@@ -14,13 +14,12 @@ import {
   type ChangeListener,
   type ClaimRequest,
   type FinishRequest,
-  type LimitedClaimResult,
   type QueueRow,
-  type SettingsRow,
   type TableNames,
 } from '../adapter.js';
 import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
-import { queueSettingsTable } from '../../lib/foundation/table-names.js';
+import { CLAIM_RETURNING, claimWithinConcurrency } from './postgres-claims.js';
+import { codeOf, preparedQuery } from './postgres-pooled.js';
 import {
   dropNotifyTrigger,
   installNotifyTrigger,
@@ -35,18 +34,6 @@ import {
  * statement's own transaction only (is_local), leaving the session's setting alone.
  */
 const ASYNC_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL`;
-
-/** Timestamps come back as epoch milliseconds: far cheaper to read than pg's date text. */
-const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::float8 AS ${column}`;
-/**
- * Only what the claim does not already know: the columns it sets (status, claim token,
- * timestamps) are filled in from the request, so fewer values cross the wire and get parsed.
- */
-const CLAIM_RETURNING = [
-  'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key, group_key, progress_percent, progress_data',
-  'flow_id, flow_key, trace_context',
-  ...['available_at', 'created_at', 'heartbeat_at', 'progress_updated_at'].map(epochMs),
-].join(', ');
 
 /** The SQL type of each task_queue column, for rows read back out of one JSON parameter. */
 const QUEUE_COLUMN_TYPES: Readonly<Record<string, string>> = {
@@ -127,83 +114,6 @@ const limitedClaimDialect: LimitedClaimDialect = {
     return result.rows.sort(compareClaimOrder);
   },
 };
-
-/**
- * The limited claim of a queue whose only limit is its concurrency (the common case), on one
- * pooled connection in three round trips instead of the shared path's five, each through knex:
- * BEGIN and the settings row's lock in one simple query; then one prepared statement that
- * counts the queue's running rows (a statement of its own after the lock, so it sees every
- * claim committed before), takes at most the room that leaves, in claim order, and returns
- * the settings row, the count and the claimed rows; then COMMIT. A queue that turns out to
- * be paused gets nothing; one with group or rate limits (its runner's view of its settings
- * was old) takes the shared path. The claimed ids go to the UPDATE as an array: the planner
- * cannot size a LIMIT it computes, and joined them to a scan of the whole table.
- */
-function claimWithinConcurrencyStatement(table: string): string {
-  const settings = queueSettingsTable(table);
-  return `WITH s AS (SELECT * FROM "${settings}" WHERE queue_name = $1),
-    kind AS (SELECT COALESCE((SELECT CASE WHEN paused THEN 'paused'
-        WHEN group_concurrency IS NULL AND rate_count IS NULL AND group_rate_count IS NULL THEN 'concurrency' ELSE 'other' END FROM s),
-      'concurrency') AS k),
-    r AS (SELECT count(*)::int AS n FROM "${table}" WHERE queue_name = $1 AND status = 'running'),
-    picked AS (SELECT id FROM "${table}" WHERE queue_name = $1 AND status = 'queued' AND available_at <= $2
-        AND soft_deleted_at IS NULL AND (SELECT k FROM kind) = 'concurrency'
-      ORDER BY ${CLAIM_ORDER_BY}
-      LIMIT GREATEST(0, LEAST($3::int, COALESCE((SELECT concurrency FROM s), $3::int) - (SELECT n FROM r)))
-      FOR UPDATE SKIP LOCKED),
-    claimed AS (UPDATE "${table}" SET status = 'running', attempts = attempts + 1, started_at = $2, heartbeat_at = now(),
-        updated_at = $2, completed_at = NULL, claim_token = $4, details = CASE WHEN details = '' THEN $5 ELSE details || $6 END
-      WHERE id = ANY(ARRAY(SELECT id FROM picked)) RETURNING ${CLAIM_RETURNING})
-    SELECT (SELECT k FROM kind) AS kind, (SELECT n FROM r) AS running, (SELECT row_to_json(s) FROM s) AS settings,
-      COALESCE((SELECT json_agg(c) FROM claimed c), '[]'::json) AS rows`;
-}
-
-interface ConcurrencyClaim {
-  kind: 'paused' | 'concurrency' | 'other';
-  running: number;
-  settings: SettingsRow | null;
-  rows: QueueRow[];
-}
-
-async function claimWithinConcurrency(knex: Knex, table: string, request: ClaimRequest): Promise<LimitedClaimResult | null> {
-  const { queueName, limit, now, token, startedLine } = request;
-  const client = (knex as unknown as { client: PooledClient }).client;
-  const connection = await client.acquireConnection();
-  let claim: ConcurrencyClaim;
-  try {
-    await connection.query(
-      `BEGIN; SELECT 1 FROM "${queueSettingsTable(table)}" WHERE queue_name = ${connection.escapeLiteral(queueName)} FOR UPDATE`,
-    );
-    try {
-      const result = await connection.query({
-        name: `taskstore_claim_limited_${table}`,
-        text: claimWithinConcurrencyStatement(table),
-        values: [queueName, now, limit, token, startedLine, `\n${startedLine}`],
-      });
-      await connection.query('COMMIT');
-      claim = result.rows[0] as unknown as ConcurrencyClaim;
-    } catch (error) {
-      await connection.query('ROLLBACK').catch(() => {});
-      throw error;
-    }
-  } finally {
-    await client.releaseConnection(connection);
-  }
-  if (claim.kind === 'other') return null;
-  const known = {
-    queue_name: queueName,
-    status: 'running',
-    started_at: now,
-    updated_at: now,
-    completed_at: null,
-    claim_token: token,
-    soft_deleted_at: null,
-  };
-  const rows = claim.rows.map((row) => Object.assign(row, known)).sort(compareClaimOrder);
-  const concurrency = claim.settings?.['concurrency'];
-  const room = concurrency === null || concurrency === undefined ? Infinity : Number(concurrency) - claim.running;
-  return { rows, settings: claim.settings, waitMs: null, full: claim.kind === 'concurrency' && rows.length >= room };
-}
 
 /**
  * Serialization failure, deadlock, lock not available; the server shutting down, crashed or
@@ -343,34 +253,3 @@ export const postgresAdapter: Adapter = {
   isValueRejected: (error: unknown): boolean => /^22[0-9A-Z]{3}$/.test(codeOf(error)) || ['23514', '54000'].includes(codeOf(error)),
   rawRows: (result: unknown): Record<string, unknown>[] => (result as { rows: Record<string, unknown>[] }).rows,
 };
-
-function codeOf(error: unknown): string {
-  return String((error as { code?: unknown } | null)?.code ?? '');
-}
-
-interface PgConnection {
-  query(config: { name: string; text: string; values: unknown[] } | string): Promise<{ rows: QueueRow[]; rowCount: number | null }>;
-  escapeLiteral(text: string): string;
-}
-
-interface PooledClient {
-  acquireConnection(): Promise<PgConnection>;
-  releaseConnection(connection: PgConnection): Promise<void> | void;
-}
-
-/**
- * The hot path (claims, finishes) as named prepared statements on a pooled connection:
- * parsed and planned once per connection instead of once per call.
- */
-async function run(knex: Knex, name: string, text: string, values: unknown[]) {
-  const client = (knex as unknown as { client: PooledClient }).client;
-  const connection = await client.acquireConnection();
-  try {
-    return await connection.query({ name, text, values });
-  } finally {
-    await client.releaseConnection(connection);
-  }
-}
-
-const preparedQuery = async (knex: Knex, name: string, text: string, values: unknown[]): Promise<QueueRow[]> =>
-  (await run(knex, name, text, values)).rows;

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import type { QueueSettings } from '../../lib/index.js';
-import { TABLES, expectError, forEachDialect, uniqueAlias, uniqueQueue } from '../support/index.js';
+import { TABLES, expectError, forEachDialect, knexConfigFor, uniqueAlias, uniqueQueue } from '../support/index.js';
 
 const DEFAULTS = { paused: false, concurrency: null, groupConcurrency: null, rateLimit: null, groupRateLimit: null };
 
@@ -192,6 +192,23 @@ forEachDialect('queue settings', (t) => {
     const grouped = await t.store.queueClaim(queue, 10, { limited: true });
     expect(grouped.items).to.have.length(10);
     expect(grouped.items.filter((item) => item.group === 'g')).to.have.length(1);
+  });
+
+  it('a limited claim on a connection that lost what its session had made still claims (PostgreSQL: its temporary function)', async function () {
+    const store = await t.openStore({ database: { ...knexConfigFor(t.dialect, t.url), pool: { min: 1, max: 1 } } });
+    await store.queueConfigure(queue, { concurrency: 2 });
+    await enqueue(3);
+    const first = await store.queueClaim(queue, 5);
+    expect(first.items).to.have.length(2);
+    expect(first.full).to.equal(true);
+    if (t.dialect === 'postgres') {
+      // The pool's only connection: the function the claim made in its session goes away.
+      await store.knex.raw(`DROP FUNCTION pg_temp."taskstore_limited_${TABLES.queue}"`);
+    }
+    await store.taskQueueProcessTask(first.items[0]!);
+    const second = await store.queueClaim(queue, 5);
+    expect(second.items).to.have.length(1);
+    expect(second.items[0]!.id).to.not.be.oneOf(first.items.map((item) => item.id));
   });
 
   it('a group at its limit does not crowd out the groups behind it', async function () {

@@ -1,0 +1,130 @@
+/**
+ * What the PostgreSQL claims share: the columns a claim returns, and the one-round-trip claim
+ * of a queue whose only limit is its concurrency.
+ */
+import type { Knex } from 'knex';
+import {
+  CLAIM_ORDER_BY,
+  compareClaimOrder,
+  type ClaimRequest,
+  type LimitedClaimResult,
+  type QueueRow,
+  type SettingsRow,
+} from '../adapter.js';
+import { queueSettingsTable } from '../../lib/foundation/table-names.js';
+import { codeOf, type PgConnection, type PooledClient } from './postgres-pooled.js';
+
+/** Timestamps come back as epoch milliseconds: far cheaper to read than pg's date text. */
+const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::float8 AS ${column}`;
+/**
+ * Only what the claim does not already know: the columns it sets (status, claim token,
+ * timestamps) are filled in from the request, so fewer values cross the wire and get parsed.
+ */
+export const CLAIM_RETURNING = [
+  'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key, group_key, progress_percent, progress_data',
+  'flow_id, flow_key, trace_context',
+  ...['available_at', 'created_at', 'heartbeat_at', 'progress_updated_at'].map(epochMs),
+].join(', ');
+
+/**
+ * The limited claim of a queue whose only limit is its concurrency (the common case), in one
+ * round trip: a PL/pgSQL function, created in the session's own temporary schema the first
+ * time a connection claims (nothing is added to the database's schema), that locks the
+ * queue's settings row, then, in a statement of its own and so with a snapshot taken after the
+ * lock (READ COMMITTED gives each statement of a volatile function a new one), counts the
+ * queue's running rows, takes at most the room that leaves in claim order, and returns the
+ * settings row, the count and the claimed rows as one JSON value. The call commits on its own,
+ * so the lock is held only while the function runs. A queue that turns out to be paused gets
+ * nothing; one with group or rate limits (its runner's view of its settings was old) takes
+ * the shared path. The claimed ids go to the UPDATE as an array: the planner cannot size a
+ * LIMIT it computes, and joined them to a scan of the whole table.
+ */
+function claimWithinConcurrencyFunction(table: string): { name: string; create: string } {
+  const settings = queueSettingsTable(table);
+  const name = `pg_temp."taskstore_limited_${table}"`;
+  const create = `CREATE OR REPLACE FUNCTION ${name}(p_queue text, p_at timestamptz, p_limit int, p_token text, p_line text, p_nline text)
+  RETURNS json LANGUAGE plpgsql VOLATILE AS $taskstore$
+DECLARE result json;
+BEGIN
+  PERFORM 1 FROM "${settings}" WHERE queue_name = p_queue FOR UPDATE;
+  WITH s AS (SELECT * FROM "${settings}" WHERE queue_name = p_queue),
+    kind AS (SELECT COALESCE((SELECT CASE WHEN paused THEN 'paused'
+        WHEN group_concurrency IS NULL AND rate_count IS NULL AND group_rate_count IS NULL THEN 'concurrency' ELSE 'other' END FROM s),
+      'concurrency') AS k),
+    r AS (SELECT count(*)::int AS n FROM "${table}" WHERE queue_name = p_queue AND status = 'running'),
+    picked AS (SELECT id FROM "${table}" WHERE queue_name = p_queue AND status = 'queued' AND available_at <= p_at
+        AND soft_deleted_at IS NULL AND (SELECT k FROM kind) = 'concurrency'
+      ORDER BY ${CLAIM_ORDER_BY}
+      LIMIT GREATEST(0, LEAST(p_limit, COALESCE((SELECT concurrency FROM s), p_limit) - (SELECT n FROM r)))
+      FOR UPDATE SKIP LOCKED),
+    claimed AS (UPDATE "${table}" SET status = 'running', attempts = attempts + 1, started_at = p_at, heartbeat_at = now(),
+        updated_at = p_at, completed_at = NULL, claim_token = p_token,
+        details = CASE WHEN details = '' THEN p_line ELSE details || p_nline END
+      WHERE id = ANY(ARRAY(SELECT id FROM picked)) RETURNING ${CLAIM_RETURNING})
+  SELECT json_build_object('kind', (SELECT k FROM kind), 'running', (SELECT n FROM r), 'settings', (SELECT row_to_json(s) FROM s),
+      'rows', COALESCE((SELECT json_agg(c) FROM claimed c), '[]'::json))
+    INTO result;
+  RETURN result;
+END
+$taskstore$`;
+  return { name, create };
+}
+
+interface ConcurrencyClaim {
+  kind: 'paused' | 'concurrency' | 'other';
+  running: number;
+  settings: SettingsRow | null;
+  rows: QueueRow[];
+}
+
+/** Connections whose session has the function, per queue table. */
+const limitedClaimFunctions = new Map<string, WeakSet<PgConnection>>();
+/** undefined_function: the session lost its temporary schema (a DISCARD ALL by a pooler, say). */
+const UNDEFINED_FUNCTION = '42883';
+
+export async function claimWithinConcurrency(knex: Knex, table: string, request: ClaimRequest): Promise<LimitedClaimResult | null> {
+  const { queueName, limit, now, token, startedLine } = request;
+  const { name, create } = claimWithinConcurrencyFunction(table);
+  let ready = limitedClaimFunctions.get(table);
+  if (!ready) limitedClaimFunctions.set(table, (ready = new WeakSet()));
+  const client = (knex as unknown as { client: PooledClient }).client;
+  const connection = await client.acquireConnection();
+  let claim: ConcurrencyClaim;
+  try {
+    const call = () =>
+      connection.query({
+        name: `taskstore_claim_limited_${table}`,
+        text: `SELECT ${name}($1, $2, $3, $4, $5, $6) AS claim`,
+        values: [queueName, now, limit, token, startedLine, `\n${startedLine}`],
+      });
+    if (!ready.has(connection)) {
+      await connection.query(create);
+      ready.add(connection);
+    }
+    let result;
+    try {
+      result = await call();
+    } catch (error) {
+      if (codeOf(error) !== UNDEFINED_FUNCTION) throw error;
+      await connection.query(create);
+      result = await call();
+    }
+    claim = (result.rows[0] as { claim: ConcurrencyClaim }).claim;
+  } finally {
+    await client.releaseConnection(connection);
+  }
+  if (claim.kind === 'other') return null;
+  const known = {
+    queue_name: queueName,
+    status: 'running',
+    started_at: now,
+    updated_at: now,
+    completed_at: null,
+    claim_token: token,
+    soft_deleted_at: null,
+  };
+  const rows = claim.rows.map((row) => Object.assign(row, known)).sort(compareClaimOrder);
+  const concurrency = claim.settings?.['concurrency'];
+  const room = concurrency === null || concurrency === undefined ? Infinity : Number(concurrency) - claim.running;
+  return { rows, settings: claim.settings, waitMs: null, full: claim.kind === 'concurrency' && rows.length >= room };
+}
