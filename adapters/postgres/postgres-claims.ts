@@ -36,7 +36,8 @@ export const CLAIM_RETURNING = [
  * settings row, the count and the claimed rows as one JSON value. The call commits on its own,
  * so the lock is held only while the function runs. A queue that turns out to be paused gets
  * nothing; one with group or rate limits (its runner's view of its settings was old) takes
- * the shared path. The claimed ids go to the UPDATE as an array: the planner cannot size a
+ * the shared path, as do all limited claims where the role may not create temporary objects.
+ * The claimed ids go to the UPDATE as an array: the planner cannot size a
  * LIMIT it computes, and joined them to a scan of the whole table.
  */
 function claimWithinConcurrencyFunction(table: string): { name: string; create: string } {
@@ -81,13 +82,18 @@ interface ConcurrencyClaim {
 const limitedClaimFunctions = new Map<string, WeakSet<PgConnection>>();
 /** undefined_function: the session lost its temporary schema (a DISCARD ALL by a pooler, say). */
 const UNDEFINED_FUNCTION = '42883';
+/** insufficient_privilege: the role may not create temporary objects (TEMP revoked on the database). */
+const INSUFFICIENT_PRIVILEGE = '42501';
+/** Per store's pool, the queue tables whose role was refused the function: their limited claims take the shared path. */
+const refused = new WeakMap<PooledClient, Set<string>>();
 
 export async function claimWithinConcurrency(knex: Knex, table: string, request: ClaimRequest): Promise<LimitedClaimResult | null> {
   const { queueName, limit, now, token, startedLine } = request;
+  const client = (knex as unknown as { client: PooledClient }).client;
+  if (refused.get(client)?.has(table)) return null;
   const { name, create } = claimWithinConcurrencyFunction(table);
   let ready = limitedClaimFunctions.get(table);
   if (!ready) limitedClaimFunctions.set(table, (ready = new WeakSet()));
-  const client = (knex as unknown as { client: PooledClient }).client;
   const connection = await client.acquireConnection();
   let claim: ConcurrencyClaim;
   try {
@@ -97,16 +103,24 @@ export async function claimWithinConcurrency(knex: Knex, table: string, request:
         text: `SELECT ${name}($1, $2, $3, $4, $5, $6) AS claim`,
         values: [queueName, now, limit, token, startedLine, `\n${startedLine}`],
       });
-    if (!ready.has(connection)) {
-      await connection.query(create);
+    const made = async (): Promise<boolean> => {
+      try {
+        await connection.query(create);
+      } catch (error) {
+        if (codeOf(error) !== INSUFFICIENT_PRIVILEGE) throw error;
+        refused.set(client, new Set([...(refused.get(client) ?? []), table]));
+        return false;
+      }
       ready.add(connection);
-    }
+      return true;
+    };
+    if (!ready.has(connection) && !(await made())) return null;
     let result;
     try {
       result = await call();
     } catch (error) {
       if (codeOf(error) !== UNDEFINED_FUNCTION) throw error;
-      await connection.query(create);
+      if (!(await made())) return null;
       result = await call();
     }
     claim = (result.rows[0] as { claim: ConcurrencyClaim }).claim;
