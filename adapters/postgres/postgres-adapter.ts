@@ -18,7 +18,7 @@ import {
   type TableNames,
 } from '../adapter.js';
 import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
-import { CLAIM_RETURNING, claimWithinConcurrency } from './postgres-claims.js';
+import { CLAIM_RETURNING, claimWithinConcurrency, claimedRows } from './postgres-claims.js';
 import { codeOf, preparedQuery } from './postgres-pooled.js';
 import {
   dropNotifyTrigger,
@@ -144,18 +144,7 @@ export const postgresAdapter: Adapter = {
          ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}
        RETURNING ${CLAIM_RETURNING}`;
     const values = [now, token, startedLine, `\n${startedLine}`, queueName, limit];
-    const rows = await preparedQuery(knex, `taskstore_claim_${table}_${asyncCommit ? 'a' : 's'}`, text, values);
-    const known = {
-      queue_name: queueName,
-      status: 'running',
-      started_at: now,
-      updated_at: now,
-      completed_at: null,
-      claim_token: token,
-      soft_deleted_at: null,
-    };
-    for (const row of rows) Object.assign(row, known);
-    return rows.sort(compareClaimOrder);
+    return claimedRows(await preparedQuery(knex, `taskstore_claim_${table}_${asyncCommit ? 'a' : 's'}`, text, values), request);
   },
 
   async claimLimited(knex, table, request) {

@@ -3,28 +3,14 @@
  * existing database in place (its rows kept), completed after a half run, and dropped by down.
  */
 import { expect } from 'chai';
-import { adapterForKnex } from '../../adapters/index.js';
 import { liveControl } from '../../migrations/005-live-control.js';
 import type { TaskStore } from '../../lib/index.js';
-import { forEachDialect, uniqueAlias, uniqueTable } from '../support/index.js';
+import { freshMigratedStore, forEachDialect, uniqueAlias } from '../support/index.js';
 
 const COLUMNS = ['progress_percent', 'progress_data', 'progress_updated_at'];
 
 forEachDialect('migration 005-live-control', (t) => {
-  async function freshStore(): Promise<{ store: TaskStore; queueTable: string; context: Parameters<typeof liveControl.up>[1] }> {
-    const tables = {
-      taskDefinitionTableName: uniqueTable('def'),
-      taskQueueTableName: uniqueTable('queue'),
-      scheduleTableName: uniqueTable('sched'),
-    };
-    const store = await t.openStore({ ...tables, automigrate: false });
-    await store.migrateUp();
-    const context = {
-      tables: { taskDefinition: tables.taskDefinitionTableName, taskQueue: tables.taskQueueTableName, schedule: tables.scheduleTableName },
-      adapter: adapterForKnex(store.knex),
-    };
-    return { store, queueTable: tables.taskQueueTableName, context };
-  }
+  const freshStore = () => freshMigratedStore(t);
 
   const schemaOf = async (store: TaskStore, table: string, context: Parameters<typeof liveControl.up>[1]) => ({
     columns: await Promise.all(COLUMNS.map((column) => store.knex.schema.hasColumn(table, column))),

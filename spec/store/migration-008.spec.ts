@@ -4,26 +4,12 @@
  * run of 001, a half run completed, and down restoring what was there before.
  */
 import { expect } from 'chai';
-import { adapterForKnex } from '../../adapters/index.js';
 import { dashboardCounts } from '../../migrations/008-dashboard-counts.js';
 import type { TaskStore } from '../../lib/index.js';
-import { forEachDialect, uniqueAlias, uniqueTable } from '../support/index.js';
+import { freshMigratedStore, forEachDialect, uniqueAlias } from '../support/index.js';
 
 forEachDialect('migration 008-dashboard-counts', (t) => {
-  async function freshStore(): Promise<{ store: TaskStore; queueTable: string; context: Parameters<typeof dashboardCounts.up>[1] }> {
-    const tables = {
-      taskDefinitionTableName: uniqueTable('def'),
-      taskQueueTableName: uniqueTable('queue'),
-      scheduleTableName: uniqueTable('sched'),
-    };
-    const store = await t.openStore({ ...tables, automigrate: false });
-    await store.migrateUp();
-    const context = {
-      tables: { taskDefinition: tables.taskDefinitionTableName, taskQueue: tables.taskQueueTableName, schedule: tables.scheduleTableName },
-      adapter: adapterForKnex(store.knex),
-    };
-    return { store, queueTable: tables.taskQueueTableName, context };
-  }
+  const freshStore = () => freshMigratedStore(t);
 
   const indexesOf = async (store: TaskStore, table: string, context: Parameters<typeof dashboardCounts.up>[1]) => ({
     statusQueue: await context.adapter.hasIndex(store.knex, table, `${table}_status_queue_idx`),

@@ -4,26 +4,12 @@
  * traceparent and a long tracestate, and dropped by down.
  */
 import { expect } from 'chai';
-import { adapterForKnex } from '../../adapters/index.js';
 import { traceContext } from '../../migrations/009-trace-context.js';
-import { MAX_TRACE_CONTEXT_LENGTH, defineTask, type TaskStore } from '../../lib/index.js';
-import { forEachDialect, uniqueAlias, uniqueQueue, uniqueTable } from '../support/index.js';
+import { MAX_TRACE_CONTEXT_LENGTH, defineTask } from '../../lib/index.js';
+import { freshMigratedStore, forEachDialect, uniqueAlias, uniqueQueue } from '../support/index.js';
 
 forEachDialect('migration 009-trace-context', (t) => {
-  async function freshStore(): Promise<{ store: TaskStore; queueTable: string; context: Parameters<typeof traceContext.up>[1] }> {
-    const tables = {
-      taskDefinitionTableName: uniqueTable('def'),
-      taskQueueTableName: uniqueTable('queue'),
-      scheduleTableName: uniqueTable('sched'),
-    };
-    const store = await t.openStore({ ...tables, automigrate: false });
-    await store.migrateUp();
-    const context = {
-      tables: { taskDefinition: tables.taskDefinitionTableName, taskQueue: tables.taskQueueTableName, schedule: tables.scheduleTableName },
-      adapter: adapterForKnex(store.knex),
-    };
-    return { store, queueTable: tables.taskQueueTableName, context };
-  }
+  const freshStore = () => freshMigratedStore(t);
 
   it('upgrades a database made before it in place, keeping its rows; down drops the column; both idempotent', async () => {
     const { store, queueTable, context } = await freshStore();
