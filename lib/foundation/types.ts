@@ -218,6 +218,8 @@ export interface TaskQueuePurgeOptions {
   /** Default: the finished ones: success, failed, canceled. */
   statuses?: TaskStatus[];
   queueName?: string;
+  /** Rows deleted per statement, 1 to 10,000 (default 1,000): each batch is a statement of its own. */
+  batchSize?: number;
 }
 
 // ---------------------------------------------------------------------------

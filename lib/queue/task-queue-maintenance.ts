@@ -12,6 +12,7 @@ import { resolveQueueName, type TaskQueue } from './task-queue.js';
 import { TASK_STATUSES, emptyTaskStats, type TaskQueuePurgeOptions, type TaskQueueStats, type TaskStatus } from '../foundation/types.js';
 import {
   MAX_DELAY_MS,
+  assertInteger,
   assertKnownKeys,
   assertOneOf,
   assertPlainObject,
@@ -20,6 +21,9 @@ import {
 } from '../foundation/validate.js';
 
 const FINISHED_STATUSES: TaskStatus[] = ['success', 'failed', 'canceled'];
+/** Rows a purge deletes per statement, unless told otherwise. */
+export const PURGE_BATCH_SIZE = 1000;
+export const MAX_PURGE_BATCH_SIZE = 10_000;
 /** The longest silence `taskQueueUnstuck` may wait for: 3,650 days, so the cutoff stays a storable instant. */
 const MAX_UNSTUCK_MINUTES = MAX_DELAY_MS / 60_000;
 
@@ -126,16 +130,36 @@ export class TaskQueueMaintenance {
   }
 
   /** Hard-deletes items last changed before `olderThan` (default: the finished ones). */
+  /**
+   * Deletes in batches of `batchSize` rows, each its own statement in id order, so a purge of
+   * millions holds no long transaction and no lock on rows it has not reached yet; a row
+   * written meanwhile is checked again by the DELETE itself.
+   */
   async purge(options: TaskQueuePurgeOptions): Promise<number> {
     const name = 'taskQueuePurge: options';
     assertPlainObject(options, name);
-    assertKnownKeys(options, ['olderThan', 'statuses', 'queueName'], name);
+    assertKnownKeys(options, ['olderThan', 'statuses', 'queueName', 'batchSize'], name);
     assertStoredDate(options.olderThan, `${name}.olderThan`);
     const statuses = options.statuses ?? FINISHED_STATUSES;
     if (!Array.isArray(statuses) || statuses.length === 0) throw invalidArgument(`${name}.statuses must be a non-empty array`);
     statuses.forEach((status, index) => assertOneOf(status, TASK_STATUSES, `${name}.statuses[${index}]`));
-    const builder = this.#queue.table().where('updated_at', '<', options.olderThan).whereIn('status', statuses);
-    if (options.queueName !== undefined) builder.where('queue_name', resolveQueueName(options.queueName, `${name}.queueName`));
-    return builder.delete();
+    const batchSize = options.batchSize ?? PURGE_BATCH_SIZE;
+    assertInteger(batchSize, `${name}.batchSize`, 1, MAX_PURGE_BATCH_SIZE);
+    const queueName = options.queueName === undefined ? undefined : resolveQueueName(options.queueName, `${name}.queueName`);
+    const matching = () => {
+      const builder = this.#queue.table().where('updated_at', '<', options.olderThan).whereIn('status', statuses);
+      return queueName === undefined ? builder : builder.where('queue_name', queueName);
+    };
+    let purged = 0;
+    let after = '';
+    for (;;) {
+      const ids = ((await matching().where('id', '>', after).orderBy('id').limit(batchSize).select('id')) as { id: string }[]).map((row) =>
+        String(row.id),
+      );
+      if (ids.length === 0) return purged;
+      purged += Number(await matching().whereIn('id', ids).delete());
+      if (ids.length < batchSize) return purged;
+      after = ids[ids.length - 1] as string;
+    }
   }
 }

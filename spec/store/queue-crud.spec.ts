@@ -350,6 +350,31 @@ forEachDialect('task queue CRUD', (t) => {
       expect(left).to.deep.equal(['p1:success', 'p2:failed']);
     });
 
+    it('purges in batches of batchSize, each its own statement, and only the matching rows', async function () {
+      const failed = [];
+      for (let n = 0; n < 7; n++) failed.push((await t.store.taskQueueCreate({ taskId, status: 'failed', queueName: 'pb' })).id);
+      const kept = await t.store.taskQueueCreate({ taskId, status: 'queued', queueName: 'pb' });
+      const deletes: string[] = [];
+      const onQuery = (query: { sql: string }) => {
+        if (/^delete/i.test(query.sql)) deletes.push(query.sql);
+      };
+      t.store.knex.on('query', onQuery);
+      try {
+        expect(await t.store.taskQueuePurge({ olderThan: new Date(Date.now() + 60_000), batchSize: 3 })).to.equal(7);
+      } finally {
+        t.store.knex.off('query', onQuery);
+      }
+      expect(deletes).to.have.length(3);
+      expect((await t.store.taskQueueList({ queueName: 'pb', includeSoftDeleted: true })).map((item) => item.id)).to.deep.equal([kept.id]);
+      for (const bad of [0, 10_001, 1.5, '3']) {
+        await expectError(
+          () => t.store.taskQueuePurge({ olderThan: new Date(), batchSize: bad as never }),
+          'INVALID_ARGUMENT',
+          'batchSize',
+        );
+      }
+    });
+
     it('rejects a purge without a valid olderThan', async function () {
       await t.store.taskQueueCreate({ taskId, status: 'failed' });
       await expectError(() => t.store.taskQueuePurge({} as never), 'INVALID_ARGUMENT', 'olderThan');
