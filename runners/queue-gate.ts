@@ -112,17 +112,15 @@ export class QueueGate {
    */
   idleWaitMs(nextDueAt: Date | null, dueWaitMs: number): number {
     if (this.paused) return this.#pollIntervalMs;
-    if (this.#full && nextDueAt === null) return this.#slotWaitMs();
+    const rateWaitMs = this.#nextStartAt === null ? null : Math.max(MIN_WAIT_MS, this.#nextStartAt - Date.now() + WAKE_MARGIN_MS);
+    if (this.#full) {
+      // The due time was not read (see needsDueRead): a finish wakes the runner where it reaches
+      // the change feed, elsewhere a short poll; or the rate limit's next start, if sooner.
+      const slotWaitMs = this.#store.capabilities.finishWakes ? this.#pollIntervalMs : Math.min(this.#pollIntervalMs, FULL_POLL_MS);
+      return rateWaitMs === null ? slotWaitMs : Math.min(slotWaitMs, rateWaitMs);
+    }
     if (nextDueAt === null || nextDueAt.getTime() > Date.now()) return dueWaitMs;
-    let waitMs = dueWaitMs;
-    if (this.#nextStartAt !== null) waitMs = Math.max(MIN_WAIT_MS, this.#nextStartAt - Date.now() + WAKE_MARGIN_MS);
-    if (this.#full) waitMs = this.#nextStartAt === null ? this.#slotWaitMs() : Math.min(waitMs, this.#slotWaitMs());
-    return Math.min(this.#pollIntervalMs, waitMs);
-  }
-
-  /** Waiting for a free slot: a finish wakes the runner where it reaches the change feed; elsewhere a short poll. */
-  #slotWaitMs(): number {
-    return this.#store.capabilities.finishWakes ? this.#pollIntervalMs : Math.min(this.#pollIntervalMs, FULL_POLL_MS);
+    return Math.min(this.#pollIntervalMs, rateWaitMs ?? dueWaitMs);
   }
 
   /**
