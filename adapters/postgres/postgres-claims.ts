@@ -40,7 +40,7 @@ export const CLAIM_RETURNING = [
  * The claimed ids go to the UPDATE as an array: the planner cannot size a
  * LIMIT it computes, and joined them to a scan of the whole table.
  */
-function claimWithinConcurrencyFunction(table: string): { name: string; create: string } {
+function claimWithinConcurrencyFunction(table: string): { call: string; create: string } {
   const settings = queueSettingsTable(table);
   const name = `pg_temp."taskstore_limited_${table}"`;
   const create = `CREATE OR REPLACE FUNCTION ${name}(p_queue text, p_at timestamptz, p_limit int, p_token text, p_line text, p_nline text)
@@ -68,7 +68,7 @@ BEGIN
   RETURN result;
 END
 $taskstore$`;
-  return { name, create };
+  return { call: `SELECT ${name}($1, $2, $3, $4, $5, $6) AS claim`, create };
 }
 
 /**
@@ -98,29 +98,44 @@ interface ConcurrencyClaim {
   rows: QueueRow[];
 }
 
-/** Connections whose session has the function, per queue table. */
-const limitedClaimFunctions = new Map<string, WeakSet<PgConnection>>();
 /** undefined_function: the session lost its temporary schema (a DISCARD ALL by a pooler, say). */
 const UNDEFINED_FUNCTION = '42883';
 /** insufficient_privilege: the role may not create temporary objects (TEMP revoked on the database). */
 const INSUFFICIENT_PRIVILEGE = '42501';
-/** Per store's pool, the queue tables whose role was refused the function: their limited claims take the shared path. */
-const refused = new WeakMap<PooledClient, Set<string>>();
+
+/** Per queue table: the function's statements, built once, and where it exists or may not be made. */
+interface LimitedClaimFunction {
+  readonly call: string;
+  readonly create: string;
+  /** Connections whose session has the function. */
+  readonly ready: WeakSet<PgConnection>;
+  /** Stores' pools whose role was refused the function: their limited claims take the shared path. */
+  readonly refused: WeakSet<PooledClient>;
+}
+
+const limitedClaimFunctions = new Map<string, LimitedClaimFunction>();
+
+function limitedClaimFunction(table: string): LimitedClaimFunction {
+  let found = limitedClaimFunctions.get(table);
+  if (!found) {
+    found = { ...claimWithinConcurrencyFunction(table), ready: new WeakSet(), refused: new WeakSet() };
+    limitedClaimFunctions.set(table, found);
+  }
+  return found;
+}
 
 export async function claimWithinConcurrency(knex: Knex, table: string, request: ClaimRequest): Promise<LimitedClaimResult | null> {
   const { queueName, limit, now, token, startedLine } = request;
   const client = (knex as unknown as { client: PooledClient }).client;
-  if (refused.get(client)?.has(table)) return null;
-  const { name, create } = claimWithinConcurrencyFunction(table);
-  let ready = limitedClaimFunctions.get(table);
-  if (!ready) limitedClaimFunctions.set(table, (ready = new WeakSet()));
+  const { call: text, create, ready, refused } = limitedClaimFunction(table);
+  if (refused.has(client)) return null;
   const connection = await client.acquireConnection();
   let claim: ConcurrencyClaim;
   try {
     const call = () =>
       connection.query({
         name: `taskstore_claim_limited_${table}`,
-        text: `SELECT ${name}($1, $2, $3, $4, $5, $6) AS claim`,
+        text,
         values: [queueName, now, limit, token, startedLine, `\n${startedLine}`],
       });
     const made = async (): Promise<boolean> => {
@@ -128,7 +143,7 @@ export async function claimWithinConcurrency(knex: Knex, table: string, request:
         await connection.query(create);
       } catch (error) {
         if (codeOf(error) !== INSUFFICIENT_PRIVILEGE) throw error;
-        refused.set(client, new Set([...(refused.get(client) ?? []), table]));
+        refused.add(client);
         return false;
       }
       ready.add(connection);
