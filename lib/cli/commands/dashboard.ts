@@ -75,28 +75,32 @@ export const dashboardCommand: Command = {
         ...(parsed.string('base-path') ? { basePath: parsed.string('base-path') as string } : {}),
       });
       try {
-        line(context.out.stdout, `dashboard on ${dashboard.url} (${store.dialect}); Ctrl-C to stop`);
-        if (!isLoopbackAddress(host) && host !== 'localhost' && !parsed.flag('allow-remote')) {
-          line(
-            context.out.stderr,
-            `taskstore: note: only requests from this machine are served${parsed.flag('read-only') ? '' : ' (others get 403; see --read-only, --allow-remote)'}`,
-          );
-        }
-        if (
-          WILDCARD_HOSTS.has(host) &&
-          parsed.list('allowed-host').length === 0 &&
-          (parsed.flag('allow-remote') || parsed.flag('read-only'))
-        ) {
-          line(
-            context.out.stderr,
-            'taskstore: note: other machines must use a name given with --allowed-host (the name or address they open); any other gets 421',
-          );
-        }
+        // Printed once a signal is handled: a Ctrl-C right after "Ctrl-C to stop" stops gracefully.
+        const announce = () => {
+          line(context.out.stdout, `dashboard on ${dashboard.url} (${store.dialect}); Ctrl-C to stop`);
+          if (!isLoopbackAddress(host) && host !== 'localhost' && !parsed.flag('allow-remote')) {
+            line(
+              context.out.stderr,
+              `taskstore: note: only requests from this machine are served${parsed.flag('read-only') ? '' : ' (others get 403; see --read-only, --allow-remote)'}`,
+            );
+          }
+          if (
+            WILDCARD_HOSTS.has(host) &&
+            parsed.list('allowed-host').length === 0 &&
+            (parsed.flag('allow-remote') || parsed.flag('read-only'))
+          ) {
+            line(
+              context.out.stderr,
+              'taskstore: note: other machines must use a name given with --allowed-host (the name or address they open); any other gets 421',
+            );
+          }
+        };
         if (parsed.list('queue').length > 0) {
-          await runUntilSignal(context, workersFrom(store, settings, progress), progress);
+          await runUntilSignal(context, workersFrom(store, settings, progress), progress, { announce });
         } else {
           const watch = watchShutdownSignals();
           try {
+            announce();
             await watch.signaled;
           } finally {
             watch.dispose();

@@ -150,12 +150,14 @@ export const demoCommand: Command = {
           remoteRefusalHint: 'The demo serves this machine only (taskstore dashboard has --read-only and --allow-remote).',
         });
       }
-      line(
-        context.out.stdout,
-        `taskstore demo on ${store.dialect} (${database}): enqueued ${enqueued} tasks on ${QUEUES.join(' and ')}, a schedule every 20 s`,
-      );
-      if (dashboard) line(context.out.stdout, `dashboard: ${dashboard.url}`);
-      line(context.out.stdout, 'press Ctrl-C to stop');
+      const announce = () => {
+        line(
+          context.out.stdout,
+          `taskstore demo on ${store.dialect} (${database}): enqueued ${enqueued} tasks on ${QUEUES.join(' and ')}, a schedule every 20 s`,
+        );
+        if (dashboard) line(context.out.stdout, `dashboard: ${dashboard.url}`);
+        line(context.out.stdout, 'press Ctrl-C to stop');
+      };
       // A trickle of new work, so the dashboard has something to show.
       const trickle = setInterval(() => {
         void store
@@ -167,7 +169,7 @@ export const demoCommand: Command = {
       }, 3000);
       trickle.unref();
       try {
-        await runUntilSignal(context, workers, progress, { graceMs: 2000, beforeStop: async () => clearInterval(trickle) });
+        await runUntilSignal(context, workers, progress, { graceMs: 2000, beforeStop: async () => clearInterval(trickle), announce });
       } finally {
         clearInterval(trickle);
         await dashboard?.close();

@@ -48,13 +48,23 @@ export async function runUntilSignal(
   context: CommandContext,
   workers: Workers,
   progress: ProgressLine,
-  { graceMs, beforeStop }: { graceMs?: number; beforeStop?: () => Promise<void> } = {},
+  {
+    graceMs,
+    beforeStop,
+    announce,
+  }: {
+    graceMs?: number;
+    beforeStop?: () => Promise<void>;
+    /** Prints the command's banner ("Ctrl-C to stop") once a signal is handled, not before. */
+    announce?: () => void;
+  } = {},
 ): Promise<void> {
   const watch = watchShutdownSignals((signal) => {
     context.out.stderr.write(`\ntaskstore: ${signal} again: exiting without waiting for running tasks\n`);
     process.exit(130);
   });
   try {
+    announce?.();
     await workers.start();
     const signal = await watch.signaled;
     progress.print(`${signal}: stopping; waiting for running tasks (press Ctrl-C again to force)`);
@@ -112,12 +122,16 @@ export const workCommand: Command = {
       const aliases = await registerHandlers(store, handlersPath);
       const progress = new ProgressLine(context.out.stdout);
       const workers = workersFrom(store, settings, progress);
-      line(
-        context.out.stdout,
-        `working queue${workers.queues.length === 1 ? '' : 's'} ${workers.queues.join(', ')} on ${store.dialect} with ${aliases.join(', ')}` +
-          `${workers.scheduler ? ' (schedules on)' : ''}; Ctrl-C to stop`,
-      );
-      await runUntilSignal(context, workers, progress, settings.graceMs === undefined ? {} : { graceMs: settings.graceMs });
+      const announce = () =>
+        line(
+          context.out.stdout,
+          `working queue${workers.queues.length === 1 ? '' : 's'} ${workers.queues.join(', ')} on ${store.dialect} with ${aliases.join(', ')}` +
+            `${workers.scheduler ? ' (schedules on)' : ''}; Ctrl-C to stop`,
+        );
+      await runUntilSignal(context, workers, progress, {
+        announce,
+        ...(settings.graceMs === undefined ? {} : { graceMs: settings.graceMs }),
+      });
       const { succeeded, failed, retried } = progress.counts;
       line(context.out.stdout, `stopped: ${succeeded} succeeded, ${failed} failed, ${retried} retried`);
     });
