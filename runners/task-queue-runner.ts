@@ -216,9 +216,11 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
       const idle = claims.size === 0 && this.#buffer.length === 0;
       // Backpressure: a slot frees when its handler settles, before the finishing write lands.
       // When the database falls behind with those writes, stop claiming until no more than a
-      // full capacity of results is waiting, instead of piling up claimed rows.
+      // full capacity of results is waiting, instead of piling up claimed rows. Up to one
+      // capacity may wait: the next claim then overlaps the last batch's finishing write
+      // (without prefetch, a claim used to wait for it: one round trip more per batch).
       const unwritten = this.#inFlight.size - this.activeCount;
-      this.#waitingForWrites = unwritten >= this.options.maxConcurrency + this.options.prefetch;
+      this.#waitingForWrites = unwritten > this.options.maxConcurrency + this.options.prefetch;
       const launch =
         capacity > 0 && !this.#waitingForWrites && claims.size < this.#parallelClaims && (capacity >= this.#claimChunk || idle);
       if (!launch) {
