@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import {
   CLAIM_ORDER_BY,
+  claimedRows,
   compareClaimOrder,
   isConnectionLost,
   retryTransient,
@@ -18,7 +19,7 @@ import {
   type TableNames,
 } from '../adapter.js';
 import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
-import { CLAIM_RETURNING, claimWithinConcurrency, claimedRows } from './postgres-claims.js';
+import { CLAIM_RETURNING, claimWithinConcurrency } from './postgres-claims.js';
 import { codeOf, preparedQuery } from './postgres-pooled.js';
 import {
   dropNotifyTrigger,

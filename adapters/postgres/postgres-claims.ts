@@ -4,8 +4,10 @@
  */
 import type { Knex } from 'knex';
 import {
+  CLAIM_COLUMNS,
   CLAIM_ORDER_BY,
-  compareClaimOrder,
+  CLAIM_TIMESTAMP_COLUMNS,
+  claimedRows,
   type ClaimRequest,
   type LimitedClaimResult,
   type QueueRow,
@@ -16,15 +18,8 @@ import { codeOf, type PgConnection, type PooledClient } from './postgres-pooled.
 
 /** Timestamps come back as epoch milliseconds: far cheaper to read than pg's date text. */
 const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::float8 AS ${column}`;
-/**
- * Only what the claim does not already know: the columns it sets (status, claim token,
- * timestamps) are filled in from the request, so fewer values cross the wire and get parsed.
- */
-export const CLAIM_RETURNING = [
-  'id, task_id, parameters, output, details, attempts, max_attempts, priority, unique_key, group_key, progress_percent, progress_data',
-  'flow_id, flow_key, trace_context',
-  ...['available_at', 'created_at', 'heartbeat_at', 'progress_updated_at'].map(epochMs),
-].join(', ');
+/** The claim's RETURNING list (see CLAIM_COLUMNS). */
+export const CLAIM_RETURNING = [...CLAIM_COLUMNS, ...CLAIM_TIMESTAMP_COLUMNS.map(epochMs)].join(', ');
 
 /**
  * The limited claim of a queue whose only limit is its concurrency (the common case), in one
@@ -69,26 +64,6 @@ BEGIN
 END
 $taskstore$`;
   return { call: `SELECT ${name}($1, $2, $3, $4, $5, $6) AS claim`, create };
-}
-
-/**
- * Claimed rows as RETURNING gave them, completed with what the claim does not return because
- * it set it (status, claim token, timestamps: fewer values cross the wire and get parsed), in
- * claim order.
- */
-export function claimedRows(rows: QueueRow[], request: ClaimRequest): QueueRow[] {
-  const { queueName, now, token } = request;
-  const known = {
-    queue_name: queueName,
-    status: 'running',
-    started_at: now,
-    updated_at: now,
-    completed_at: null,
-    claim_token: token,
-    soft_deleted_at: null,
-  };
-  for (const row of rows) Object.assign(row, known);
-  return rows.sort(compareClaimOrder);
 }
 
 interface ConcurrencyClaim {

@@ -7,7 +7,10 @@ import type { Knex } from 'knex';
 import { queueSettingsTable } from '../../lib/foundation/table-names.js';
 import {
   CLAIMABLE_WHERE,
+  CLAIM_COLUMNS,
   CLAIM_ORDER_BY,
+  CLAIM_TIMESTAMP_COLUMNS,
+  claimedRows,
   compareClaimOrder,
   finishWithKnex,
   retryTransient,
@@ -46,6 +49,9 @@ const limitedClaimDialect: LimitedClaimDialect = {
   },
 };
 
+/** The claim's RETURNING list: what the claim does not set itself (see CLAIM_COLUMNS). */
+const CLAIM_RETURNING = [...CLAIM_COLUMNS, ...CLAIM_TIMESTAMP_COLUMNS].join(', ');
+
 export const sqliteAdapter: Adapter = {
   dialect: 'sqlite',
   capabilities: Object.freeze({
@@ -67,11 +73,11 @@ export const sqliteAdapter: Adapter = {
            details = CASE WHEN details = '' THEN ? ELSE details || ? END
          WHERE id IN (SELECT id FROM ?? WHERE ${CLAIMABLE_WHERE} AND ${settingsGuard(table, '"')} ORDER BY ${CLAIM_ORDER_BY} LIMIT ?)
            AND status = 'queued'
-         RETURNING *`,
+         RETURNING ${CLAIM_RETURNING}`,
         [table, now, now, now, token, startedLine, `\n${startedLine}`, table, queueName, now, queueName, limit],
       ),
     );
-    return (rows as QueueRow[]).sort(compareClaimOrder);
+    return claimedRows(rows as QueueRow[], request);
   },
 
   claimLimited: (knex, table, request) => claimLimited(sqliteAdapter, limitedClaimDialect, knex, table, request),
