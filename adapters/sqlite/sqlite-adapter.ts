@@ -12,7 +12,6 @@ import {
   CLAIM_TIMESTAMP_COLUMNS,
   claimedRows,
   compareClaimOrder,
-  finishWithKnex,
   retryTransient,
   settingsGuard,
   type Adapter,
@@ -25,6 +24,7 @@ import {
 } from '../adapter.js';
 import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
 import { sqliteChangeFeed } from './sqlite-change-feed.js';
+import { preparedAll } from './sqlite-prepared.js';
 
 const CLAIM_SET = `status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?, updated_at = ?, completed_at = NULL,
   claim_token = ?, details = CASE WHEN details = '' THEN ? ELSE details || ? END`;
@@ -49,6 +49,21 @@ const limitedClaimDialect: LimitedClaimDialect = {
   },
 };
 
+/**
+ * The finishing write of a batch, one statement text for any batch size: the (id, claim
+ * token) pairs arrive as one JSON array. Fenced by the token, as every dialect's finish is.
+ */
+function finishStatement(table: string): string {
+  return `UPDATE "${table}" SET status = ?, output = ?, updated_at = ?, claim_token = NULL,
+      details = CASE WHEN ? = '' THEN details WHEN details = '' THEN ? ELSE details || char(10) || ? END,
+      available_at = CASE WHEN ? = 'queued' THEN ? ELSE available_at END,
+      completed_at = CASE WHEN ? = 'queued' THEN completed_at ELSE ? END,
+      unique_key_active = CASE WHEN ? = 'queued' THEN unique_key_active ELSE NULL END
+    WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each(?))
+      AND (id, claim_token) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+    RETURNING id`;
+}
+
 /** The claim's RETURNING list: what the claim does not set itself (see CLAIM_COLUMNS). */
 const CLAIM_RETURNING = [...CLAIM_COLUMNS, ...CLAIM_TIMESTAMP_COLUMNS].join(', ');
 
@@ -67,24 +82,43 @@ export const sqliteAdapter: Adapter = {
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
     const { queueName, limit, now, token, startedLine } = request;
     const rows = await retryTransient(sqliteAdapter, () =>
-      knex.raw(
-        `UPDATE ?? SET status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?,
-           updated_at = ?, completed_at = NULL, claim_token = ?,
-           details = CASE WHEN details = '' THEN ? ELSE details || ? END
-         WHERE id IN (SELECT id FROM ?? WHERE ${CLAIMABLE_WHERE} AND ${settingsGuard(table, '"')} ORDER BY ${CLAIM_ORDER_BY} LIMIT ?)
+      preparedAll(
+        knex,
+        `UPDATE "${table}" SET ${CLAIM_SET}
+         WHERE id IN (SELECT id FROM "${table}" WHERE ${CLAIMABLE_WHERE} AND ${settingsGuard(table, '"')} ORDER BY ${CLAIM_ORDER_BY} LIMIT ?)
            AND status = 'queued'
          RETURNING ${CLAIM_RETURNING}`,
-        [table, now, now, now, token, startedLine, `\n${startedLine}`, table, queueName, now, queueName, limit],
+        [now, now, now, token, startedLine, `\n${startedLine}`, queueName, now, queueName, limit],
       ),
     );
-    return claimedRows(rows as QueueRow[], request);
+    return claimedRows(rows, request);
   },
 
   claimLimited: (knex, table, request) => claimLimited(sqliteAdapter, limitedClaimDialect, knex, table, request),
 
   asyncCommitCondition: (): null => null,
 
-  finish: (knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> => finishWithKnex(sqliteAdapter, knex, table, request),
+  async finish(knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> {
+    const { items, status, output, details, availableAt, now } = request;
+    if (items.length === 0) return new Set();
+    const pairs = JSON.stringify(items.map((item) => [item.id, item.token]));
+    const rows = await preparedAll(knex, finishStatement(table), [
+      status,
+      output,
+      now,
+      details,
+      details,
+      details,
+      status,
+      availableAt,
+      status,
+      now,
+      status,
+      pairs,
+      pairs,
+    ]);
+    return new Set(rows.map((row) => String(row['id'])));
+  },
 
   appendLine(knex: Knex, column: string, line: string): Knex.Raw {
     return knex.raw(`CASE WHEN ?? = '' THEN ? ELSE ?? || ? END`, [column, line, column, `\n${line}`]);
