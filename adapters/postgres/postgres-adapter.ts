@@ -5,7 +5,6 @@
 import type { Knex } from 'knex';
 import {
   CLAIM_ORDER_BY,
-  claimedRows,
   compareClaimOrder,
   isConnectionLost,
   retryTransient,
@@ -18,6 +17,7 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
+import { claimedRows } from '../claimed-rows.js';
 import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
 import { CLAIM_RETURNING, claimWithinConcurrency } from './postgres-claims.js';
 import { codeOf, preparedQuery } from './postgres-pooled.js';

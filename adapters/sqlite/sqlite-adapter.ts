@@ -7,10 +7,7 @@ import type { Knex } from 'knex';
 import { queueSettingsTable } from '../../lib/foundation/table-names.js';
 import {
   CLAIMABLE_WHERE,
-  CLAIM_COLUMNS,
   CLAIM_ORDER_BY,
-  CLAIM_TIMESTAMP_COLUMNS,
-  claimedRows,
   compareClaimOrder,
   retryTransient,
   settingsGuard,
@@ -22,6 +19,7 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
+import { CLAIM_COLUMNS, CLAIM_TIMESTAMP_COLUMNS, claimedRows } from '../claimed-rows.js';
 import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
 import { sqliteChangeFeed } from './sqlite-change-feed.js';
 import { preparedAll } from './sqlite-prepared.js';
