@@ -116,6 +116,9 @@ const limitedClaimDialect: LimitedClaimDialect = {
   },
 };
 
+/** Claims of up to this many rows have a prepared statement of their own per limit (see claim). */
+const LITERAL_LIMIT_MAX = 100;
+
 /**
  * Serialization failure, deadlock, lock not available; the server shutting down, crashed or
  * starting up (57P01–57P03); connection failures (class 08).
@@ -136,16 +139,23 @@ export const postgresAdapter: Adapter = {
 
   async claim(knex: Knex, table: string, request: ClaimRequest): Promise<QueueRow[]> {
     const { queueName, limit, now, token, startedLine, asyncCommit } = request;
+    // The limit is written into the statement (one prepared statement per limit, up to
+    // LITERAL_LIMIT_MAX): with `LIMIT $6` the plan cache's generic plan guesses a tenth of the
+    // table and joins it by a sequential scan, so every execution was planned anew; with a
+    // literal limit the generic plan is the custom one and is kept after five executions.
+    const literal = Number.isSafeInteger(limit) && limit >= 1 && limit <= LITERAL_LIMIT_MAX;
     // heartbeat_at from the server's clock: a claim delayed in transit still lands fresh.
     const text = `UPDATE "${table}" SET status = 'running', attempts = attempts + 1, started_at = $1, heartbeat_at = now(),
          updated_at = $1, completed_at = NULL, claim_token = $2,
          details = CASE WHEN details = '' THEN $3 ELSE details || $4 END
        WHERE id IN (SELECT id FROM "${table}" WHERE queue_name = $5 AND status = 'queued' AND available_at <= $1
-           AND soft_deleted_at IS NULL AND ${settingsGuard(table, '"', '$5')} ORDER BY ${CLAIM_ORDER_BY} LIMIT $6 FOR UPDATE SKIP LOCKED)
+           AND soft_deleted_at IS NULL AND ${settingsGuard(table, '"', '$5')} ORDER BY ${CLAIM_ORDER_BY}
+           LIMIT ${literal ? limit : '$6'} FOR UPDATE SKIP LOCKED)
          ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}
        RETURNING ${CLAIM_RETURNING}`;
-    const values = [now, token, startedLine, `\n${startedLine}`, queueName, limit];
-    return claimedRows(await preparedQuery(knex, `taskstore_claim_${table}_${asyncCommit ? 'a' : 's'}`, text, values), request);
+    const values = [now, token, startedLine, `\n${startedLine}`, queueName, ...(literal ? [] : [limit])];
+    const name = `taskstore_claim_${table}_${asyncCommit ? 'a' : 's'}_${literal ? limit : 'n'}`;
+    return claimedRows(await preparedQuery(knex, name, text, values), request);
   },
 
   async claimLimited(knex, table, request) {
