@@ -93,6 +93,12 @@ export interface ChangeFeed {
 export interface FinishRequest {
   readonly items: readonly { readonly id: string; readonly token: string }[];
   readonly status: 'queued' | 'success' | 'failed' | 'canceled';
+  /**
+   * Delete the rows instead of writing the status (only with status 'success': a runner's
+   * `removeOnSuccess`). Fenced the same way: only rows that still hold their claim go; output,
+   * details and availableAt are not written anywhere.
+   */
+  readonly remove: boolean;
   readonly output: string;
   /** Details lines to append, already stamped and joined; '' for none. */
   readonly details: string;
@@ -160,7 +166,10 @@ export interface Adapter {
    */
   insertQueueRows?(knex: Knex, table: string, rows: readonly QueueRow[], options: { skipConflicts: boolean }): Promise<number>;
 
-  /** Ends the attempts of claimed items that still hold their claim; returns the ids it wrote. */
+  /**
+   * Ends the attempts of claimed items that still hold their claim (with `remove`, by deleting
+   * their rows); returns the ids it wrote or deleted.
+   */
   finish(knex: Knex, table: string, request: FinishRequest): Promise<Set<string>>;
 
   /** SQL that appends a line to a text column holding newline-separated lines. */
@@ -340,21 +349,14 @@ export const CLAIMABLE_WHERE = `queue_name = ? AND status = 'queued' AND availab
 export const CLAIM_ORDER_BY = `priority DESC, available_at ASC, id ASC`;
 
 /**
- * The portable finish: one knex UPDATE matching (id, claim_token) pairs. With RETURNING the
- * written ids come back; without it, a short count is resolved by reading the rows back
- * (each written row carries exactly this status and updated_at, and no token).
+ * The portable finish: one knex UPDATE matching (id, claim_token) pairs (or, with `remove`, one
+ * DELETE matching them). With RETURNING the written ids come back; without it, a short count
+ * is resolved by reading the rows back (each written row carries exactly this status and
+ * updated_at, and no token; a deleted row is gone).
  */
 export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> {
   const { items, status, output, details, availableAt, now, asyncCommit } = request;
   if (items.length === 0) return new Set();
-  const changes: Record<string, unknown> = { status, output, updated_at: now, claim_token: null };
-  if (details !== '') changes['details'] = adapter.appendLine(knex, 'details', details);
-  if (status === 'queued') {
-    changes['available_at'] = availableAt;
-  } else {
-    changes['completed_at'] = now;
-    changes['unique_key_active'] = null;
-  }
   const ids = items.map((item) => item.id);
   const builder = knex(table)
     .whereIn('id', ids)
@@ -365,6 +367,15 @@ export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string
     );
   const condition = asyncCommit ? adapter.asyncCommitCondition(knex) : null;
   if (condition) builder.where(condition);
+  if (request.remove) return removeWithKnex(adapter, knex, table, ids, builder);
+  const changes: Record<string, unknown> = { status, output, updated_at: now, claim_token: null };
+  if (details !== '') changes['details'] = adapter.appendLine(knex, 'details', details);
+  if (status === 'queued') {
+    changes['available_at'] = availableAt;
+  } else {
+    changes['completed_at'] = now;
+    changes['unique_key_active'] = null;
+  }
   if (adapter.capabilities.returning) {
     const rows = (await builder.update(changes).returning('id')) as { id: string }[];
     return new Set(rows.map((row) => row.id));
@@ -376,4 +387,24 @@ export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string
     id: string;
   }[];
   return new Set(rows.map((row) => row.id));
+}
+
+/**
+ * The fenced DELETE of `finishWithKnex`. knex compiles no RETURNING for a SQLite delete, so
+ * where the dialect has it, it is added to the compiled statement. Without it (MySQL), a
+ * short count is resolved as the UPDATE's is, by reading back: the ids whose rows are gone
+ * were deleted. (A row that an explicit hard delete, `taskQueueDeleteById`, took while its
+ * handler ran counts as deleted here too; either way the row is gone.)
+ */
+async function removeWithKnex(adapter: Adapter, knex: Knex, table: string, ids: string[], fenced: Knex.QueryBuilder): Promise<Set<string>> {
+  if (adapter.capabilities.returning) {
+    const { sql, bindings } = fenced.del().toSQL();
+    const rows = adapter.rawRows(await knex.raw(`${sql} returning id`, bindings));
+    return new Set(rows.map((row) => String(row['id'])));
+  }
+  const deleted = (await fenced.del()) as number;
+  if (deleted === ids.length) return new Set(ids);
+  if (deleted === 0) return new Set();
+  const left = new Set(((await knex(table).whereIn('id', ids).select('id')) as { id: string }[]).map((row) => String(row.id)));
+  return new Set(ids.filter((id) => !left.has(id)));
 }

@@ -35,7 +35,7 @@ import type {
 } from './foundation/types.js';
 import type { CappedCount } from './foundation/insight-types.js';
 import type { ExecutionResult } from './queue/task-executor.js';
-import type { ProcessOptions } from './queue/task-processor.js';
+import type { ExecuteItemOptions, ProcessOptions } from './queue/task-processor.js';
 import { FlowMethods } from './flows/flow-methods.js';
 import type { ClaimLostListener, EnqueuedListener } from './store/store-events.js';
 import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './store/store-options.js';
@@ -277,9 +277,10 @@ export class TaskStore extends FlowMethods {
 
   /**
    * The executor behind processTask and the runners: returns how the attempt ended, or
-   * null when the item's claim was already lost and the handler was not run.
+   * null when the item's claim was already lost and the handler was not run. With
+   * `removeOnSuccess` (what a runner with that option passes), a success deletes the item's row.
    */
-  taskQueueExecute(item: TaskQueueItem, options: ProcessOptions = {}): Promise<ExecutionResult | null> {
+  taskQueueExecute(item: TaskQueueItem, options: ExecuteItemOptions = {}): Promise<ExecutionResult | null> {
     return this.run('taskQueueExecute', () => this.parts.processor.execute(item, options));
   }
 
