@@ -263,7 +263,7 @@ export class TaskStore extends FlowMethods {
    * Resolves true when the handler succeeded.
    */
   async taskQueueProcessTask(item: TaskQueueItem, options: ProcessOptions = {}): Promise<boolean> {
-    const result = await this.run('taskQueueProcessTask', () => this.parts.processor.execute(item, options));
+    const result = await this.run('taskQueueProcessTask', () => this.parts.processor.execute(item, keepRow(options)));
     return result !== null && result.outcome.status === 'success';
   }
 
@@ -271,7 +271,7 @@ export class TaskStore extends FlowMethods {
   async taskQueueProcessNext(queueName: string, options: ProcessOptions = {}): Promise<TaskQueueItem | null> {
     const item = await this.taskQueueClaimNext(queueName);
     if (!item) return null;
-    await this.run('taskQueueProcessNext', () => this.parts.processor.execute(item, options));
+    await this.run('taskQueueProcessNext', () => this.parts.processor.execute(item, keepRow(options)));
     return this.run('taskQueueProcessNext', () => this.parts.queue.findById(item.id, { includeSoftDeleted: true }));
   }
 
@@ -323,3 +323,6 @@ export class TaskStore extends FlowMethods {
     return this.run('taskQueuePurge', () => this.parts.maintenance.purge(options));
   }
 }
+
+/** processTask and processNext keep a success's row whatever their options carry: removeOnSuccess is taskQueueExecute's. */
+const keepRow = (options: ProcessOptions): ExecuteItemOptions => ({ ...options, removeOnSuccess: false });

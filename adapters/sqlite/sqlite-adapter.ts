@@ -9,7 +9,6 @@ import {
   CLAIMABLE_WHERE,
   CLAIM_ORDER_BY,
   compareClaimOrder,
-  finishWithKnex,
   retryTransient,
   settingsGuard,
   type Adapter,
@@ -20,6 +19,7 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
+import { finishWithKnex } from '../knex-finish.js';
 import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
 import { sqliteChangeFeed } from './sqlite-change-feed.js';
 

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { PermanentError, TaskQueueRunner, defineTask } from '../../lib/index.js';
-import type { ProcessStatus, TaskStore, TaskStoreHooks } from '../../lib/index.js';
+import type { ProcessOptions, ProcessStatus, TaskStore, TaskStoreHooks } from '../../lib/index.js';
 import { TABLES, backdateRunning, deferred, forEachDialect, uniqueAlias, uniqueQueue, waitFor, within } from '../support/index.js';
 import { recordEvents } from '../support/runner-helpers.js';
 
@@ -258,6 +258,15 @@ forEachDialect('TaskQueueRunner removeOnSuccess', (t) => {
       ]);
       expect(await rowsOf([good.id])).to.equal(0);
       expect(await t.store.taskQueueFindById(failing.id)).to.include({ status: 'failed' });
+    });
+
+    it('taskQueueProcessTask and taskQueueProcessNext keep the row, even when handed the option', async function () {
+      const options = { removeOnSuccess: true } as ProcessOptions;
+      const first = await t.store.taskDefinitionEnqueueByAlias(queue, ok, { n: 5 });
+      expect(await t.store.taskQueueProcessTask(first, options)).to.equal(true);
+      expect(await t.store.taskQueueFindById(first.id)).to.include({ status: 'success', output: 'done 5' });
+      const second = await t.store.taskDefinitionEnqueueByAlias(queue, ok, { n: 6 });
+      expect(await t.store.taskQueueProcessNext(queue, options)).to.include({ id: second.id, status: 'success' });
     });
   });
 });
