@@ -93,6 +93,12 @@ export interface ChangeFeed {
 export interface FinishRequest {
   readonly items: readonly { readonly id: string; readonly token: string }[];
   readonly status: 'queued' | 'success' | 'failed' | 'canceled';
+  /**
+   * Delete the rows instead of writing the status (only with status 'success': a runner's
+   * `removeOnSuccess`). Fenced the same way: only rows that still hold their claim go; output,
+   * details and availableAt are not written anywhere.
+   */
+  readonly remove: boolean;
   readonly output: string;
   /** Details lines to append, already stamped and joined; '' for none. */
   readonly details: string;
@@ -160,7 +166,10 @@ export interface Adapter {
    */
   insertQueueRows?(knex: Knex, table: string, rows: readonly QueueRow[], options: { skipConflicts: boolean }): Promise<number>;
 
-  /** Ends the attempts of claimed items that still hold their claim; returns the ids it wrote. */
+  /**
+   * Ends the attempts of claimed items that still hold their claim (with `remove`, by deleting
+   * their rows); returns the ids it wrote or deleted.
+   */
   finish(knex: Knex, table: string, request: FinishRequest): Promise<Set<string>>;
 
   /** SQL that appends a line to a text column holding newline-separated lines. */
@@ -338,42 +347,3 @@ export const settingsGuard = (queueTable: string, quote: string, queueParam = '?
 /** The WHERE clause shared by every dialect's claim: due, queued, live rows of one queue. */
 export const CLAIMABLE_WHERE = `queue_name = ? AND status = 'queued' AND available_at <= ? AND soft_deleted_at IS NULL`;
 export const CLAIM_ORDER_BY = `priority DESC, available_at ASC, id ASC`;
-
-/**
- * The portable finish: one knex UPDATE matching (id, claim_token) pairs. With RETURNING the
- * written ids come back; without it, a short count is resolved by reading the rows back
- * (each written row carries exactly this status and updated_at, and no token).
- */
-export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> {
-  const { items, status, output, details, availableAt, now, asyncCommit } = request;
-  if (items.length === 0) return new Set();
-  const changes: Record<string, unknown> = { status, output, updated_at: now, claim_token: null };
-  if (details !== '') changes['details'] = adapter.appendLine(knex, 'details', details);
-  if (status === 'queued') {
-    changes['available_at'] = availableAt;
-  } else {
-    changes['completed_at'] = now;
-    changes['unique_key_active'] = null;
-  }
-  const ids = items.map((item) => item.id);
-  const builder = knex(table)
-    .whereIn('id', ids)
-    // Fenced by the token alone, as in the PostgreSQL finish (see finishStatement there).
-    .whereIn(
-      ['id', 'claim_token'],
-      items.map((item) => [item.id, item.token]),
-    );
-  const condition = asyncCommit ? adapter.asyncCommitCondition(knex) : null;
-  if (condition) builder.where(condition);
-  if (adapter.capabilities.returning) {
-    const rows = (await builder.update(changes).returning('id')) as { id: string }[];
-    return new Set(rows.map((row) => row.id));
-  }
-  const written = (await builder.update(changes)) as number;
-  if (written === items.length) return new Set(ids);
-  if (written === 0) return new Set();
-  const rows = (await knex(table).whereIn('id', ids).where({ status, updated_at: now }).whereNull('claim_token').select('id')) as {
-    id: string;
-  }[];
-  return new Set(rows.map((row) => row.id));
-}

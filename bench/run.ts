@@ -34,6 +34,7 @@ const SYSTEM_IDS = [
   'taskstore',
   'taskstore:fast',
   'taskstore:durable',
+  'taskstore:removing',
   'taskstore:limited',
   'graphile-worker',
   'graphile-worker:batched',
@@ -76,7 +77,7 @@ function list(text: string | undefined): string[] | undefined {
         .filter(Boolean);
 }
 
-const TASKSTORE_VARIANTS: readonly TaskstoreVariant[] = ['default', 'fast', 'durable', 'limited'];
+const TASKSTORE_VARIANTS: readonly TaskstoreVariant[] = ['default', 'fast', 'durable', 'removing', 'limited'];
 
 /** The raw-SQL floor of a dialect: every one has the id `raw-sql`, told apart by its dialect. */
 function rawSqlSystem(dialect: Dialect, settings: BenchSettings): BenchSystem {

@@ -135,6 +135,7 @@ async function drainTaskstore(url: string, variant: Variant, jobs: number, async
         const finished = await postgresAdapter.finish(knex, 'task_queue', {
           items: rows.map((row) => ({ id: String(row['id']), token })),
           status: 'success',
+          remove: false,
           output: '',
           details: '2026-01-01 00:00:00 : Task completed',
           availableAt: null,

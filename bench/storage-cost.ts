@@ -7,7 +7,7 @@
  * with one index).
  *
  *   node bench/dist/bench/storage-cost.js [--database URL] [--jobs 20000] [--batch 50] [--rounds 5]
- *                                         [--without-index SUFFIX[,SUFFIX…]]
+ *                                         [--without-index SUFFIX[,SUFFIX…]] [--remove]
  *
  * The tables are the store's own, under names of their own (`storage_cost_*`). The default
  * database is a new SQLite file in .tmp/bench, made afresh each run; indexes are dropped only
@@ -30,6 +30,8 @@ const USAGE = `usage: node bench/dist/bench/storage-cost.js [options]
   --without-index LIST    drop these indexes of the queue table first, named by what follows
                           the table name (e.g. task_id_status_idx,status_queue_idx); only
                           on the default SQLite file
+  --remove                the success write deletes the rows (removeOnSuccess) instead of
+                          updating them
   --help`;
 
 const PREFIX = 'storage_cost';
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
       batch: { type: 'string', default: '50' },
       rounds: { type: 'string', default: '5' },
       'without-index': { type: 'string', default: '' },
+      remove: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
           availableAt: null,
           now: new Date(),
           asyncCommit: false,
+          remove: values.remove,
         });
       }
       const ms = performance.now() - start;

@@ -1,6 +1,6 @@
 /** The public API of taskstore. */
 export { TaskStore } from './task-store.js';
-export type { ProcessOptions } from './queue/task-processor.js';
+export type { ExecuteItemOptions, ProcessOptions } from './queue/task-processor.js';
 export {
   TaskStoreError,
   PermanentError,

@@ -35,7 +35,7 @@ import type {
 } from './foundation/types.js';
 import type { CappedCount } from './foundation/insight-types.js';
 import type { ExecutionResult } from './queue/task-executor.js';
-import type { ProcessOptions } from './queue/task-processor.js';
+import type { ExecuteItemOptions, ProcessOptions } from './queue/task-processor.js';
 import { FlowMethods } from './flows/flow-methods.js';
 import type { ClaimLostListener, EnqueuedListener } from './store/store-events.js';
 import { resolveStoreOptions, type ResolvedTaskStoreOptions } from './store/store-options.js';
@@ -263,7 +263,7 @@ export class TaskStore extends FlowMethods {
    * Resolves true when the handler succeeded.
    */
   async taskQueueProcessTask(item: TaskQueueItem, options: ProcessOptions = {}): Promise<boolean> {
-    const result = await this.run('taskQueueProcessTask', () => this.parts.processor.execute(item, options));
+    const result = await this.run('taskQueueProcessTask', () => this.parts.processor.execute(item, keepRow(options)));
     return result !== null && result.outcome.status === 'success';
   }
 
@@ -271,15 +271,16 @@ export class TaskStore extends FlowMethods {
   async taskQueueProcessNext(queueName: string, options: ProcessOptions = {}): Promise<TaskQueueItem | null> {
     const item = await this.taskQueueClaimNext(queueName);
     if (!item) return null;
-    await this.run('taskQueueProcessNext', () => this.parts.processor.execute(item, options));
+    await this.run('taskQueueProcessNext', () => this.parts.processor.execute(item, keepRow(options)));
     return this.run('taskQueueProcessNext', () => this.parts.queue.findById(item.id, { includeSoftDeleted: true }));
   }
 
   /**
    * The executor behind processTask and the runners: returns how the attempt ended, or
-   * null when the item's claim was already lost and the handler was not run.
+   * null when the item's claim was already lost and the handler was not run. With
+   * `removeOnSuccess` (what a runner with that option passes), a success deletes the item's row.
    */
-  taskQueueExecute(item: TaskQueueItem, options: ProcessOptions = {}): Promise<ExecutionResult | null> {
+  taskQueueExecute(item: TaskQueueItem, options: ExecuteItemOptions = {}): Promise<ExecutionResult | null> {
     return this.run('taskQueueExecute', () => this.parts.processor.execute(item, options));
   }
 
@@ -322,3 +323,6 @@ export class TaskStore extends FlowMethods {
     return this.run('taskQueuePurge', () => this.parts.maintenance.purge(options));
   }
 }
+
+/** processTask and processNext keep a success's row whatever their options carry: removeOnSuccess is taskQueueExecute's. */
+const keepRow = (options: ProcessOptions): ExecuteItemOptions => ({ ...options, removeOnSuccess: false });

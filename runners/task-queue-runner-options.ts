@@ -2,7 +2,7 @@
 import { resolveQueueName } from '../lib/queue/task-queue.js';
 import type { Logger } from '../lib/foundation/types.js';
 import { withDefaults, type KnownKeys } from '../lib/foundation/options.js';
-import { assertInteger, assertTimerDuration } from '../lib/foundation/validate.js';
+import { assertBoolean, assertInteger, assertTimerDuration } from '../lib/foundation/validate.js';
 
 export interface TaskQueueRunnerOptions {
   /**
@@ -35,6 +35,13 @@ export interface TaskQueueRunnerOptions {
    */
   prefetch?: number;
   /**
+   * A task that succeeds under this runner has its row deleted by the finishing write instead
+   * of kept with status 'success' (failures, retries, snoozes and cancels keep theirs; flow
+   * steps always keep theirs). Its output and details go with the row. See docs/runners.md.
+   * @defaultValue false
+   */
+  removeOnSuccess?: boolean;
+  /**
    * Where background failures go when no 'error' listener is attached.
    * @defaultValue the store's logger
    */
@@ -47,17 +54,26 @@ export interface ResolvedTaskQueueRunnerOptions {
   readonly unstuckMinutes: number;
   readonly maxConcurrency: number;
   readonly prefetch: number;
+  readonly removeOnSuccess: boolean;
   readonly heartbeatIntervalMs: number;
   readonly logger: Logger;
 }
 
-const DEFAULTS = Object.freeze({ queueName: '', intervalSeconds: 10, unstuckMinutes: 1, maxConcurrency: 1, prefetch: 0 });
+const DEFAULTS = Object.freeze({
+  queueName: '',
+  intervalSeconds: 10,
+  unstuckMinutes: 1,
+  maxConcurrency: 1,
+  prefetch: 0,
+  removeOnSuccess: false,
+});
 const KNOWN = {
   queueName: true,
   intervalSeconds: true,
   unstuckMinutes: true,
   maxConcurrency: true,
   prefetch: true,
+  removeOnSuccess: true,
   logger: true,
 } as const satisfies KnownKeys<TaskQueueRunnerOptions>;
 
@@ -67,6 +83,7 @@ export function resolveRunnerOptions(options: TaskQueueRunnerOptions, fallbackLo
   assertTimerDuration(merged.unstuckMinutes, 'unstuckMinutes', 60_000);
   assertInteger(merged.maxConcurrency, 'maxConcurrency', 1, 10_000);
   assertInteger(merged.prefetch, 'prefetch', 0, 10_000);
+  assertBoolean(merged.removeOnSuccess, 'removeOnSuccess');
   const unstuckMs = merged.unstuckMinutes * 60_000;
   return Object.freeze({
     queueName: resolveQueueName(merged.queueName),
@@ -74,6 +91,7 @@ export function resolveRunnerOptions(options: TaskQueueRunnerOptions, fallbackLo
     unstuckMinutes: merged.unstuckMinutes,
     maxConcurrency: merged.maxConcurrency,
     prefetch: merged.prefetch,
+    removeOnSuccess: merged.removeOnSuccess,
     // Four heartbeats per unstuck window: a live task is never mistaken for a dead one.
     heartbeatIntervalMs: Math.min(30_000, Math.max(25, unstuckMs / 4)),
     logger: merged.logger ?? fallbackLogger,

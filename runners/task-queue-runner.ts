@@ -272,7 +272,13 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     };
     this.emitSafely('task:start', item);
     const execution = this.#store
-      .taskQueueExecute(item, { signal: this.#handlerAbort.signal, heartbeatIntervalMs: 0, onHandlerDone: release, batchFinish: true })
+      .taskQueueExecute(item, {
+        signal: this.#handlerAbort.signal,
+        heartbeatIntervalMs: 0,
+        onHandlerDone: release,
+        batchFinish: true,
+        removeOnSuccess: this.options.removeOnSuccess,
+      })
       .then((result) => {
         // A result that was not recorded belongs to a reclaimed task: its new owner reports it.
         if (!result || !result.recorded) return;

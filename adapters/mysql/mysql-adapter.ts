@@ -8,7 +8,6 @@ import type { Knex } from 'knex';
 import {
   CLAIMABLE_WHERE,
   CLAIM_ORDER_BY,
-  finishWithKnex,
   isConnectionLost,
   retryTransient,
   settingsGuard,
@@ -20,6 +19,7 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
+import { finishWithKnex } from '../knex-finish.js';
 import { appendDetailsLine } from '../../lib/foundation/details.js';
 import { queueSettingsTable } from '../../lib/foundation/table-names.js';
 import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';

@@ -92,6 +92,29 @@ export function finishStatement(table: string, asyncCommit: boolean): string {
 }
 
 /**
+ * The finishing write of a runner with `removeOnSuccess`: the same rows, found and fenced the
+ * same way as by `finishStatement` (primary key and claim token, nothing about status), deleted
+ * instead of updated. Prepared once per connection, like the UPDATE.
+ */
+export function removeStatement(table: string, asyncCommit: boolean): string {
+  return `DELETE FROM "${table}" AS t USING unnest($1::text[], $2::text[]) AS f(id, token)
+     WHERE t.id = f.id AND t.claim_token = f.token
+       ${asyncCommit ? `AND ${ASYNC_COMMIT}` : ''}
+     RETURNING t.id`;
+}
+
+/** The parameters of `finishStatement`, in order. */
+const finishValues = ({ status, output, now, details, availableAt }: FinishRequest, ids: string[], tokens: string[]): unknown[] => [
+  status,
+  output,
+  now,
+  details,
+  availableAt,
+  ids,
+  tokens,
+];
+
+/**
  * Limited claims: READ COMMITTED (each statement sees every commit before it), the settings
  * row locked FOR UPDATE, and the server's clock after the lock (clock_timestamp, not the
  * transaction's start) as the start the ledger records.
@@ -187,15 +210,19 @@ export const postgresAdapter: Adapter = {
   },
 
   async finish(knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> {
-    const { items, status, output, details, availableAt, now, asyncCommit } = request;
+    const { items, asyncCommit } = request;
     if (items.length === 0) return new Set();
-    const values = [status, output, now, details, availableAt, items.map((item) => item.id), items.map((item) => item.token)];
-    const rows = await preparedQuery(
-      knex,
-      `taskstore_finish_${table}_${asyncCommit ? 'a' : 's'}`,
-      finishStatement(table, asyncCommit),
-      values,
-    );
+    const ids = items.map((item) => item.id);
+    const tokens = items.map((item) => item.token);
+    const mode = asyncCommit ? 'a' : 's';
+    const rows = request.remove
+      ? await preparedQuery(knex, `taskstore_remove_${table}_${mode}`, removeStatement(table, asyncCommit), [ids, tokens])
+      : await preparedQuery(
+          knex,
+          `taskstore_finish_${table}_${mode}`,
+          finishStatement(table, asyncCommit),
+          finishValues(request, ids, tokens),
+        );
     return new Set(rows.map((row) => String(row['id'])));
   },
 

@@ -47,6 +47,10 @@ const limitedClaimDialect: LimitedClaimDialect = {
   },
 };
 
+/** The rows of a batch of claims, by (id, claim token) pairs given as one JSON array (twice). */
+const CLAIMED_PAIRS = `id IN (SELECT json_extract(value, '$[0]') FROM json_each(?))
+      AND (id, claim_token) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`;
+
 /**
  * The finishing write of a batch, one statement text for any batch size: the (id, claim
  * token) pairs arrive as one JSON array. Fenced by the token, as every dialect's finish is.
@@ -57,9 +61,13 @@ function finishStatement(table: string): string {
       available_at = CASE WHEN ? = 'queued' THEN ? ELSE available_at END,
       completed_at = CASE WHEN ? = 'queued' THEN completed_at ELSE ? END,
       unique_key_active = CASE WHEN ? = 'queued' THEN unique_key_active ELSE NULL END
-    WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each(?))
-      AND (id, claim_token) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+    WHERE ${CLAIMED_PAIRS}
     RETURNING id`;
+}
+
+/** The finishing write of successes under `removeOnSuccess`: the rows that still hold their claims go. */
+function removeStatement(table: string): string {
+  return `DELETE FROM "${table}" WHERE ${CLAIMED_PAIRS} RETURNING id`;
 }
 
 /** The claim's RETURNING list: what the claim does not set itself (see CLAIM_COLUMNS). */
@@ -100,6 +108,10 @@ export const sqliteAdapter: Adapter = {
     const { items, status, output, details, availableAt, now } = request;
     if (items.length === 0) return new Set();
     const pairs = JSON.stringify(items.map((item) => [item.id, item.token]));
+    if (request.remove) {
+      const removed = await preparedAll(knex, removeStatement(table), [pairs, pairs]);
+      return new Set(removed.map((row) => String(row['id'])));
+    }
     const rows = await preparedAll(knex, finishStatement(table), [
       status,
       output,

@@ -14,6 +14,12 @@
  *   (SQLite: WAL with synchronous = NORMAL; MySQL: the server's
  *   innodb_flush_log_at_trx_commit), so on those dialects it is the same workload as
  *   `taskstore:fast` and the difference between the two rows is run-to-run noise.
+ * - `taskstore:removing` (issue #13's retention policy): the `taskstore:durable` settings (fast
+ *   runner settings, `synchronousStateWrites: true`) plus the runner's `removeOnSuccess`, so
+ *   every finishing write is a DELETE of the task's row instead of the UPDATE that keeps it.
+ *   The drain's completion check counts queued and running rows, which a removed row leaves
+ *   like a finished one; the history drain's rows are written straight into the table, so they
+ *   stay, and only the drained tasks' rows go.
  * - `taskstore:limited` (issue #14): the runner's defaults, as `taskstore`, with the queue
  *   limited to as many running tasks as the runner has slots (`queueConfigure(queue,
  *   { concurrency })`), so every claim is a limited claim serialised on the queue's settings
@@ -32,7 +38,7 @@ import { packageVersion } from '../environment.js';
 export const TASKSTORE_QUEUE = 'bench';
 export const TASKSTORE_ALIAS = 'noop';
 
-export type TaskstoreVariant = 'default' | 'fast' | 'durable' | 'limited';
+export type TaskstoreVariant = 'default' | 'fast' | 'durable' | 'removing' | 'limited';
 
 export class TaskstoreSystem implements BenchSystem {
   readonly id: string;
@@ -65,13 +71,19 @@ export class TaskstoreSystem implements BenchSystem {
             ? 'in-process + 4 ms data_version probe'
             : 'in-process + 25 ms change probe',
       ...(variant === 'limited' ? { queueConcurrency: bench.concurrency } : {}),
-      ...(variant === 'durable' ? { synchronousStateWrites: true } : {}),
-      ...(variant === 'durable' && dialect !== 'postgres' ? { note: 'synchronousStateWrites changes nothing on this dialect' } : {}),
+      ...(this.#durable ? { synchronousStateWrites: true } : {}),
+      ...(this.#durable && dialect !== 'postgres' ? { note: 'synchronousStateWrites changes nothing on this dialect' } : {}),
     };
   }
 
-  #runnerExtras(concurrency: number): { prefetch?: number } {
-    return this.#variant === 'default' || this.#variant === 'limited' ? {} : { prefetch: concurrency * 9 };
+  /** The variants whose store waits for the log flush of every state write. */
+  get #durable(): boolean {
+    return this.#variant === 'durable' || this.#variant === 'removing';
+  }
+
+  #runnerExtras(concurrency: number): { prefetch?: number; removeOnSuccess?: boolean } {
+    if (this.#variant === 'default' || this.#variant === 'limited') return {};
+    return this.#variant === 'removing' ? { prefetch: concurrency * 9, removeOnSuccess: true } : { prefetch: concurrency * 9 };
   }
 
   /** Handler calls since setup(), over every phase: bench/rss.ts follows a long drain with it. */
@@ -119,7 +131,7 @@ export class TaskstoreSystem implements BenchSystem {
 
   async setup(): Promise<void> {
     await this.ensureDatabase();
-    const store = await TaskStore.open({ database: this.database, synchronousStateWrites: this.#variant === 'durable' });
+    const store = await TaskStore.open({ database: this.database, synchronousStateWrites: this.#durable });
     this.#store = store;
     if (this.#variant === 'limited') await store.queueConfigure(TASKSTORE_QUEUE, { concurrency: this.#bench.concurrency });
     else await store.queueConfigure(TASKSTORE_QUEUE, { concurrency: null, groupConcurrency: null, rateLimit: null, groupRateLimit: null });
@@ -169,7 +181,8 @@ export class TaskstoreSystem implements BenchSystem {
     runner.start();
     try {
       // Two counts, each served by its partial index (claimable rows, running rows), so the
-      // poll does not scan the finished history it is meant to be measured against.
+      // poll does not scan the finished history it is meant to be measured against. A task
+      // whose row was removed on success (taskstore:removing) is in neither, as a finished one.
       const unfinished = async () =>
         (await store.taskQueueCount({ queueName: TASKSTORE_QUEUE, status: 'queued' })) +
         (await store.taskQueueCount({ queueName: TASKSTORE_QUEUE, status: 'running' }));

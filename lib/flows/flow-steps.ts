@@ -68,6 +68,8 @@ export class FlowSteps implements FlowStepHooks {
         const written = await adapter.finish(trx, tables.taskQueue, {
           items: [claimed],
           status: finish.status,
+          // A step's row always stays: its children read its status and output (no removeOnSuccess here).
+          remove: false,
           output: finish.output,
           details: finish.lines.join('\n'),
           availableAt: null,

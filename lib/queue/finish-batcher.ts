@@ -1,7 +1,9 @@
 /**
  * Collects the final writes of a runner's tasks and flushes alike ones (same status, output
- * and details lines: typically a burst of plain successes) as one guarded UPDATE. While one
- * flush runs, the next batch gathers. Each row is still matched on its (id, claim token).
+ * and details lines: typically a burst of plain successes) as one guarded UPDATE, or, for
+ * successes to remove (a runner's removeOnSuccess), whatever their output, as one guarded
+ * DELETE. While one flush runs, the next batch gathers. Each row is still matched on its (id,
+ * claim token).
  */
 import type { Finish, QueueLeases } from './queue-leases.js';
 import type { Logger, TaskQueueItem } from '../foundation/types.js';
@@ -73,12 +75,13 @@ function groupAlike(batch: Pending[]): Map<string, Pending[]> {
   const groups = new Map<string, Pending[]>();
   for (const entry of batch) {
     const { finish } = entry;
-    const key = [
-      finish.status,
-      finish.output,
-      finish.lines.join('\n'),
-      finish.status === 'queued' ? finish.availableAt.getTime() : '',
-    ].join('\u0000');
+    // A removed row keeps nothing of what the handler wrote: all removals are alike.
+    const key =
+      finish.status === 'success' && finish.remove === true
+        ? 'remove'
+        : [finish.status, finish.output, finish.lines.join('\n'), finish.status === 'queued' ? finish.availableAt.getTime() : ''].join(
+            '\u0000',
+          );
     const group = groups.get(key);
     if (group) group.push(entry);
     else groups.set(key, [entry]);

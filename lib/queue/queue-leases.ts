@@ -15,9 +15,13 @@ import type { LostClaim } from '../store/store-events.js';
 import { assertInteger } from '../foundation/validate.js';
 import { resolveQueueName, type TaskQueue } from './task-queue.js';
 
-/** How a claimed item ends its attempt. */
+/**
+ * How a claimed item ends its attempt. A success with `remove` deletes the item's row instead
+ * (a runner's `removeOnSuccess`): its output and lines are not kept anywhere.
+ */
 export type Finish =
-  | { status: 'success' | 'failed' | 'canceled'; lines: string[]; output: string }
+  | { status: 'success'; lines: string[]; output: string; remove?: boolean }
+  | { status: 'failed' | 'canceled'; lines: string[]; output: string }
   | { status: 'queued'; lines: string[]; output: string; availableAt: Date };
 
 /** The most items one claim may take. */
@@ -164,7 +168,7 @@ export class QueueLeases {
   /**
    * One guarded write ending the attempts of many items alike (a runner's batch of
    * successes). Each row is matched on its own (id, claim token) pair; returns the ids of
-   * the rows that still held their claim.
+   * the rows that still held their claim. A success with `remove` deletes those rows instead.
    */
   async finishMany(items: readonly TaskQueueItem[], finish: Finish): Promise<Set<string>> {
     if (items.length === 0) return new Set();
@@ -173,11 +177,13 @@ export class QueueLeases {
       return { id: item.id, token: item.claimToken };
     });
     const now = this.#ctx.now();
+    const remove = finish.status === 'success' && finish.remove === true;
     const write = (output: string, lines: readonly string[]) =>
       this.#retry(() =>
         this.#ctx.adapter.finish(this.#ctx.knex, this.#ctx.tables.taskQueue, {
           items: claimed,
           status: finish.status,
+          remove,
           output,
           details: lines.join('\n'),
           availableAt: finish.status === 'queued' ? finish.availableAt : null,

@@ -61,6 +61,8 @@ export interface ExecuteOptions {
   readonly onHandlerDone?: () => void;
   /** Writes the final state; default: one guarded write (a runner batches these). */
   readonly finish?: (item: TaskQueueItem, finish: Finish) => Promise<boolean>;
+  /** A success deletes the item's row instead of writing it (a runner's removeOnSuccess; never a flow step's). */
+  readonly removeOnSuccess?: boolean;
 }
 
 /** Outside flows: no parents, and no query to find that out. */
@@ -72,7 +74,9 @@ class TimeoutError extends Error {
 
 export async function executeTask(deps: ExecutorDependencies, item: TaskQueueItem, options: ExecuteOptions): Promise<ExecutionResult> {
   const write = options.finish ?? ((target: TaskQueueItem, finish: Finish) => deps.leases.finish(target, finish));
-  const conclude = (output: string, outcome: ExecutionOutcome, lines: string[]) => writeOutcome(deps, write, item, output, outcome, lines);
+  const remove = options.removeOnSuccess === true;
+  const conclude = (output: string, outcome: ExecutionOutcome, lines: string[]) =>
+    writeOutcome(deps, write, item, output, outcome, lines, remove);
   let definition: TaskDefinition | null;
   let parentOutputs: Readonly<Record<string, ParentOutput>> = NO_PARENTS;
   try {
@@ -178,7 +182,8 @@ async function runWithTimeout(handler: TaskHandler, run: ExecutionContext): Prom
  * Writes the final state with its details lines, guarded by the item's claim. Whatever the
  * handler produced is made storable first: U+0000 and lone surrogates become U+FFFD, the
  * output is cut to maxOutputBytes and each line to MAX_DETAILS_LINE_BYTES, so the database
- * has no reason to refuse the write and the task ends.
+ * has no reason to refuse the write and the task ends. With `removeOnSuccess`, a success
+ * deletes the row instead, under the same guard.
  */
 async function writeOutcome(
   deps: ExecutorDependencies,
@@ -187,6 +192,7 @@ async function writeOutcome(
   handlerOutput: string,
   outcome: ExecutionOutcome,
   statusLines: string[],
+  removeOnSuccess: boolean,
 ): Promise<ExecutionResult> {
   const now = deps.now();
   const { output, note } = boundedOutput(storableText(handlerOutput), deps.limits.maxOutputBytes);
@@ -196,7 +202,9 @@ async function writeOutcome(
   const finish: Finish =
     outcome.status === 'retry'
       ? { status: 'queued', lines: stamped, output, availableAt: outcome.availableAt }
-      : { status: outcome.status, lines: stamped, output };
+      : outcome.status === 'success' && removeOnSuccess
+        ? { status: 'success', lines: stamped, output, remove: true }
+        : { status: outcome.status, lines: stamped, output };
   const recorded = await write(item, finish);
   if (!recorded) deps.logger.warn(`task ${item.id} was reclaimed before it finished; its result (${outcome.status}) was not recorded`);
   return { outcome, recorded };

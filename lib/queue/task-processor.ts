@@ -46,6 +46,17 @@ export interface ProcessOptions {
   batchFinish?: boolean;
 }
 
+/** What `taskQueueExecute` takes: ProcessOptions, plus what a TaskQueueRunner passes on of its own options. */
+export interface ExecuteItemOptions extends ProcessOptions {
+  /**
+   * A success deletes the item's row (guarded by its claim, like every final write) instead of
+   * writing status 'success': TaskQueueRunner's `removeOnSuccess`. Never applies to a flow
+   * step (an item with a flowId), whose row its children read.
+   * @defaultValue false
+   */
+  removeOnSuccess?: boolean;
+}
+
 export interface TaskProcessorParts {
   readonly leases: QueueLeases;
   readonly metrics: QueueMetrics;
@@ -113,7 +124,7 @@ export class TaskProcessor {
    * Runs one item: a queued item is claimed first; a running one must still hold its claim.
    * Returns how the attempt ended, or null when the claim was lost and the handler not run.
    */
-  async execute(item: TaskQueueItem, options: ProcessOptions): Promise<ExecutionResult | null> {
+  async execute(item: TaskQueueItem, options: ExecuteItemOptions): Promise<ExecutionResult | null> {
     assertPlainObject(item, 'item');
     assertNonEmptyString(item.id, 'item.id');
     if (options.heartbeatIntervalMs !== undefined) {
@@ -135,16 +146,14 @@ export class TaskProcessor {
     }
     this.#claimedAt.delete(item);
     const execute = this.#parts.processHook ? this.#executeHooked : executeTask;
+    const isStep = claimed.flowId !== null;
     const result = await execute(this.#executor, claimed, {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? this.#parts.heartbeatIntervalMs,
       signal: options.signal,
       onHandlerDone: options.onHandlerDone,
-      finish:
-        claimed.flowId !== null && this.#parts.flowSteps
-          ? this.#parts.flowSteps.finish
-          : options.batchFinish
-            ? this.#batcher.write
-            : undefined,
+      finish: isStep && this.#parts.flowSteps ? this.#parts.flowSteps.finish : options.batchFinish ? this.#batcher.write : undefined,
+      // Batched or not, the final write goes through QueueLeases.finishMany, which deletes instead.
+      removeOnSuccess: options.removeOnSuccess === true && !isStep,
     });
     const metric = METRIC_OF[result.outcome.status];
     if (result.recorded && metric) this.#parts.metrics.record(claimed, metric);

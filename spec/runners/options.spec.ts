@@ -25,6 +25,9 @@ forEachDialect('TaskQueueRunner options', (t) => {
     ['prefetch', -1],
     ['prefetch', 0.5],
     ['prefetch', Number.NaN],
+    ['removeOnSuccess', 'yes'],
+    ['removeOnSuccess', 1],
+    ['removeOnSuccess', null],
     ['queueName', '   '],
     ['queueName', 42],
   ];
@@ -61,6 +64,7 @@ forEachDialect('TaskQueueRunner options', (t) => {
         unstuckMinutes: 1,
         maxConcurrency: 1,
         prefetch: 0,
+        removeOnSuccess: false,
       });
       expect(runner.isRunning()).to.equal(false);
     }
@@ -73,8 +77,16 @@ forEachDialect('TaskQueueRunner options', (t) => {
       unstuckMinutes: 0.02,
       maxConcurrency: 7,
       prefetch: 3,
+      removeOnSuccess: true,
     });
-    expect(runner.options).to.include({ queueName: 'emails', pollIntervalMs: 250, unstuckMinutes: 0.02, maxConcurrency: 7, prefetch: 3 });
+    expect(runner.options).to.include({
+      queueName: 'emails',
+      pollIntervalMs: 250,
+      unstuckMinutes: 0.02,
+      maxConcurrency: 7,
+      prefetch: 3,
+      removeOnSuccess: true,
+    });
     // heartbeats stay well inside the unstuck window (1.2 s here)
     expect(runner.options.heartbeatIntervalMs).to.be.above(0).and.below(1200);
   });
