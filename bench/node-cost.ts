@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pgUrl } from './databases.js';
+import { median } from './harness.js';
 import type * as Library from '../lib/index.js';
 
 type Library = typeof Library;
@@ -82,12 +83,6 @@ async function drainOnce(dist: string, database: string, jobs: number, prefetch:
     await store.close();
   }
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { adapterForKnex } from '../adapters/index.js';
 import { defineTask, TaskStore } from '../lib/index.js';
 import { ensureSqliteDirectory, sqliteFileBeside } from './databases.js';
+import { median } from './harness.js';
 
 const USAGE = `usage: node bench/dist/bench/storage-cost.js [options]
   --database URL          where (default: a new SQLite file .tmp/bench/storage-cost.db)
@@ -35,12 +36,6 @@ const USAGE = `usage: node bench/dist/bench/storage-cost.js [options]
   --help`;
 
 const PREFIX = 'storage_cost';
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
