@@ -21,9 +21,8 @@ import {
 } from '../adapter.js';
 import { finishWithKnex } from '../knex-finish.js';
 import { appendDetailsLine } from '../../lib/foundation/details.js';
-import { queueSettingsTable } from '../../lib/foundation/table-names.js';
 import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
-import { pollingChangeFeed } from '../polling-change-feed.js';
+import { mysqlChangeFeed } from './mysql-change-feed.js';
 import { useNoPadCollation } from './mysql-collation.js';
 
 // 1205 lock wait timeout, 1213 deadlock, 1053 server shutdown, 2006/2013 server gone, 4031 idle disconnect.
@@ -149,19 +148,9 @@ export const mysqlAdapter: Adapter = {
   },
 
   // New rows carry ever-larger UUIDv7 ids: MAX(id) off the primary key is a cheap high-water
-  // mark. The settings rows' versions, summed over a table of a few rows, move with every settings write.
-  watchChanges: (knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed =>
-    pollingChangeFeed(
-      async () => {
-        const [rows] = (await knex.raw('SELECT (SELECT MAX(id) FROM ??) AS queue, (SELECT COALESCE(SUM(version), 0) FROM ??) AS settings', [
-          tables.taskQueue,
-          queueSettingsTable(tables.taskQueue),
-        ])) as [{ queue: unknown; settings: unknown }[]];
-        return [rows[0]?.queue ?? null, String(rows[0]?.settings ?? 0)];
-      },
-      25,
-      listener,
-    ),
+  // mark; the settings rows' versions, summed, move with every settings write. Read on a
+  // connection of the feed's own every few milliseconds (mysql-change-feed.ts).
+  watchChanges: (knex: Knex, tables: TableNames, listener: ChangeListener): ChangeFeed => mysqlChangeFeed(knex, tables, listener),
   installExtras: async (): Promise<boolean> => false,
   dropExtras: async (): Promise<void> => {},
 

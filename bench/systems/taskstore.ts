@@ -291,7 +291,7 @@ export class TaskstoreSystem implements BenchSystem {
 }
 
 /** Resolves with the next IPC message of the given type from the child (rejects on its errors). */
-function nextMessage(child: ChildProcess, type: string): Promise<unknown> {
+export function nextMessage(child: ChildProcess, type: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const onMessage = (message: { type: string; message?: string }) => {
       if (message.type === 'error') reject(new Error(message.message));
