@@ -3,13 +3,7 @@
  * of a queue whose only limit is its concurrency.
  */
 import type { Knex } from 'knex';
-import {
-  CLAIM_ORDER_BY,
-  type ClaimRequest,
-  type LimitedClaimResult,
-  type QueueRow,
-  type SettingsRow,
-} from '../adapter.js';
+import { CLAIM_ORDER_BY, type ClaimRequest, type LimitedClaimResult, type QueueRow, type SettingsRow } from '../adapter.js';
 import { CLAIM_COLUMNS, CLAIM_TIMESTAMP_COLUMNS, claimedRows } from '../claimed-rows.js';
 import { queueSettingsTable } from '../../lib/foundation/table-names.js';
 import { codeOf, type PgConnection, type PooledClient } from './postgres-pooled.js';
