@@ -1,16 +1,16 @@
 /**
- * The finishing write through knex, for the dialects without a hand-written one (SQLite,
- * MySQL/MariaDB): one guarded UPDATE, or with `remove` one guarded DELETE, of many claimed
- * items ending alike, each matched on its (id, claim token).
+ * The finishing write through knex, for the dialect without a hand-written one and without
+ * RETURNING (MySQL/MariaDB; PostgreSQL and SQLite have prepared statements of their own): one
+ * guarded UPDATE, or with `remove` one guarded DELETE, of many claimed items ending alike, each
+ * matched on its (id, claim token).
  */
 import type { Knex } from 'knex';
 import type { Adapter, FinishRequest } from './adapter.js';
 
 /**
  * The portable finish: one knex UPDATE matching (id, claim_token) pairs (or, with `remove`, one
- * DELETE matching them). With RETURNING the written ids come back; without it, a short count
- * is resolved by reading the rows back (each written row carries exactly this status and
- * updated_at, and no token; a deleted row is gone).
+ * DELETE matching them). A short count is resolved by reading the rows back (each written row
+ * carries exactly this status and updated_at, and no token; a deleted row is gone).
  */
 export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string, request: FinishRequest): Promise<Set<string>> {
   const { items, status, output, details, availableAt, now, asyncCommit } = request;
@@ -25,7 +25,7 @@ export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string
     );
   const condition = asyncCommit ? adapter.asyncCommitCondition(knex) : null;
   if (condition) builder.where(condition);
-  if (request.remove) return removeWithKnex(adapter, knex, table, ids, builder);
+  if (request.remove) return removeWithKnex(knex, table, ids, builder);
   const changes: Record<string, unknown> = { status, output, updated_at: now, claim_token: null };
   if (details !== '') changes['details'] = adapter.appendLine(knex, 'details', details);
   if (status === 'queued') {
@@ -33,10 +33,6 @@ export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string
   } else {
     changes['completed_at'] = now;
     changes['unique_key_active'] = null;
-  }
-  if (adapter.capabilities.returning) {
-    const rows = (await builder.update(changes).returning('id')) as { id: string }[];
-    return new Set(rows.map((row) => row.id));
   }
   const written = (await builder.update(changes)) as number;
   if (written === items.length) return new Set(ids);
@@ -48,18 +44,12 @@ export async function finishWithKnex(adapter: Adapter, knex: Knex, table: string
 }
 
 /**
- * The fenced DELETE of `finishWithKnex`. knex compiles no RETURNING for a SQLite delete, so
- * where the dialect has it, it is added to the compiled statement. Without it (MySQL), a
- * short count is resolved as the UPDATE's is, by reading back: the ids whose rows are gone
- * were deleted. (A row that an explicit hard delete, `taskQueueDeleteById`, took while its
- * handler ran counts as deleted here too; either way the row is gone.)
+ * The fenced DELETE of `finishWithKnex`. A short count is resolved as the UPDATE's is, by
+ * reading back: the ids whose rows are gone were deleted. (A row that an explicit hard delete,
+ * `taskQueueDeleteById`, took while its handler ran counts as deleted here too; either way the
+ * row is gone.)
  */
-async function removeWithKnex(adapter: Adapter, knex: Knex, table: string, ids: string[], fenced: Knex.QueryBuilder): Promise<Set<string>> {
-  if (adapter.capabilities.returning) {
-    const { sql, bindings } = fenced.del().toSQL();
-    const rows = adapter.rawRows(await knex.raw(`${sql} returning id`, bindings));
-    return new Set(rows.map((row) => String(row['id'])));
-  }
+async function removeWithKnex(knex: Knex, table: string, ids: string[], fenced: Knex.QueryBuilder): Promise<Set<string>> {
   const deleted = (await fenced.del()) as number;
   if (deleted === ids.length) return new Set(ids);
   if (deleted === 0) return new Set();
