@@ -129,11 +129,11 @@ export class TaskQueueMaintenance {
     return stats;
   }
 
-  /** Hard-deletes items last changed before `olderThan` (default: the finished ones). */
   /**
-   * Deletes in batches of `batchSize` rows, each its own statement in id order, so a purge of
-   * millions holds no long transaction and no lock on rows it has not reached yet; a row
-   * written meanwhile is checked again by the DELETE itself.
+   * Hard-deletes items last changed before `olderThan` (default: the finished ones), in
+   * batches of `batchSize` rows, each its own statement in id order, so a purge of millions
+   * holds no long transaction and no lock on rows it has not reached yet; a row written
+   * meanwhile is checked again by the DELETE itself.
    */
   async purge(options: TaskQueuePurgeOptions): Promise<number> {
     const name = 'taskQueuePurge: options';
