@@ -35,7 +35,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { mysqlUrl } from './databases.js';
-import { percentile } from './harness.js';
+import { median, percentile } from './harness.js';
+import { buildsInTurn } from './build-turns.js';
 import { nextMessage, TASKSTORE_ALIAS, TASKSTORE_QUEUE } from './systems/taskstore.js';
 import type * as Library from '../lib/index.js';
 
@@ -187,12 +188,6 @@ async function measureOnce(dist: string, database: string, { warmupMs, windowMs,
   }
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
 const pct = (value: number | null): string => (value === null ? '–' : `${value.toFixed(2)}%`);
 
 const summary = (values: (number | null)[]): string => {
@@ -232,23 +227,17 @@ async function main(): Promise<void> {
     return;
   }
   const builds = dist.split(',').map((folder) => (folder === 'none' ? folder : resolve(folder)));
-  const results = new Map<string, Sample[]>(builds.map((build) => [build, []]));
   process.stdout.write(`${values.database}, server pid ${serverPid()}; load average at the start: ${loadavg()[0]?.toFixed(2)}\n`);
-  for (let round = 1; round <= Number(values.rounds); round++) {
-    for (const build of builds) {
-      const args = [process.argv[1] as string, '--child', '--dist', build, '--database', values.database];
-      const times = [
-        ...['--warmup-seconds', String(timing.warmupMs / 1000), '--seconds', String(timing.windowMs / 1000)],
-        ...['--pickups', String(timing.pickups), '--gap-ms', String(timing.gapMs)],
-      ];
-      const sample = JSON.parse(execFileSync(process.execPath, [...args, ...times], { encoding: 'utf8' })) as Sample;
-      results.get(build)?.push(sample);
-      process.stdout.write(
-        `round ${round} ${build}: node ${pct(sample.nodePercent)}, mysqld ${pct(sample.mysqldPercent)}, ` +
-          `store's threads ${pct(sample.storeThreadsPercent)}, pickups after quiet ${sample.pickupsMs.map((ms) => ms.toFixed(1)).join(' ')} ms\n`,
-      );
-    }
-  }
+  const childArgs = [
+    ...['--database', values.database, '--warmup-seconds', String(timing.warmupMs / 1000), '--seconds', String(timing.windowMs / 1000)],
+    ...['--pickups', String(timing.pickups), '--gap-ms', String(timing.gapMs)],
+  ];
+  const results = buildsInTurn<Sample>(builds, Number(values.rounds), childArgs, (round, build, sample) =>
+    process.stdout.write(
+      `round ${round} ${build}: node ${pct(sample.nodePercent)}, mysqld ${pct(sample.mysqldPercent)}, ` +
+        `store's threads ${pct(sample.storeThreadsPercent)}, pickups after quiet ${sample.pickupsMs.map((ms) => ms.toFixed(1)).join(' ')} ms\n`,
+    ),
+  );
   process.stdout.write(
     `load average at the end: ${loadavg()[0]?.toFixed(2)}\n\n` +
       `| build | node, median (range) | mysqld, median (range) | store's server threads, median (range) | pickup after ${timing.gapMs} ms quiet, p50 / p95 (n) |\n` +

@@ -12,11 +12,11 @@
  * it, drains it with a runner of 10 slots and the given prefetch, and reads
  * `process.cpuUsage()` around the drain (after a 2,000-task warm-up drain in the same process).
  */
-import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { buildsInTurn } from './build-turns.js';
 import { pgUrl } from './databases.js';
 import { median } from './harness.js';
 import type * as Library from '../lib/index.js';
@@ -108,19 +108,13 @@ async function main(): Promise<void> {
     return;
   }
   const builds = values.dist.split(',').map((dist) => resolve(dist));
-  const results = new Map<string, Drain[]>(builds.map((dist) => [dist, []]));
   process.stdout.write(`load average at the start: ${loadavg()[0]?.toFixed(2)}\n`);
-  for (let round = 1; round <= Number(values.rounds); round++) {
-    for (const dist of builds) {
-      const args = [process.argv[1] as string, '--child', '--dist', dist, '--jobs', String(jobs), '--prefetch', String(prefetch)];
-      const output = execFileSync(process.execPath, [...args, '--database', values.database], { encoding: 'utf8' });
-      const drain = JSON.parse(output) as Drain;
-      results.get(dist)?.push(drain);
-      process.stdout.write(
-        `round ${round} ${dist}: ${Math.round(drain.jobsPerSecond)} jobs/s, node ${drain.nodeUsPerTask.toFixed(1)} µs/task\n`,
-      );
-    }
-  }
+  const childArgs = ['--jobs', String(jobs), '--prefetch', String(prefetch), '--database', values.database];
+  const results = buildsInTurn<Drain>(builds, Number(values.rounds), childArgs, (round, dist, drain) =>
+    process.stdout.write(
+      `round ${round} ${dist}: ${Math.round(drain.jobsPerSecond)} jobs/s, node ${drain.nodeUsPerTask.toFixed(1)} µs/task\n`,
+    ),
+  );
   process.stdout.write(
     `load average at the end: ${loadavg()[0]?.toFixed(2)}\n\n| build | node µs/task, median (range) | jobs/s, median (range) |\n|---|---|---|\n`,
   );
