@@ -155,7 +155,7 @@ export function mysqlChangeFeed(
       if (error) return fail(current, error);
       busySince = 0;
       failures = 0;
-      const marks = [rows[0]?.['queue'] ?? null, String(rows[0]?.['settings'] ?? 0)] as const;
+      const marks = marksOf(rows[0]);
       const previous = last;
       last = marks;
       if (previous === undefined || (marks[0] === previous[0] && marks[1] === previous[1])) return;
@@ -240,12 +240,17 @@ async function connectionSettings(client: MysqlClient): Promise<Record<string, u
   return { ...settings, password: answer['password'] };
 }
 
+/** The two marks of the probe's row: the newest id, and the settings versions' sum as text. */
+function marksOf(row: Record<string, unknown> | undefined): readonly [unknown, string] {
+  return [row?.['queue'] ?? null, String(row?.['settings'] ?? 0)];
+}
+
 /** The former probe, through the Knex pool: for a pool of the user's, which the feed cannot connect beside. */
 function poolChangeFeed(knex: Knex, sql: string, listener: ChangeListener): MysqlChangeFeed {
   const feed = pollingChangeFeed(
     async () => {
-      const [rows] = (await knex.raw(sql)) as [{ queue: unknown; settings: unknown }[]];
-      return [rows[0]?.queue ?? null, String(rows[0]?.settings ?? 0)];
+      const [rows] = (await knex.raw(sql)) as [Record<string, unknown>[]];
+      return marksOf(rows[0]);
     },
     MYSQL_POOL_PROBE_MS,
     listener,
