@@ -66,13 +66,21 @@ export interface ClaimRequest {
   readonly token: string;
   /** The details line appended to every claimed row ('… : Task started'). */
   readonly startedLine: string;
-  /** Commit without waiting for the log flush, where the dialect can (see asyncCommit). */
+  /**
+   * Commit without waiting for the log flush, where the dialect can (see asyncCommit). A limited
+   * claim honours it only where it writes no rate ledger (PostgreSQL's concurrency-only claim).
+   */
   readonly asyncCommit: boolean;
   /**
    * Every connection was prepared by taskstore (a URL or a Knex.Config, not the caller's own
    * Knex instance), so session settings such as MySQL's READ COMMITTED are in place.
    */
   readonly preparedSession: boolean;
+  /**
+   * Claims of the caller whose handlers have returned and whose finishing writes have not
+   * landed: a limited claim does not count these rows as running (matched on id and token).
+   */
+  readonly settled?: readonly { readonly id: string; readonly token: string }[];
 }
 
 /** Receives wake-up hints from other processes: a queue name, or '*' for "look again". */

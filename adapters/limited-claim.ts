@@ -71,6 +71,15 @@ function limitsOf(row: SettingsRow | undefined): Limits {
 const saturated = (query: Knex.QueryBuilder, max: number) =>
   query.select('group_key').whereNotNull('group_key').groupBy('group_key').havingRaw('COUNT(*) >= ?', [max]);
 
+/** Leaves out the rows of these (id, token) claims. */
+const notSettled = (query: Knex.QueryBuilder, settled: readonly { id: string; token: string }[]) =>
+  settled.length === 0
+    ? query
+    : query.whereNotIn(
+        ['id', 'claim_token'],
+        settled.map((item) => [item.id, item.token]),
+      );
+
 const countRows = async (query: Knex.QueryBuilder): Promise<number> =>
   Number(Object.values(((await query.count({ n: '*' })) as Record<string, unknown>[])[0] ?? {})[0] ?? 0);
 
@@ -99,6 +108,8 @@ export async function claimLimited(
       // limit nothing compares starts, and the claim's own clock does, as in the fast claim.
       const now = limits.rate || limits.groupRate ? await dialect.now(trx) : request.now;
       const queueRows = () => trx(table).where('queue_name', queueName);
+      // The queue's running rows, less the caller's own whose handlers have returned (settled).
+      const running = () => notSettled(queueRows().where('status', 'running'), request.settled ?? []);
       const grouped = limits.groupConcurrency !== null || limits.groupRate !== null;
       // Without groups, the queue's running rows are counted in the statement that picks the
       // candidates (one statement fewer while the settings row is locked).
@@ -111,7 +122,7 @@ export async function claimLimited(
       let allowance = limit;
       let concurrencyRoom = Infinity;
       if (limits.concurrency !== null && !countWithCandidates) {
-        concurrencyRoom = limits.concurrency - (await countRows(queueRows().where('status', 'running')));
+        concurrencyRoom = limits.concurrency - (await countRows(running()));
         if (concurrencyRoom <= 0) return result([], null, true);
         allowance = Math.min(allowance, concurrencyRoom);
       }
@@ -139,16 +150,13 @@ export async function claimLimited(
         // Groups already at their limit are left out here, so their queued rows cannot crowd out the others.
         candidates.where((where) =>
           where.whereNull('group_key').orWhere((open) => {
-            if (limits.groupConcurrency !== null)
-              open.whereNotIn('group_key', saturated(queueRows().where('status', 'running'), limits.groupConcurrency));
+            if (limits.groupConcurrency !== null) open.whereNotIn('group_key', saturated(running(), limits.groupConcurrency));
             if (limits.groupRate) open.whereNotIn('group_key', saturated(window(limits.groupRate.periodMs), limits.groupRate.count));
           }),
         );
       }
       if (countWithCandidates) {
-        candidates.select(
-          trx.raw(`(SELECT COUNT(*) FROM ?? WHERE queue_name = ? AND status = 'running') AS ${RUNNING_COLUMN}`, [table, queueName]),
-        );
+        candidates.select(running().count('*').as(RUNNING_COLUMN));
       }
       let found = (await candidates) as { id: string; group_key: string | null; [RUNNING_COLUMN]?: unknown }[];
       if (countWithCandidates && found.length > 0) {
@@ -157,7 +165,7 @@ export async function claimLimited(
         if (concurrencyRoom <= 0) return result([], null, true);
         found = found.slice(0, concurrencyRoom);
       }
-      const ids = grouped ? await withinGroups(found, allowance, limits, queueRows, window) : found.map((row) => String(row.id));
+      const ids = grouped ? await withinGroups(found, allowance, limits, running, window) : found.map((row) => String(row.id));
       const rows = ids.length === 0 ? [] : await dialect.claimRows(trx, table, ids, request, now);
 
       if (rows.length > 0 && (limits.rate || limits.groupRate)) {
@@ -193,7 +201,7 @@ async function withinGroups(
   found: readonly { id: string; group_key: string | null }[],
   allowance: number,
   limits: Limits,
-  queueRows: () => Knex.QueryBuilder,
+  running: () => Knex.QueryBuilder,
   window: (periodMs: number) => Knex.QueryBuilder,
 ): Promise<string[]> {
   const groups = [...new Set(found.map((row) => row.group_key).filter((group) => group !== null))];
@@ -209,7 +217,7 @@ async function withinGroups(
     }
     for (const group of groups) room.set(group, Math.min(room.get(group) as number, max - (used.get(group) ?? 0)));
   };
-  if (limits.groupConcurrency !== null) await lower(queueRows().where('status', 'running'), limits.groupConcurrency);
+  if (limits.groupConcurrency !== null) await lower(running(), limits.groupConcurrency);
   if (limits.groupRate) await lower(window(limits.groupRate.periodMs), limits.groupRate.count);
   const picked: string[] = [];
   for (const row of found) {

@@ -67,8 +67,9 @@ export class QueueGate {
 
   /**
    * A concurrency limit (the queue's or a group's) counts a task as running until its final
-   * write lands, not until its handler settles: the runner tells the loop about each landed
-   * write, since that is what frees a slot for the next claim.
+   * write lands, except in its own runner's claims, which pass their settled tasks (handler
+   * returned, write on its way) to be left out of the count. The runner tells the loop about
+   * each landed write: for other runners that is what frees the slot.
    */
   get limitsConcurrency(): boolean {
     return this.#settings !== null && (this.#settings.concurrency !== null || this.#settings.groupConcurrency !== null);
@@ -95,10 +96,13 @@ export class QueueGate {
     return !this.#full || this.paused;
   }
 
-  /** Claims up to `limit` items: the fast claim, or the limited one when the queue has settings. */
-  async claim(limit: number): Promise<TaskQueueItem[]> {
+  /**
+   * Claims up to `limit` items: the fast claim, or the limited one when the queue has settings.
+   * `settled`: this runner's items whose handlers returned and whose writes have not landed.
+   */
+  async claim(limit: number, settled: readonly TaskQueueItem[]): Promise<TaskQueueItem[]> {
     const limited = this.#settings !== null && isGated(this.#settings);
-    const claim = await this.#store.queueClaim(this.#queueName, limit, { limited });
+    const claim = await this.#store.queueClaim(this.#queueName, limit, limited ? { limited, settled } : { limited });
     if (claim.settings) this.#learn(claim.settings);
     this.#nextStartAt = claim.waitMs === null ? null : Date.now() + claim.waitMs;
     this.#full = claim.full;

@@ -5,6 +5,7 @@
  * on its own timer (never in the way of a claim) gives stuck items back; enqueues through
  * the same store wake it at once.
  */
+import { MAX_SETTLED } from '../lib/queue/queue-claims.js';
 import { MAX_CLAIM_BATCH } from '../lib/queue/queue-leases.js';
 import type { TaskStore } from '../lib/task-store.js';
 import type { Logger, TaskQueueItem } from '../lib/foundation/types.js';
@@ -207,9 +208,11 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     let failure: unknown;
     while (!signal.aborted && !exhausted && failure === undefined) {
       this.#startBuffered();
+      // A settled item (handler returned, finishing write on its way) holds no slot of the
+      // queue's concurrency limit: the claim is told to leave it out of the running count.
       const capacity = Math.min(
         this.#slots.available + this.options.prefetch - this.#buffer.length - this.#reserved,
-        this.#gate.room(this.#inFlight.size + this.#buffer.length + this.#reserved),
+        this.#gate.room(this.#inFlight.size - this.#handlerDoneAt.size + this.#buffer.length + this.#reserved),
       );
       // A full chunk at a time; a smaller claim only when nothing else will feed a free slot
       // (no claim in flight, nothing prefetched): fewer, larger statements.
@@ -230,7 +233,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
       const wanted = Math.min(capacity, this.#claimChunk);
       this.#reserved += wanted;
       const claim = this.#gate
-        .claim(wanted)
+        .claim(wanted, this.#settled())
         .then(
           (items) => {
             for (const item of items) {
@@ -252,6 +255,11 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
     }
     await Promise.allSettled([...claims]);
     if (failure !== undefined) throw failure;
+  }
+
+  /** This runner's items whose handlers returned and whose finishing writes have not landed (at most MAX_SETTLED). */
+  #settled(): TaskQueueItem[] {
+    return [...this.#handlerDoneAt.keys()].slice(0, MAX_SETTLED);
   }
 
   #startBuffered(): void {

@@ -19,9 +19,10 @@ export const CLAIM_RETURNING = [...CLAIM_COLUMNS, ...CLAIM_TIMESTAMP_COLUMNS.map
  * time a connection claims (nothing is added to the database's schema), that locks the
  * queue's settings row, then, in a statement of its own and so with a snapshot taken after the
  * lock (READ COMMITTED gives each statement of a volatile function a new one), counts the
- * queue's running rows, takes at most the room that leaves in claim order, and returns the
+ * queue's running rows (less the caller's settled ones), takes at most the room that leaves in claim order, and returns the
  * settings row, the count and the claimed rows as one JSON value. The call commits on its own,
- * so the lock is held only while the function runs. A queue that turns out to be paused gets
+ * so the lock is held only while the function runs; without waiting for the log flush when the
+ * request says so, as the fast claim (it writes no rate ledger, which must survive a crash). A queue that turns out to be paused gets
  * nothing; one with group or rate limits (its runner's view of its settings was old) takes
  * the shared path, as do all limited claims where the role may not create temporary objects.
  * The claimed ids go to the UPDATE as an array: the planner cannot size a
@@ -30,16 +31,20 @@ export const CLAIM_RETURNING = [...CLAIM_COLUMNS, ...CLAIM_TIMESTAMP_COLUMNS.map
 function claimWithinConcurrencyFunction(table: string): { call: string; create: string } {
   const settings = queueSettingsTable(table);
   const name = `pg_temp."taskstore_limited_${table}"`;
-  const create = `CREATE OR REPLACE FUNCTION ${name}(p_queue text, p_at timestamptz, p_limit int, p_token text, p_line text, p_nline text)
+  const create = `CREATE OR REPLACE FUNCTION ${name}(p_queue text, p_at timestamptz, p_limit int, p_token text, p_line text, p_nline text,
+    p_settled_ids text[], p_settled_tokens text[], p_async boolean)
   RETURNS json LANGUAGE plpgsql VOLATILE AS $taskstore$
 DECLARE result json;
 BEGIN
+  IF p_async THEN PERFORM set_config('synchronous_commit', 'off', true); END IF;
   PERFORM 1 FROM "${settings}" WHERE queue_name = p_queue FOR UPDATE;
   WITH s AS (SELECT * FROM "${settings}" WHERE queue_name = p_queue),
     kind AS (SELECT COALESCE((SELECT CASE WHEN paused THEN 'paused'
         WHEN group_concurrency IS NULL AND rate_count IS NULL AND group_rate_count IS NULL THEN 'concurrency' ELSE 'other' END FROM s),
       'concurrency') AS k),
-    r AS (SELECT count(*)::int AS n FROM "${table}" WHERE queue_name = p_queue AND status = 'running'),
+    r AS (SELECT count(*)::int AS n FROM "${table}" WHERE queue_name = p_queue AND status = 'running'
+        AND NOT EXISTS (SELECT 1 FROM unnest(p_settled_ids, p_settled_tokens) AS settled(id, token)
+          WHERE settled.id = "${table}".id AND settled.token = "${table}".claim_token)),
     picked AS (SELECT id FROM "${table}" WHERE queue_name = p_queue AND status = 'queued' AND available_at <= p_at
         AND soft_deleted_at IS NULL AND (SELECT k FROM kind) = 'concurrency'
       ORDER BY ${CLAIM_ORDER_BY}
@@ -55,7 +60,7 @@ BEGIN
   RETURN result;
 END
 $taskstore$`;
-  return { call: `SELECT ${name}($1, $2, $3, $4, $5, $6) AS claim`, create };
+  return { call: `SELECT ${name}($1, $2, $3, $4, $5, $6, $7, $8, $9) AS claim`, create };
 }
 
 interface ConcurrencyClaim {
@@ -92,7 +97,7 @@ function limitedClaimFunction(table: string): LimitedClaimFunction {
 }
 
 export async function claimWithinConcurrency(knex: Knex, table: string, request: ClaimRequest): Promise<LimitedClaimResult | null> {
-  const { queueName, limit, now, token, startedLine } = request;
+  const { queueName, limit, now, token, startedLine, settled = [], asyncCommit } = request;
   const client = (knex as unknown as { client: PooledClient }).client;
   const { call: text, create, ready, refused } = limitedClaimFunction(table);
   if (refused.has(client)) return null;
@@ -103,7 +108,17 @@ export async function claimWithinConcurrency(knex: Knex, table: string, request:
       connection.query({
         name: `taskstore_claim_limited_${table}`,
         text,
-        values: [queueName, now, limit, token, startedLine, `\n${startedLine}`],
+        values: [
+          queueName,
+          now,
+          limit,
+          token,
+          startedLine,
+          `\n${startedLine}`,
+          settled.map((item) => item.id),
+          settled.map((item) => item.token),
+          asyncCommit,
+        ],
       });
     const made = async (): Promise<boolean> => {
       try {

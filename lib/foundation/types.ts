@@ -201,6 +201,19 @@ export const emptyTaskStats = (): TaskQueueStats => Object.fromEntries(TASK_STAT
  */
 export type QueueListEntry = QueueSettings & { stats: TaskQueueStats; capped: TaskStatus[] };
 
+/** Options of a runner's claim (`queueClaim`). */
+export interface QueueClaimOptions {
+  /** The caller believes the queue has settings: the fast claim is not tried first. */
+  limited?: boolean;
+  /**
+   * Items the caller claimed whose handlers have returned but whose finishing writes have not
+   * landed yet (at most 1,000). A concurrency limit does not count them as running: their
+   * handlers no longer run, so the next claim need not wait for the write. Each is matched on
+   * its (id, claim token): an item reclaimed meanwhile by another claim still counts.
+   */
+  settled?: readonly Pick<TaskQueueItem, 'id' | 'claimToken'>[];
+}
+
 /** What a runner's claim (`queueClaim`) learned besides the items. */
 export interface QueueClaim {
   items: TaskQueueItem[];

@@ -4,7 +4,7 @@
  * and the claim runners use, which reports what held it back.
  */
 import type { CountsByQueueOptions } from '../foundation/insight-types.js';
-import type { QueueClaim, QueueConfigureInput, QueueListEntry, QueueSettings } from '../foundation/types.js';
+import type { QueueClaim, QueueClaimOptions, QueueConfigureInput, QueueListEntry, QueueSettings } from '../foundation/types.js';
 import { ScheduleMethods } from '../schedules/schedule-methods.js';
 import type { EnqueuedListener } from '../store/store-events.js';
 
@@ -42,9 +42,9 @@ export abstract class QueueSettingsMethods extends ScheduleMethods {
    * claim back (a rate limit's wait, a full concurrency limit). `limited`: the caller knows the
    * queue has settings.
    */
-  queueClaim(queueName: string, limit: number, options: { limited?: boolean } = {}): Promise<QueueClaim> {
+  queueClaim(queueName: string, limit: number, options: QueueClaimOptions = {}): Promise<QueueClaim> {
     return this.run('queueClaim', async () => {
-      const claim = await this.parts.claims.claim(queueName, limit, options.limited === true);
+      const claim = await this.parts.claims.claim(queueName, limit, options.limited === true, options.settled ?? []);
       this.parts.processor.noteClaimed(claim.items);
       return claim;
     });

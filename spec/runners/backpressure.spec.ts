@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Knex } from 'knex';
 import { TaskQueueRunner } from '../../lib/index.js';
 import { forEachDialect, waitFor } from '../support/index.js';
 import { handlerRegistrar, recordEvents, sleep, useFreshQueue } from '../support/runner-helpers.js';
@@ -92,5 +93,41 @@ forEachDialect('TaskQueueRunner backpressure from slow finishing writes', (t) =>
     } finally {
       await undo();
     }
+  });
+
+  it("a runner of a concurrency-limited queue starts its next task while the last one's finishing write waits", async function () {
+    this.timeout(60_000);
+    await t.store.queueConfigure(queue, { concurrency: 1 });
+    const table = t.store.tableNames.taskQueue;
+    const locker = await t.openStore();
+    let lock: Knex.Transaction | undefined;
+    const started: number[] = [];
+    const alias = await register({
+      handle: async (ctx) => {
+        const n = Number(ctx.params['n']);
+        started.push(n);
+        // The first task's row is locked before its handler returns: its finishing write waits on the lock.
+        if (n === 0) {
+          lock = await locker.knex.transaction();
+          await lock(table).where('id', first).forUpdate().select('id');
+        }
+      },
+    });
+    const items = await t.store.taskDefinitionEnqueueManyByAlias(queue, alias, [{ n: 0 }, { n: 1 }], { priority: 0 });
+    const first = items[0]!.id;
+    const runner = new TaskQueueRunner(t.store, { queueName: queue, maxConcurrency: 1, intervalSeconds: 0.2 });
+    const events = recordEvents(runner);
+    runner.start();
+    try {
+      await waitFor(() => started.length === 2, { timeoutMs: 15_000, message: 'the second task started' });
+      // It started while the first one's write still waited: that row is running to everyone else.
+      expect((await locker.taskQueueFindById(first))?.status).to.equal('running');
+    } finally {
+      await lock?.commit();
+    }
+    await waitFor(() => events.succeeded.length === 2, { timeoutMs: 15_000, message: 'both tasks succeeded' });
+    await runner.stop();
+    expect(started).to.deep.equal([0, 1]);
+    expect(events.errors).to.deep.equal([]);
   });
 });

@@ -4,7 +4,7 @@
  * claim's counts with many claimers at once.
  */
 import { expect } from 'chai';
-import type { QueueSettings } from '../../lib/index.js';
+import type { QueueSettings, TaskQueueItem } from '../../lib/index.js';
 import { TABLES, expectError, forEachDialect, knexConfigFor, uniqueAlias, uniqueQueue } from '../support/index.js';
 
 const DEFAULTS = { paused: false, concurrency: null, groupConcurrency: null, rateLimit: null, groupRateLimit: null };
@@ -192,6 +192,48 @@ forEachDialect('queue settings', (t) => {
     const grouped = await t.store.queueClaim(queue, 10, { limited: true });
     expect(grouped.items).to.have.length(10);
     expect(grouped.items.filter((item) => item.group === 'g')).to.have.length(1);
+  });
+
+  for (const [kind, settings] of [
+    ['a concurrency limit alone', { concurrency: 2 }],
+    ['a concurrency limit with a rate limit', { concurrency: 2, rateLimit: { count: 100, periodMs: 60_000 } }],
+    ['a group concurrency limit', { groupConcurrency: 2 }],
+  ] as const) {
+    it(`${kind}: a claim leaves out the caller's settled items, matched on id and claim token`, async function () {
+      await t.store.queueConfigure(queue, settings);
+      await enqueue(5, { group: 'g' });
+      const first = await t.store.queueClaim(queue, 5, { limited: true });
+      expect(first.items).to.have.length(2);
+      const [settled, other] = first.items as [TaskQueueItem, TaskQueueItem];
+      // A settled item with another claim's token is some other claim of that row: it still counts.
+      const stale = await t.store.queueClaim(queue, 5, { limited: true, settled: [{ id: other.id, claimToken: 'another-claim' }] });
+      expect(stale.items).to.deep.equal([]);
+      const next = await t.store.queueClaim(queue, 5, { limited: true, settled: [settled] });
+      expect(next.items).to.have.length(1);
+      expect(next.items[0]!.id).to.not.be.oneOf([settled.id, other.id]);
+      // The settled row is still running in the database until its write lands; then it frees no second slot.
+      expect((await t.store.taskQueueFindById(settled.id))?.status).to.equal('running');
+      await t.store.taskQueueProcessTask(settled);
+      expect((await t.store.queueClaim(queue, 5, { limited: true, settled: [settled] })).items).to.deep.equal([]);
+    });
+  }
+
+  it('refuses settled items that are not (id, claimToken) pairs, or too many of them', async function () {
+    await t.store.queueConfigure(queue, { concurrency: 2 });
+    await enqueue(1);
+    for (const settled of [
+      'x',
+      [{ id: 1, claimToken: 'x' }],
+      [{ id: 'x' }],
+      Array.from({ length: 1001 }, () => ({ id: 'x', claimToken: 'y' })),
+    ]) {
+      await expectError(
+        () => t.store.queueClaim(queue, 1, { limited: true, settled: settled as never }),
+        'INVALID_ARGUMENT',
+        /settled must be an array/,
+      );
+    }
+    expect(await t.store.taskQueueCount({ queueName: queue, status: 'running' })).to.equal(0);
   });
 
   it('a limited claim on a connection that lost what its session had made still claims (PostgreSQL: its temporary function)', async function () {
