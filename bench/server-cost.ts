@@ -4,6 +4,7 @@
  * its migrated table, the same with one index or one habit taken away, and the raw-SQL floor.
  *
  *   node bench/dist/bench/server-cost.js [--jobs 40000] [--rounds 3] [--async] [--database taskstore_cost]
+ *                                        [--variants 0,3 (their places in VARIANTS; default all)]
  *
  * Every variant drains the same number of rows with 10 loops of claim 50 / finish 50 on one
  * connection each, calling the adapter's own statements (`postgresAdapter.claim` and
@@ -44,7 +45,7 @@ const VARIANTS: readonly Variant[] = [
     ddl: [
       'DROP INDEX task_queue_flow_id_idx',
       'CREATE INDEX task_queue_flow_id_idx ON task_queue (flow_id) WHERE flow_id IS NOT NULL',
-      'DROP INDEX task_queue_task_id_idx',
+      'DROP INDEX task_queue_task_id_status_idx',
     ],
   },
   {
@@ -214,8 +215,11 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
       async: { type: 'boolean', default: false },
       database: { type: 'string', default: 'taskstore_cost' },
+      variants: { type: 'string', default: '' },
     },
   });
+  // --variants 0,3: only these (by their place in VARIANTS), beside the floor.
+  const picked = values.variants === '' ? VARIANTS : values.variants.split(',').map((at) => VARIANTS[Number(at)] as Variant);
   const jobs = Number(values.jobs);
   const rounds = Number(values.rounds);
   const asyncCommit = values.async ?? false;
@@ -227,7 +231,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${name}: ${Math.round(measured.jobsPerSecond)} jobs/s, server ${measured.serverUsPerTask.toFixed(1)} µs/task\n`);
   };
   for (let round = 1; round <= rounds; round++) {
-    for (const variant of VARIANTS) record(variant.name, await drainTaskstore(url, variant, jobs, asyncCommit));
+    for (const variant of picked) record(variant.name, await drainTaskstore(url, variant, jobs, asyncCommit));
     record('raw-SQL floor (narrow table, bigint ids)', await drainRaw(url, jobs, asyncCommit));
   }
   const commit = asyncCommit ? 'asynchronous commits' : 'synchronous commits';
