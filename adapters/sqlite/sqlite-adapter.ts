@@ -1,7 +1,9 @@
 /**
  * SQLite via better-sqlite3, in WAL mode with a busy timeout. A claim is one guarded
  * UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING *: SQLite runs one writer at a time, so
- * the statement itself is the lock, across connections and processes alike.
+ * the statement itself is the lock, across connections and processes alike. The limited claim
+ * of a queue whose only limit is its concurrency is one IMMEDIATE transaction of prepared
+ * statements (sqlite-limited-claim.ts); other limits take the shared path (limited-claim.ts).
  */
 import type { Knex } from 'knex';
 import { queueSettingsTable } from '../../lib/foundation/table-names.js';
@@ -19,13 +21,11 @@ import {
   type QueueRow,
   type TableNames,
 } from '../adapter.js';
-import { CLAIM_COLUMNS, CLAIM_TIMESTAMP_COLUMNS, claimedRows } from '../claimed-rows.js';
+import { claimedRows } from '../claimed-rows.js';
 import { claimLimited, type LimitedClaimDialect } from '../limited-claim.js';
 import { sqliteChangeFeed } from './sqlite-change-feed.js';
-import { preparedAll } from './sqlite-prepared.js';
-
-const CLAIM_SET = `status = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ?, updated_at = ?, completed_at = NULL,
-  claim_token = ?, details = CASE WHEN details = '' THEN ? ELSE details || ? END`;
+import { claimWithinConcurrency } from './sqlite-limited-claim.js';
+import { CLAIMED_PAIRS, CLAIM_RETURNING, CLAIM_SET, preparedAll } from './sqlite-prepared.js';
 
 /** SQLite runs one writer at a time: taking the write lock first serialises the limited claims. */
 const limitedClaimDialect: LimitedClaimDialect = {
@@ -47,10 +47,6 @@ const limitedClaimDialect: LimitedClaimDialect = {
   },
 };
 
-/** The rows of a batch of claims, by (id, claim token) pairs given as one JSON array (twice). */
-const CLAIMED_PAIRS = `id IN (SELECT json_extract(value, '$[0]') FROM json_each(?))
-      AND (id, claim_token) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`;
-
 /**
  * The finishing write of a batch, one statement text for any batch size: the (id, claim
  * token) pairs arrive as one JSON array. Fenced by the token, as every dialect's finish is.
@@ -69,9 +65,6 @@ function finishStatement(table: string): string {
 function removeStatement(table: string): string {
   return `DELETE FROM "${table}" WHERE ${CLAIMED_PAIRS} RETURNING id`;
 }
-
-/** The claim's RETURNING list: what the claim does not set itself (see CLAIM_COLUMNS). */
-const CLAIM_RETURNING = [...CLAIM_COLUMNS, ...CLAIM_TIMESTAMP_COLUMNS].join(', ');
 
 export const sqliteAdapter: Adapter = {
   dialect: 'sqlite',
@@ -100,7 +93,12 @@ export const sqliteAdapter: Adapter = {
     return claimedRows(rows, request);
   },
 
-  claimLimited: (knex, table, request) => claimLimited(sqliteAdapter, limitedClaimDialect, knex, table, request),
+  // A queue whose only limit is its concurrency: one synchronous IMMEDIATE transaction of
+  // prepared statements (sqlite-limited-claim.ts); any other limits: the shared path.
+  async claimLimited(knex, table, request) {
+    const claimed = await retryTransient(sqliteAdapter, () => claimWithinConcurrency(knex, table, request));
+    return claimed ?? claimLimited(sqliteAdapter, limitedClaimDialect, knex, table, request);
+  },
 
   asyncCommitCondition: (): null => null,
 
