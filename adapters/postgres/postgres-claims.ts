@@ -48,7 +48,7 @@ BEGIN
     picked AS (SELECT id FROM "${table}" WHERE queue_name = p_queue AND status = 'queued' AND available_at <= p_at
         AND soft_deleted_at IS NULL AND (SELECT k FROM kind) = 'concurrency'
       ORDER BY ${CLAIM_ORDER_BY}
-      LIMIT GREATEST(0, LEAST(p_limit, COALESCE((SELECT concurrency FROM s), p_limit) - (SELECT n FROM r)))
+      LIMIT GREATEST(0, LEAST(p_limit, COALESCE((SELECT concurrency FROM s) - (SELECT n FROM r), p_limit)))
       FOR UPDATE SKIP LOCKED),
     claimed AS (UPDATE "${table}" SET status = 'running', attempts = attempts + 1, started_at = p_at, heartbeat_at = now(),
         updated_at = p_at, completed_at = NULL, claim_token = p_token,

@@ -218,6 +218,16 @@ forEachDialect('queue settings', (t) => {
     });
   }
 
+  it('a limited claim of a queue whose settings no longer limit it takes the whole claim size, however many run', async function () {
+    await t.store.queueConfigure(queue, { concurrency: 2 });
+    await enqueue(6);
+    expect((await t.store.queueClaim(queue, 5, { limited: true })).items).to.have.length(2);
+    await t.store.queueConfigure(queue, { concurrency: null });
+    const claim = await t.store.queueClaim(queue, 3, { limited: true });
+    expect(claim.items).to.have.length(3);
+    expect(claim.full).to.equal(false);
+  });
+
   it('refuses settled items that are not (id, claimToken) pairs, or too many of them', async function () {
     await t.store.queueConfigure(queue, { concurrency: 2 });
     await enqueue(1);
