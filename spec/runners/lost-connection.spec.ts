@@ -121,14 +121,19 @@ forEachDialect('TaskQueueRunner after a lost database connection', (t) => {
 
       await waitFor(() => runs.size >= 30, { timeoutMs: 30_000, message: 'the drain under way' });
       // Kill often, so that some kills land on statements in flight (claims, finishing
-      // writes, heartbeats), not only on idle pooled connections.
+      // writes, heartbeats), not only on idle pooled connections; and only while at least half
+      // the drain is still to come, so every kill lands mid-drain however fast the machine
+      // (a fixed 20 rounds outlasted a drain that recovered quickly).
       let killed = 0;
-      for (let round = 0; round < 20; round += 1) {
-        killed += await killOtherConnections(dialect, t.url);
+      let killedMidDrain = 0;
+      for (let round = 0; round < 20 && runs.size < total / 2; round += 1) {
+        const ended = await killOtherConnections(dialect, t.url);
+        killed += ended;
+        if (runs.size < total) killedMidDrain += ended;
         await sleep(30);
       }
       expect(killed, 'server connections ended').to.be.at.least(1);
-      expect(runs.size, 'the kills landed before the drain finished').to.be.below(total);
+      expect(killedMidDrain, 'connections ended before the drain finished').to.be.at.least(1);
 
       // counted through a store opened after the kills, so its own pool was never cut
       const checker = await t.openStore();
