@@ -17,8 +17,10 @@ export function pollingChangeFeed(probe: () => Promise<ChangeMarks>, intervalMs:
     running = true;
     try {
       const marks = await probe();
-      if (last !== undefined && marks[1] !== last[1]) listener.onSettingsChange('*');
-      if (last !== undefined && marks[0] !== last[0]) listener.onChange('*');
+      // The first read is the baseline: whatever committed before it (after a runner's own
+      // read at its start) is heard once, as a look again.
+      if (last === undefined || marks[1] !== last[1]) listener.onSettingsChange('*');
+      if (last === undefined || marks[0] !== last[0]) listener.onChange('*');
       last = marks;
     } catch (error) {
       listener.onError(error);

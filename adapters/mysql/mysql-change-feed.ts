@@ -158,12 +158,16 @@ export function mysqlChangeFeed(
       const marks = marksOf(rows[0]);
       const previous = last;
       last = marks;
-      if (previous === undefined || (marks[0] === previous[0] && marks[1] === previous[1])) return;
-      movedAt = Date.now();
-      every(rates.fastMs);
+      // The first read is the baseline: whatever committed before it (after a runner's own read
+      // at its start) is heard once, as a look again.
+      if (previous !== undefined && marks[0] === previous[0] && marks[1] === previous[1]) return;
+      if (previous !== undefined) {
+        movedAt = Date.now();
+        every(rates.fastMs);
+      }
       try {
-        if (marks[1] !== previous[1]) listener.onSettingsChange('*');
-        if (marks[0] !== previous[0]) listener.onChange('*');
+        if (previous === undefined || marks[1] !== previous[1]) listener.onSettingsChange('*');
+        if (previous === undefined || marks[0] !== previous[0]) listener.onChange('*');
       } catch (error) {
         listener.onError(error); // a listener's own failure: the connection is fine
       }

@@ -98,11 +98,11 @@ export function listenChangeFeed(knex: Knex, tables: TableNames, listener: Chang
       await next.query(`LISTEN "${channel}"; LISTEN "${cancels}"; LISTEN "${settings}"`);
       connection = next;
       if (closed) await client.destroyRawConnection(next).catch(() => {});
-      // Anything enqueued or configured while we were not listening: let the runners look once.
-      if (failures > 0) {
-        listener.onSettingsChange('*');
-        listener.onChange('*');
-      }
+      // Anything enqueued or configured while we were not listening (before the first LISTEN
+      // too: a runner reads its queue's settings when it starts, and a pause between that read
+      // and the LISTEN would go unheard): let the runners look once.
+      listener.onSettingsChange('*');
+      listener.onChange('*');
       failures = 0;
     } catch (error) {
       if (closed) return;

@@ -45,7 +45,13 @@ export function sqliteChangeFeed(knex: Knex, settingsTable: string, listener: Ch
         if (lastSettings !== undefined && settings !== lastSettings) listener.onSettingsChange('*');
         lastSettings = settings;
         listener.onChange('*');
-      } else if (lastSettings === undefined) lastSettings = readSettings?.get();
+      } else if (lastSettings === undefined) {
+        // The first read is the baseline: whatever committed before it (after a runner's own
+        // read at its start) is heard once, as a look again.
+        lastSettings = readSettings?.get();
+        listener.onSettingsChange('*');
+        listener.onChange('*');
+      }
       last = value;
       failures = 0;
     } catch (error) {
