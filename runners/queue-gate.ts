@@ -98,11 +98,12 @@ export class QueueGate {
 
   /**
    * Claims up to `limit` items: the fast claim, or the limited one when the queue has settings.
-   * `settled`: this runner's items whose handlers returned and whose writes have not landed.
+   * `settled`: this runner's items whose handlers returned and whose writes have not landed,
+   * asked for only by a limited claim (the fast claim counts nothing).
    */
-  async claim(limit: number, settled: readonly TaskQueueItem[]): Promise<TaskQueueItem[]> {
+  async claim(limit: number, settled: () => readonly TaskQueueItem[]): Promise<TaskQueueItem[]> {
     const limited = this.#settings !== null && isGated(this.#settings);
-    const claim = await this.#store.queueClaim(this.#queueName, limit, limited ? { limited, settled } : { limited });
+    const claim = await this.#store.queueClaim(this.#queueName, limit, limited ? { limited, settled: settled() } : { limited });
     if (claim.settings) this.#learn(claim.settings);
     this.#nextStartAt = claim.waitMs === null ? null : Date.now() + claim.waitMs;
     this.#full = claim.full;

@@ -233,7 +233,7 @@ export class TaskQueueRunner extends RunnerLifecycle<TaskQueueRunnerEvents> {
       const wanted = Math.min(capacity, this.#claimChunk);
       this.#reserved += wanted;
       const claim = this.#gate
-        .claim(wanted, this.#settled())
+        .claim(wanted, () => this.#settled())
         .then(
           (items) => {
             for (const item of items) {
